@@ -1,0 +1,194 @@
+/*
+ * tracer/format.h — the on-disk cuguard trace, in one header.
+ *
+ * What it is for: the contract between the writer (in the preloaded shim)
+ * and the reader (in the offline analyzer). A newcomer should be able to
+ * decode a trace with nothing but this file and a hex dump.
+ *
+ * What it must never do: depend on anything but <stdint.h>; change a field's
+ * meaning without bumping CG_FORMAT_VERSION.
+ *
+ * File: $CUGUARD_DIR/<host>-<pid>-<start>.cgt, one per process, mode 0600.
+ *
+ *   offset 0            struct cg_file_header        (CG_HEADER_SIZE bytes)
+ *   offset CG_HEADER_SIZE  record 0, record 1, ...   (CG_RECORD_SIZE each)
+ *
+ * All integers are little-endian. The file grows in segments of
+ * CG_SEGMENT_RECORDS records; the writer maps each segment MAP_SHARED, so
+ * whatever a thread finished writing survives SIGKILL of the process.
+ *
+ * Records: a thread reserves a slot with one atomic add on the shared slot
+ * counter, fills every field, then stores `kind` last with release order. A
+ * slot whose kind is 0 was never finished (or lies past the last reserved
+ * slot); the reader skips it. Slot order is the order of the trace: a record
+ * is reserved at the moment the thing it describes happened (for a call:
+ * when it returned; for a blocking call: once at entry, once at exit).
+ *
+ * Strings (call sites, task names, thread names, argv) are interned: a
+ * string gets an id (1, 2, ...) and is written once as a run of consecutive
+ * CG_REC_STRING records, each carrying up to CG_STRING_CHUNK bytes. Records
+ * refer to strings by id. A string is always complete in the file before the
+ * first record that uses its id.
+ *
+ * API names are not numbered by a table compiled into the reader: the header
+ * carries the writer's table (`api_names`, NUL-separated, index = api id), so
+ * a trace stays readable when the shim's api.def grows.
+ */
+#ifndef CUGUARD_TRACER_FORMAT_H
+#define CUGUARD_TRACER_FORMAT_H
+
+#include <stdint.h>
+
+#define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
+#define CG_FORMAT_VERSION 1u
+#define CG_HEADER_SIZE 8192u     /* header occupies the first two pages */
+#define CG_RECORD_SIZE 48u
+#define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
+#define CG_STRING_CHUNK 32u
+#define CG_HOST_MAX 64u
+#define CG_ARGV_MAX 2048u
+#define CG_API_NAMES_MAX 4096u
+
+/* Header `end_state`: set by the writer when the process ends normally. */
+enum cg_end_state {
+    CG_END_RUNNING = 0, /* still running, or died without a clean exit */
+    CG_END_CLEAN = 1,   /* exit() / return from main ran the shim's destructor */
+};
+
+/* Header `task_mode`, from CUGUARD_TASK (DESIGN §6). */
+enum cg_task_mode {
+    CG_TASK_ENV = 0,     /* a task is the value of an environment variable */
+    CG_TASK_THREAD = 1,  /* each host thread is its own task */
+    CG_TASK_PROCESS = 2, /* the whole process is one task */
+};
+
+struct cg_file_header {
+    char magic[8];            /* CG_MAGIC */
+    uint32_t version;         /* CG_FORMAT_VERSION */
+    uint32_t header_size;     /* CG_HEADER_SIZE */
+    uint32_t record_size;     /* CG_RECORD_SIZE */
+    uint32_t segment_records; /* CG_SEGMENT_RECORDS */
+    uint32_t pid;
+    uint32_t ppid;
+    uint64_t start_mono_ns;   /* CLOCK_MONOTONIC at open; record times use this clock */
+    uint64_t start_real_ns;   /* CLOCK_REALTIME at the same instant */
+    uint32_t end_state;       /* enum cg_end_state, written at clean exit */
+    uint32_t task_mode;       /* enum cg_task_mode */
+    uint64_t end_mono_ns;     /* CLOCK_MONOTONIC at clean exit, else 0 */
+    uint64_t slots_reserved;  /* writer's slot counter, refreshed at each new segment and at exit */
+    char host[CG_HOST_MAX];   /* gethostname(), NUL-terminated */
+    char task_var[64];        /* task variable name in CG_TASK_ENV mode, e.g. PYTEST_CURRENT_TEST */
+    uint32_t argc;
+    uint32_t api_count;       /* number of names in api_names */
+    char argv[CG_ARGV_MAX];   /* argv joined by NUL bytes, truncated to fit */
+    char api_names[CG_API_NAMES_MAX]; /* api id i = i-th NUL-terminated name; id 0 is "" */
+};
+
+/* Record kinds. 0 = slot not (yet) valid. */
+enum cg_record_kind {
+    CG_REC_NONE = 0,
+    CG_REC_CALL = 1,         /* a wrapped API call that returned; see "Fields per API" */
+    CG_REC_ENTER = 2,        /* a blocking call began (same fields as its CALL would have) */
+    CG_REC_EXIT = 3,         /* that blocking call returned: result set, handles repeated */
+    CG_REC_SPIN = 4,         /* repeated CUDA_ERROR_NOT_READY polls of one handle, see below */
+    CG_REC_STRING = 5,       /* one chunk of an interned string, see below */
+    CG_REC_THREAD_START = 6, /* first record of a host thread: site = thread name string id */
+    CG_REC_THREAD_EXIT = 7,  /* the host thread ended (pthread TLS destructor) */
+    CG_REC_TASK = 8,         /* task changed: site = task name string id (0 = no task) */
+    CG_REC_FORK = 9,         /* in the parent: arg = child pid. Child starts its own file */
+    CG_REC_STREAM_ID = 10,   /* handle = stream, arg = cuStreamGetId() value */
+    CG_REC_ARGS = 11,        /* extra arguments of the CALL/ENTER record just before it
+                                (same tid, next slot reserved together): handle, arg, arg2 */
+    CG_REC_PROCESS_EXIT = 12, /* clean process end (also noted in the header) */
+    CG_REC_POLICY = 13,      /* a policy intervention: api = call concerned, arg = cg_policy_action */
+    CG_REC_STALL = 14,       /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
+    CG_REC_LOG = 15,         /* free text note from the shim: site = string id */
+    CG_REC_KIND_MAX = 15,
+};
+
+/* Record flags. */
+enum cg_record_flags {
+    CG_FLAG_VIA_RUNTIME = 1u << 0, /* the call came through a cuda* runtime wrapper */
+    CG_FLAG_PTSZ = 1u << 1,        /* per-thread default stream variant (_ptsz/_ptds) */
+    CG_FLAG_LAST_CHUNK = 1u << 2,  /* CG_REC_STRING: this chunk ends the string */
+    CG_FLAG_TASK_THREAD = 1u << 3, /* CG_REC_TASK: applies to this thread only */
+};
+
+/*
+ * One record, 48 bytes. Field meaning depends on `kind` (and for CALL,
+ * ENTER, EXIT on the API).
+ *
+ * CALL / ENTER / EXIT, "Fields per API" (handle, arg, arg2):
+ *   cuEventCreate                handle=new event (0 on failure), arg=flags
+ *   cuEventRecord                handle=event, arg=stream
+ *   cuEventRecordWithFlags       handle=event, arg=stream, arg2=flags
+ *   cuEventQuery / Synchronize   handle=event
+ *   cuEventDestroy               handle=event
+ *   cuEventElapsedTime           handle=start event, arg=end event
+ *   cuStreamCreate(WithPriority) handle=new stream, arg=flags, arg2=priority
+ *                                (followed by CG_REC_STREAM_ID when known)
+ *   cuStreamDestroy / Synchronize / Query   handle=stream
+ *   cuStreamWaitEvent            handle=stream, arg=event, arg2=flags
+ *   cuCtxSynchronize             (no handles)
+ *   cuMemAllocHost               handle=pointer, arg=bytes
+ *   cuMemHostAlloc               handle=pointer, arg=bytes, arg2=flags
+ *   cuMemFreeHost                handle=pointer
+ *   cuMemHostRegister            handle=pointer, arg=bytes, arg2=flags
+ *   cuMemHostUnregister          handle=pointer
+ *   cuMemcpyHtoDAsync            handle=stream, arg=host source, arg2=bytes
+ *   cuMemcpyDtoHAsync            handle=stream, arg=host destination, arg2=bytes
+ *   cuMemcpyDtoDAsync            handle=stream, arg2=bytes
+ *   cuMemcpyAsync                handle=stream, arg=destination, arg2=source,
+ *                                + CG_REC_ARGS with handle=bytes
+ *   cuLaunchKernel               handle=stream, arg=function
+ *   cuLaunchHostFunc             handle=stream, arg=function, arg2=user data
+ * Stream handle 0 is the legacy default stream for plain entry points and the
+ * per-thread default stream for _ptsz/_ptds ones (CG_FLAG_PTSZ set).
+ *
+ * SPIN: handle=polled object, api=the polling API, ts_ns=first poll,
+ *   arg=number of NOT_READY results (updated in place while the spin lasts),
+ *   arg2=time of the latest poll. result = CUDA_ERROR_NOT_READY.
+ *
+ * STRING: site=string id, result=byte offset of this chunk in the string,
+ *   api=chunk length (0..CG_STRING_CHUNK), payload in the 32 bytes of
+ *   handle, arg, arg2 and ts_ns (in that memory order: see cg_string_payload),
+ *   CG_FLAG_LAST_CHUNK on the final chunk.
+ */
+struct cg_record {
+    uint64_t handle;
+    uint64_t arg;
+    uint64_t arg2;
+    uint64_t ts_ns;  /* CLOCK_MONOTONIC nanoseconds */
+    uint32_t tid;    /* kernel thread id (gettid) */
+    uint32_t site;   /* string id of the call site, 0 = unknown */
+    int32_t result;  /* CUresult of the call (CALL, EXIT, SPIN) */
+    uint16_t api;    /* index into the header's api_names, 0 = none */
+    uint8_t flags;   /* enum cg_record_flags */
+    uint8_t kind;    /* enum cg_record_kind; written last */
+};
+
+/* The 32 payload bytes of a CG_REC_STRING record. */
+static inline char *cg_string_payload(struct cg_record *r)
+{
+    return (char *)r;
+}
+
+/* Policy actions carried in CG_REC_POLICY.arg. */
+enum cg_policy_action {
+    CG_POLICY_REFUSED = 1,        /* a stale or foreign handle was refused */
+    CG_POLICY_DEFERRED_DESTROY = 2,
+    CG_POLICY_QUARANTINED = 3,
+    CG_POLICY_DRAINED_STREAM = 4,
+    CG_POLICY_RECLAIMED = 5,
+    CG_POLICY_SYNC_QUERY = 6,
+    CG_POLICY_REDIRECTED = 7,     /* isolate: legacy stream work sent to per-thread stream */
+};
+
+#ifdef __cplusplus
+_Static_assert(sizeof(struct cg_record) == CG_RECORD_SIZE, "record size");
+#else
+_Static_assert(sizeof(struct cg_record) == CG_RECORD_SIZE, "record size is part of the format");
+_Static_assert(sizeof(struct cg_file_header) <= CG_HEADER_SIZE, "header fits its pages");
+#endif
+
+#endif

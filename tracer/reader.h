@@ -1,0 +1,52 @@
+/*
+ * tracer/reader.h — read a trace file written by tracer/writer.c.
+ *
+ * What it is for: the analyzer's and `cuguard dump`'s only view of a trace.
+ * Streams records in slot order with memory bounded by the string table,
+ * never by trace length.
+ *
+ * What it must never do: trust the file. Every size, count, offset and
+ * string in it is checked; a corrupt, truncated or hostile file yields an
+ * error message, never a crash, a hang or an unbounded allocation.
+ */
+#ifndef CUGUARD_TRACER_READER_H
+#define CUGUARD_TRACER_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tracer/format.h"
+
+struct cg_reader;
+
+/* Open a trace file. On failure returns NULL and writes a one-line reason
+ * (no trailing newline) into err. */
+struct cg_reader *cg_reader_open(const char *path, char *err, size_t errlen);
+void cg_reader_close(struct cg_reader *r);
+
+/* Validated header (host, argv strings are NUL-terminated after open). */
+const struct cg_file_header *cg_reader_header(const struct cg_reader *r);
+const char *cg_reader_path(const struct cg_reader *r);
+
+/* Next valid record in slot order (skips unfinished slots, collects
+ * CG_REC_STRING chunks into the string table and returns them too).
+ * Returns 1 and fills *out, 0 at end of file. */
+int cg_reader_next(struct cg_reader *r, struct cg_record *out);
+
+/* Rewind to the first record (string table is kept). */
+void cg_reader_rewind(struct cg_reader *r);
+
+/* Interned string by id, or NULL if unknown / incomplete. */
+const char *cg_reader_string(const struct cg_reader *r, uint32_t id);
+
+/* API name of an api id from the header table, or "?" when out of range. */
+const char *cg_reader_api_name(const struct cg_reader *r, uint16_t api);
+uint32_t cg_reader_api_count(const struct cg_reader *r);
+
+/* Number of valid records returned so far. */
+uint64_t cg_reader_records(const struct cg_reader *r);
+
+/* argv of the traced process, joined with spaces (truncated to fit). */
+void cg_reader_argv(const struct cg_reader *r, char *buf, size_t len);
+
+#endif
