@@ -64,7 +64,7 @@ $(BUILD)/tests/tsan/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.d
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(TSAN_FLAGS) -o $$@ $$($(1)_SRCS) $$($(1)_LIBS) $$(CHECK_LIBS) $$(LDLIBS_MT)
 endef
-$(foreach s,$(UNIT_SUITES) $(TSAN_SUITES),$(eval $(call unit_suite,$(s))))
+$(foreach s,$(sort $(UNIT_SUITES) $(TSAN_SUITES)),$(eval $(call unit_suite,$(s))))
 
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_SUITES)) \
              $(addprefix $(BUILD)/tests/asan/,$(UNIT_SUITES)) \

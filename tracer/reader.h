@@ -46,6 +46,13 @@ uint32_t cg_reader_api_count(const struct cg_reader *r);
 /* Number of valid records returned so far. */
 uint64_t cg_reader_records(const struct cg_reader *r);
 
+/* Records skipped as corrupt (kind > CG_REC_KIND_MAX) so far. */
+uint64_t cg_reader_bad_records(const struct cg_reader *r);
+
+/* CG_REC_STRING chunks ignored (duplicate, out of order, too long, or over
+ * the reader's 64 MiB string budget). */
+uint64_t cg_reader_bad_string_chunks(const struct cg_reader *r);
+
 /* argv of the traced process, joined with spaces (truncated to fit). */
 void cg_reader_argv(const struct cg_reader *r, char *buf, size_t len);
 

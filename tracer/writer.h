@@ -20,30 +20,38 @@
 #include "tracer/format.h"
 
 struct cg_writer_config {
-    const char *dir;             /* trace directory; created 0700 if missing */
-    uint32_t task_mode;          /* enum cg_task_mode */
-    const char *task_var;        /* env var name in CG_TASK_ENV mode, or NULL */
-    const char *const *api_names;/* api id -> name, api_names[0] = "" */
+    const char *dir;              /* trace directory; created 0700 if missing */
+    uint32_t task_mode;           /* enum cg_task_mode */
+    const char *task_var;         /* env var name in CG_TASK_ENV mode, or NULL */
+    const char *const *api_names; /* api id -> name, api_names[0] = "" */
     uint32_t api_count;
 };
 
 /* Open a new trace file (O_EXCL|O_NOFOLLOW, 0600). Returns 0, or -1 after
- * printing one warning; then every other call is a no-op. */
+ * printing one warning; then every other call is a no-op. Never overwrites
+ * or follows a symlink to a file; never records the environment. A second
+ * call while a trace is open does nothing. */
 int cg_writer_open(const struct cg_writer_config *cfg);
 
-/* 1 when a trace is open in this process. */
+/* 1 when tracing is on: a trace is open (or, in a fork child, will be
+ * opened by the first record). */
 int cg_writer_active(void);
 
-/* Reserve `n` consecutive slots (n <= 4). Returns NULL when tracing is off
- * or the file could not grow. The caller fills the fields and publishes each
- * record with cg_writer_publish(). */
+/* Reserve `n` consecutive slots (1 <= n <= 4), zero-filled. Returns NULL
+ * when tracing is off or the file could not grow. The caller fills the
+ * fields and publishes each record with cg_writer_publish(). Never
+ * allocates; locks and makes syscalls only when a new segment must be
+ * mapped (and, in a fork child, to open its file at the first record). */
 struct cg_record *cg_writer_reserve(uint32_t n);
 
-/* Store `kind` with release order: the record becomes valid. */
+/* Store `kind` with release order: the record becomes valid. Never blocks;
+ * NULL is ignored. Write nothing into a record after publishing it except
+ * fields documented as updated in place (SPIN arg/arg2). */
 void cg_writer_publish(struct cg_record *r, uint8_t kind);
 
-/* Intern a string; returns its id (>= 1), 0 on failure. Takes a lock only
- * the first time a given string is seen. */
+/* Intern a string (at most 4096 bytes are kept); returns its id (>= 1), 0
+ * on failure or when tracing is off. Takes a mutex (never call it from a
+ * signal handler); writes records only the first time a string is seen. */
 uint32_t cg_writer_intern(const char *s);
 
 /* Monotonic nanoseconds (CLOCK_MONOTONIC). */
@@ -52,11 +60,24 @@ uint64_t cg_now_ns(void);
 /* Kernel thread id of the caller, cached per thread. */
 uint32_t cg_gettid(void);
 
-/* Mark the trace complete (header end_state, CG_REC_PROCESS_EXIT). */
+/* Mark the trace complete (CG_REC_PROCESS_EXIT, then header end_state, end
+ * time, slots_reserved) and turn tracing off. Never unmaps: threads still
+ * running may hold reserved slots. */
 void cg_writer_close(void);
 
-/* In a fork child: forget the parent's file (never unmap what the parent
- * owns beyond this process) and open a fresh one with the same config. */
+/* Path of the open trace file, or NULL. */
+const char *cg_writer_path(void);
+
+/* Fork handlers, in pthread_atfork order. prepare takes the writer's locks
+ * so the child inherits a consistent string table; parent releases them. */
+void cg_writer_prepare_fork(void);
+void cg_writer_after_fork_parent(void);
+
+/* In a fork child: forget the parent's file (only the child's own copies of
+ * the mappings are unmapped; the parent's file is never written again) and,
+ * if the parent was tracing, open a fresh file with the same config at the
+ * child's first reserve/intern, so a child that only execs leaves no file.
+ * cg_writer_active() stays 1 meanwhile. */
 void cg_writer_after_fork_child(void);
 
 #endif

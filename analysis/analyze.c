@@ -1,0 +1,303 @@
+/*
+ * analysis/analyze.c — open, merge and replay the traces of a run.
+ *
+ * What it is for: see analyze.h. Records of several processes are merged by
+ * timestamp with a small heap over the head record of each trace; within a
+ * trace, slot order is kept.
+ *
+ * What it must never do: stop at a bad file, or keep a reader open after its
+ * trace ended.
+ */
+#include "analysis/analyze.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/text_safe.h"
+#include "analysis/trace_set.h"
+
+struct source {
+    struct cg_reader *reader;
+    struct replay_process proc;
+    struct cg_record head; /* the next record to replay */
+    struct cg_record args; /* the CG_REC_ARGS that belongs to head */
+    struct cg_record ahead; /* read past head, not yet used */
+    int has_head, has_args, has_ahead;
+};
+
+struct merge {
+    struct source *src;
+    size_t *heap; /* indices into src, ordered by head timestamp */
+    size_t heap_len;
+};
+
+static int head_before(const struct merge *m, size_t a, size_t b)
+{
+    uint64_t ta = m->src[a].head.ts_ns, tb = m->src[b].head.ts_ns;
+    return ta != tb ? ta < tb : a < b;
+}
+
+static void heap_swap(struct merge *m, size_t i, size_t j)
+{
+    size_t t = m->heap[i];
+    m->heap[i] = m->heap[j];
+    m->heap[j] = t;
+}
+
+static void heap_push(struct merge *m, size_t idx)
+{
+    size_t i = m->heap_len++;
+    m->heap[i] = idx;
+    while (i > 0 && head_before(m, m->heap[i], m->heap[(i - 1) / 2])) {
+        heap_swap(m, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static size_t heap_pop(struct merge *m)
+{
+    size_t top = m->heap[0];
+    m->heap[0] = m->heap[--m->heap_len];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < m->heap_len && head_before(m, m->heap[l], m->heap[best]))
+            best = l;
+        if (r < m->heap_len && head_before(m, m->heap[r], m->heap[best]))
+            best = r;
+        if (best == i)
+            break;
+        heap_swap(m, i, best);
+        i = best;
+    }
+    return top;
+}
+
+/* ------------------------------------------------------------------ per-process facts */
+
+static char **split_argv(const struct cg_file_header *h, uint32_t *argc_out)
+{
+    uint32_t argc = 0;
+    char **argv = calloc(CG_ARGV_MAX / 2 + 1, sizeof *argv);
+    if (!argv) {
+        *argc_out = 0;
+        return NULL;
+    }
+    size_t i = 0;
+    while (i < CG_ARGV_MAX && argc < h->argc && h->argv[i]) {
+        size_t len = strnlen(h->argv + i, CG_ARGV_MAX - i);
+        argv[argc] = strndup(h->argv + i, len);
+        if (!argv[argc])
+            break;
+        text_make_printable(argv[argc]);
+        argc++;
+        i += len + 1;
+    }
+    *argc_out = argc;
+    return argv;
+}
+
+static void add_calls(struct analysis *a, const struct replay_process *p)
+{
+    for (uint32_t api = 1; api < p->api_count; api++) {
+        if (!p->calls[api])
+            continue;
+        const char *name = cg_reader_api_name(p->reader, (uint16_t)api);
+        struct call_count *c = NULL;
+        HASH_FIND_STR(a->calls, name, c);
+        if (!c) {
+            c = calloc(1, sizeof *c);
+            if (!c || !(c->name = strdup(name))) {
+                free(c);
+                continue;
+            }
+            HASH_ADD_KEYPTR(hh, a->calls, c->name, strlen(c->name), c);
+        }
+        c->count += p->calls[api];
+    }
+}
+
+/* Hook: when a trace ends, keep its facts and its call counts. */
+static void collect_process(void *user, struct replay_process *p)
+{
+    struct analysis *a = user;
+    struct process_info *info = &a->procs[p->index];
+    const struct cg_file_header *h = p->hdr;
+    info->pid = h->pid;
+    info->ppid = h->ppid;
+    info->host = strndup(h->host, CG_HOST_MAX);
+    if (info->host)
+        text_make_printable(info->host);
+    info->argv = split_argv(h, &info->argc);
+    info->complete = p->complete;
+    info->records = cg_reader_records(p->reader);
+    info->trace = strdup(p->path ? p->path : "");
+    info->start_mono_ns = h->start_mono_ns;
+    info->first_ts = p->first_ts;
+    info->last_ts = p->last_ts;
+    add_calls(a, p);
+}
+
+/* ------------------------------------------------------------------ the run */
+
+/* Next record into head, with its ARGS record when one follows it. */
+static void advance(struct source *s)
+{
+    if (s->has_ahead) {
+        s->head = s->ahead;
+        s->has_ahead = 0;
+        s->has_head = 1;
+    } else {
+        s->has_head = cg_reader_next(s->reader, &s->head) == 1;
+    }
+    s->has_args = 0;
+    if (!s->has_head || (s->head.kind != CG_REC_CALL && s->head.kind != CG_REC_ENTER))
+        return;
+    s->has_ahead = cg_reader_next(s->reader, &s->ahead) == 1;
+    if (s->has_ahead && s->ahead.kind == CG_REC_ARGS && s->ahead.tid == s->head.tid) {
+        s->args = s->ahead;
+        s->has_args = 1;
+        s->has_ahead = 0;
+    }
+}
+
+static void finish_source(struct source *s)
+{
+    replay_process_finish(&s->proc);
+    cg_reader_close(s->reader);
+    s->reader = NULL;
+}
+
+static int grow_procs(struct analysis *a)
+{
+    struct process_info *grown = realloc(a->procs, (a->nprocs + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    a->procs = grown;
+    memset(&a->procs[a->nprocs], 0, sizeof *a->procs);
+    return 0;
+}
+
+/* Open the files of one batch; returns how many opened. */
+static size_t open_batch(struct analysis *a, struct source *src, char *const *files, size_t n,
+                         const char *prog, FILE *warn, const struct replay_hooks *const *hooks,
+                         int nhooks)
+{
+    size_t opened = 0;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        struct source *s = &src[opened];
+        s->reader = cg_reader_open(files[i], err, sizeof err);
+        if (!s->reader) {
+            fprintf(warn, "%s: %s: %s\n", prog, files[i], err);
+            a->unusable_files++;
+            continue;
+        }
+        if (grow_procs(a) < 0 || replay_process_init(&s->proc, (int)a->nprocs, s->reader,
+                                                     &a->findings, &a->totals, hooks,
+                                                     nhooks) < 0) {
+            fprintf(warn, "%s: %s: out of memory\n", prog, files[i]);
+            cg_reader_close(s->reader);
+            a->unusable_files++;
+            continue;
+        }
+        a->nprocs++;
+        opened++;
+    }
+    return opened;
+}
+
+static int run_batch(struct analysis *a, char *const *files, size_t n, const char *prog,
+                     FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
+{
+    struct merge m = {calloc(n, sizeof *m.src), calloc(n, sizeof *m.heap), 0};
+    if (!m.src || !m.heap) {
+        free(m.src);
+        free(m.heap);
+        return -1;
+    }
+    size_t opened = open_batch(a, m.src, files, n, prog, warn, hooks, nhooks);
+    for (size_t i = 0; i < opened; i++) {
+        advance(&m.src[i]);
+        if (m.src[i].has_head)
+            heap_push(&m, i);
+        else
+            finish_source(&m.src[i]);
+    }
+    while (m.heap_len > 0) {
+        size_t i = heap_pop(&m);
+        struct source *s = &m.src[i];
+        replay_feed(&s->proc, &s->head, s->has_args ? &s->args : NULL);
+        advance(s);
+        if (s->has_head)
+            heap_push(&m, i);
+        else
+            finish_source(s);
+    }
+    free(m.src);
+    free(m.heap);
+    return 0;
+}
+
+static int compare_call_names(const struct call_count *x, const struct call_count *y)
+{
+    return strcmp(x->name, y->name);
+}
+
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                  FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
+{
+    memset(a, 0, sizeof *a);
+    findings_init(&a->findings);
+    struct trace_set set;
+    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
+        trace_set_free(&set);
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    const struct replay_hooks own = {.user = a, .process_end = collect_process};
+    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own};
+    int nall = 1;
+    for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
+        all[nall++] = hooks[i];
+    int rc = 0;
+    for (size_t first = 0; first < set.count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set.count - first;
+        if (n > ANALYZE_BATCH_FILES)
+            n = ANALYZE_BATCH_FILES;
+        rc = run_batch(a, set.files + first, n, prog, warn, all, nall);
+    }
+    trace_set_free(&set);
+    HASH_SORT(a->calls, compare_call_names);
+    if (rc < 0) {
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    if (a->nprocs == 0) {
+        fprintf(warn, "%s: no readable trace among the given paths\n", prog);
+        return 2;
+    }
+    return 0;
+}
+
+void analysis_free(struct analysis *a)
+{
+    findings_free(&a->findings);
+    for (size_t i = 0; i < a->nprocs; i++) {
+        struct process_info *info = &a->procs[i];
+        free(info->host);
+        for (uint32_t j = 0; j < info->argc; j++)
+            free(info->argv[j]);
+        free(info->argv);
+        free(info->trace);
+    }
+    free(a->procs);
+    struct call_count *c, *tmp;
+    HASH_ITER(hh, a->calls, c, tmp)
+    {
+        HASH_DEL(a->calls, c);
+        free(c->name);
+        free(c);
+    }
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,61 @@
+/*
+ * analysis/analyze.h — read every trace of a run and replay it.
+ *
+ * What it is for: the one pipeline behind `report`, `export` and the summary
+ * `cuguard run` prints. It opens each trace (one line per unusable file),
+ * merges the processes' records in time order (so run-wide peaks are real),
+ * replays them, and keeps what the outputs need: per-process facts, run
+ * totals, calls per API name and the grouped findings.
+ *
+ * What it must never do: hold more than one chunk of records per trace, or
+ * give up on the run because one file is bad.
+ */
+#ifndef CUGUARD_ANALYSIS_ANALYZE_H
+#define CUGUARD_ANALYSIS_ANALYZE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uthash.h>
+
+#include "analysis/findings.h"
+#include "analysis/replay.h"
+
+/* Traces read together; more are merged batch by batch. */
+#define ANALYZE_BATCH_FILES 256
+
+struct process_info {
+    uint32_t pid, ppid;
+    char *host;
+    char **argv; /* argc strings */
+    uint32_t argc;
+    int complete;
+    uint64_t records;
+    char *trace;
+    uint64_t start_mono_ns, first_ts, last_ts;
+};
+
+struct call_count {
+    char *name;
+    uint64_t count;
+    UT_hash_handle hh;
+};
+
+struct analysis {
+    struct finding_set findings;
+    struct replay_totals totals;
+    struct process_info *procs;
+    size_t nprocs;
+    struct call_count *calls; /* by API name, sorted by name after the run */
+    size_t unusable_files;
+};
+
+/* Read and replay every trace under `paths`. Warnings go to `warn` prefixed
+ * with `prog`. Extra hooks (up to REPLAY_MAX_HOOKS - 1) see every process.
+ * Returns 0 when at least one trace was read, 2 when none was (or on
+ * allocation failure); the analysis must be freed either way. */
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                  FILE *warn, const struct replay_hooks *const *hooks, int nhooks);
+void analysis_free(struct analysis *a);
+
+#endif

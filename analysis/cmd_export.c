@@ -1,0 +1,115 @@
+/*
+ * analysis/cmd_export.c — `cuguard export --perfetto OUT.json PATH...`.
+ *
+ * What it is for: option parsing and the output file of the export. The
+ * timeline is written to a temporary file next to OUT and renamed into
+ * place, so a failed export never leaves half a JSON document under OUT.
+ * OUT may be "-" for stdout.
+ *
+ * What it must never do: overwrite OUT with a partial document, or treat a
+ * path argument as an option.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/commands.h"
+#include "analysis/export_perfetto.h"
+
+#define PROG "cuguard export"
+
+static void export_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: cuguard export --perfetto OUT.json PATH...\n\n"
+            "Write the traces under each PATH (trace directories or .cgt files) as a Chrome\n"
+            "trace-event timeline that ui.perfetto.dev and chrome://tracing open: a process per\n"
+            "traced pid, a track per host thread and per stream, API calls as slices, each\n"
+            "event's record -> completion as a flow, live events/streams/pinned bytes as\n"
+            "counters and findings as markers. OUT.json '-' writes to stdout.\n\n"
+            "exit status: 0 written, 2 unusable input or options\n");
+}
+
+static int write_to_stdout(char *const *paths, int npaths)
+{
+    int rc = export_perfetto(stdout, paths, npaths, PROG, stderr);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: could not write the timeline\n", PROG);
+        return 2;
+    }
+    return rc;
+}
+
+static int write_to_file(const char *out, char *const *paths, int npaths)
+{
+    size_t len = strlen(out) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return 2;
+    snprintf(tmp, len, "%s.tmp.%ld", out, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "%s: %s: %s\n", PROG, out, strerror(errno));
+        free(tmp);
+        return 2;
+    }
+    int rc = export_perfetto(f, paths, npaths, PROG, stderr);
+    int write_failed = ferror(f) != 0;
+    if (fclose(f) != 0)
+        write_failed = 1;
+    if (rc == 0 && write_failed) {
+        fprintf(stderr, "%s: %s: could not write the timeline\n", PROG, out);
+        rc = 2;
+    }
+    if (rc == 0 && rename(tmp, out) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", PROG, out, strerror(errno));
+        rc = 2;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    const char *out = NULL;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            export_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (!strncmp(argv[i], "--perfetto=", 11)) {
+            out = argv[i] + 11;
+        } else if (!strcmp(argv[i], "--perfetto")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "%s: --perfetto needs an output file\n", PROG);
+                return 2;
+            }
+            out = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "%s: unknown option '%s' (try --help)\n", PROG, argv[i]);
+            return 2;
+        } else {
+            break;
+        }
+    }
+    if (!out || !*out) {
+        fprintf(stderr, "%s: --perfetto OUT.json is required (try --help)\n", PROG);
+        return 2;
+    }
+    if (i >= argc) {
+        fprintf(stderr, "%s: give at least one trace directory or file\n", PROG);
+        return 2;
+    }
+    if (!strcmp(out, "-"))
+        return write_to_stdout(argv + i, argc - i);
+    return write_to_file(out, argv + i, argc - i);
+}

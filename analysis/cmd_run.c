@@ -1,0 +1,386 @@
+/*
+ * analysis/cmd_run.c — `cuguard run [OPTIONS] -- CMD ARGS...`.
+ *
+ * What it is for: run a command with libcuguard.so preloaded and the
+ * CUGUARD_* environment set, keep its exit status, forward the signals a
+ * user sends to cuguard, and print the report summary when it ends.
+ *
+ * What it must never do: change the command's arguments or any environment
+ * variable other than LD_PRELOAD (the library is prepended, existing entries
+ * kept) and the CUGUARD_* ones its options name; trace anything itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "analysis/commands.h"
+
+#define DEFAULT_DIR "cuguard-trace"
+
+struct run_options {
+    const char *dir;
+    const char *policy;
+    const char *task;
+    const char *watchdog;
+    int strict;
+    int report;
+    char **command;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: cuguard run [OPTIONS] -- CMD [ARGS...]\n\n"
+        "Run CMD with libcuguard.so preloaded (prepended to LD_PRELOAD; children and\n"
+        "pytest-xdist workers inherit it), tracing every CUDA event, stream and pinned-\n"
+        "memory call into one file per process. cuguard exits with CMD's exit status\n"
+        "(128+N if CMD was killed by signal N) and forwards SIGINT, SIGTERM and SIGHUP\n"
+        "sent to it. When CMD ends, a summary of the traces is printed on stderr.\n\n"
+        "options:\n"
+        "  --dir D         trace directory (sets CUGUARD_DIR as an absolute path; default\n"
+        "                  $CUGUARD_DIR, else ./" DEFAULT_DIR "; created mode 0700 at the\n"
+        "                  first CUDA call)\n"
+        "  --policy P      comma-separated policies: ownership, isolate, destroy,\n"
+        "                  sync-query (sets CUGUARD_POLICY; default: none, observe only)\n"
+        "  --task T        what a task is: env:NAME, thread or process (sets CUGUARD_TASK;\n"
+        "                  default env:PYTEST_CURRENT_TEST)\n"
+        "  --watchdog S    report a thread blocked or polling longer than S seconds;\n"
+        "                  0 turns it off (sets CUGUARD_WATCHDOG; default 60)\n"
+        "  --strict        refuse calls that would be error findings\n"
+        "                  (sets CUGUARD_ON_ERROR=refuse)\n"
+        "  --no-report     do not print the summary when CMD ends\n"
+        "  --help, -h      show this help and exit\n\n"
+        "environment read by libcuguard.so (an option above overrides its variable):\n"
+        "  CUGUARD_DIR            trace directory; unset = no trace (policies still apply)\n"
+        "  CUGUARD_TASK           env:NAME | thread | process (default env:PYTEST_CURRENT_TEST;\n"
+        "                         a phase suffix such as ' (call)' is stripped)\n"
+        "  CUGUARD_POLICY         ownership,isolate,destroy,sync-query (default none)\n"
+        "  CUGUARD_WATCHDOG       stall limit in seconds (default 60 while tracing, 0 = off)\n"
+        "  CUGUARD_ON_ERROR       continue | refuse | abort on a live error finding\n"
+        "                         (default continue)\n"
+        "  CUGUARD_LIBCUDA        path of the real driver library (default libcuda.so.1)\n"
+        "  CUGUARD_LOG            quiet | warn | debug: messages of libcuguard.so on stderr\n"
+        "                         (default warn)\n"
+        "  CUGUARD_QUARANTINE     destroyed handles held back by 'ownership' (default 1024)\n"
+        "  CUGUARD_RECLAIM_AGE    tasks an object must sit idle before 'destroy' reclaims it\n"
+        "                         (default 1)\n"
+        "  CUGUARD_SYNC_QUERY_MS  how long 'sync-query' lets cuEventQuery wait (default 1000)\n"
+        "  CUGUARD_DUMP_SIGNAL    SIGUSR1 | SIGUSR2 | SIGQUIT: signal that prints the hang\n"
+        "                         report on demand (default SIGUSR2)\n\n"
+        "Exit status: CMD's; 127 if CMD cannot be run; 2 for a usage error.\n"
+        "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "cuguard run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try 'cuguard run --help')\n");
+    return 2;
+}
+
+/* ---- option checks ---- */
+
+/* Whole seconds, at most a year (the shim's limit). */
+static int valid_watchdog(const char *s)
+{
+    if (!*s || strlen(s) > 9)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return strtoul(s, NULL, 10) <= 86400ul * 365;
+}
+
+static int valid_task(const char *s)
+{
+    if (!strcmp(s, "thread") || !strcmp(s, "process"))
+        return 1;
+    return !strncmp(s, "env:", 4) && s[4] != '\0' && !strchr(s + 4, '=');
+}
+
+/* Each comma-separated name must be a known policy. */
+static int valid_policy(const char *s)
+{
+    static const char *const names[] = {"ownership", "isolate", "destroy", "sync-query"};
+    if (!*s)
+        return 0;
+    const char *p = s;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int known = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            known |= strlen(names[i]) == len && !strncmp(p, names[i], len);
+        if (!known)
+            return 0;
+        if (p[len] == '\0')
+            return 1;
+        p += len + 1;
+    }
+}
+
+/* "--opt VALUE" or "--opt=VALUE": returns the value and advances *i, NULL
+ * when this argument is not `name`. Sets *missing when the value is absent. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc || !strcmp(argv[*i + 1], "--")) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int check_values(const struct run_options *o)
+{
+    if (o->dir && !o->dir[0])
+        return usage_error("--dir needs a directory%s", "");
+    if (o->policy && !valid_policy(o->policy))
+        return usage_error("bad --policy '%s': use names from ownership, isolate, destroy, "
+                           "sync-query, separated by commas",
+                           o->policy);
+    if (o->task && !valid_task(o->task))
+        return usage_error("bad --task '%s': use env:NAME, thread or process", o->task);
+    if (o->watchdog && !valid_watchdog(o->watchdog))
+        return usage_error("bad --watchdog '%s': give whole seconds, 0 (off) to 31536000",
+                           o->watchdog);
+    return 0;
+}
+
+/* Fills `o`; returns -1 to go on, else an exit status (help or error). */
+static int parse_options(int argc, char **argv, struct run_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->report = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int missing = 0;
+        const char *v;
+        if (!strcmp(a, "--")) {
+            if (i + 1 >= argc)
+                return usage_error("no command after '--'%s", "");
+            o->command = argv + i + 1;
+            int rc = check_values(o);
+            return rc ? rc : -1;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--strict")) {
+            o->strict = 1;
+        } else if (!strcmp(a, "--no-report")) {
+            o->report = 0;
+        } else if ((v = option_value(argc, argv, &i, "--dir", &missing))) {
+            o->dir = v;
+        } else if ((v = option_value(argc, argv, &i, "--policy", &missing))) {
+            o->policy = v;
+        } else if ((v = option_value(argc, argv, &i, "--task", &missing))) {
+            o->task = v;
+        } else if ((v = option_value(argc, argv, &i, "--watchdog", &missing))) {
+            o->watchdog = v;
+        } else if (missing) {
+            return usage_error("option '%s' needs a value", a);
+        } else if (a[0] == '-') {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            return usage_error("put '--' before the command: cuguard run [OPTIONS] -- %s ...", a);
+        }
+    }
+    return usage_error("no command given; usage: cuguard run [OPTIONS] -- CMD [ARGS...]%s", "");
+}
+
+/* ---- environment ---- */
+
+/* libcuguard.so beside this binary, or in ../lib when installed. */
+static int find_library(char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        fprintf(stderr, "cuguard run: cannot locate the cuguard binary: %s\n", strerror(errno));
+        return -1;
+    }
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    const char *candidates[] = {"%s/libcuguard.so", "%s/../lib/libcuguard.so"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, candidates[i], exe);
+        if (access(path, R_OK) == 0 && realpath(path, out) && strlen(out) < len)
+            return 0;
+    }
+    fprintf(stderr,
+            "cuguard run: cannot find libcuguard.so (looked in %s/ and %s/../lib/); "
+            "build it with 'make' or reinstall cuguard\n",
+            exe, exe);
+    return -1;
+}
+
+static int absolute_dir(const char *dir, char *out, size_t len)
+{
+    if (dir[0] == '/') {
+        snprintf(out, len, "%s", dir);
+        return 0;
+    }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) {
+        fprintf(stderr, "cuguard run: cannot get the current directory: %s\n", strerror(errno));
+        return -1;
+    }
+    if ((size_t)snprintf(out, len, "%s/%s", cwd, dir) >= len) {
+        fprintf(stderr, "cuguard run: trace directory path too long\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* LD_PRELOAD = library, then whatever was there (without a duplicate). */
+static int prepend_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    if (!old || !*old)
+        return setenv("LD_PRELOAD", lib, 1);
+    if (!strcmp(old, lib) || (!strncmp(old, lib, strlen(lib)) && strchr(": ", old[strlen(lib)])))
+        return 0;
+    size_t len = strlen(lib) + strlen(old) + 2;
+    char *value = malloc(len);
+    if (!value)
+        return -1;
+    snprintf(value, len, "%s:%s", lib, old);
+    int rc = setenv("LD_PRELOAD", value, 1);
+    free(value);
+    return rc;
+}
+
+static int set_environment(const struct run_options *o, const char *lib, const char *dir)
+{
+    int rc = setenv("CUGUARD_DIR", dir, 1);
+    if (o->policy)
+        rc |= setenv("CUGUARD_POLICY", o->policy, 1);
+    if (o->task)
+        rc |= setenv("CUGUARD_TASK", o->task, 1);
+    if (o->watchdog)
+        rc |= setenv("CUGUARD_WATCHDOG", o->watchdog, 1);
+    if (o->strict)
+        rc |= setenv("CUGUARD_ON_ERROR", "refuse", 1);
+    rc |= prepend_preload(lib);
+    if (rc != 0)
+        fprintf(stderr, "cuguard run: cannot set the environment: %s\n", strerror(errno));
+    return rc ? -1 : 0;
+}
+
+/* ---- the child ---- */
+
+static volatile sig_atomic_t child_pid;
+
+/* Forward signals sent to cuguard. A terminal's Ctrl-C (si_code SI_KERNEL)
+ * already reached the child, which shares our process group. */
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
+{
+    (void)ctx;
+    if (child_pid > 0 && (!info || info->si_code != SI_KERNEL))
+        kill((pid_t)child_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* fork + execvp. Returns the child's status as an exit code, or -1 after a
+ * message; *not_run is set when the command could not be executed. */
+static int run_command(char **command, int *not_run)
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        fprintf(stderr, "cuguard run: pipe: %s\n", strerror(errno));
+        return -1;
+    }
+    install_forwarding();
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "cuguard run: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(report[0]);
+        execvp(command[0], command);
+        int err = errno;
+        ssize_t w = write(report[1], &err, sizeof err);
+        (void)w;
+        _exit(127);
+    }
+    child_pid = pid;
+    close(report[1]);
+    int exec_errno = 0;
+    ssize_t got;
+    do
+        got = read(report[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    close(report[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    child_pid = 0;
+    if (got == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "cuguard run: cannot run '%s': %s\n", command[0], strerror(exec_errno));
+        *not_run = 1;
+        return 127;
+    }
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_options o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    char lib[PATH_MAX], dir[PATH_MAX];
+    if (find_library(lib, sizeof lib) != 0)
+        return 2;
+    const char *env_dir = getenv("CUGUARD_DIR");
+    if (!o.dir)
+        o.dir = env_dir && *env_dir ? env_dir : DEFAULT_DIR;
+    if (absolute_dir(o.dir, dir, sizeof dir) != 0)
+        return 2;
+    if (set_environment(&o, lib, dir) != 0)
+        return 2;
+    fflush(NULL);
+    int not_run = 0;
+    int status = run_command(o.command, &not_run);
+    if (status < 0)
+        return 2;
+    if (not_run) /* nothing ran: nothing to summarise */
+        return status;
+    struct stat st;
+    if (o.report && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        report_summary_to_stderr(dir);
+    return status;
+}

@@ -1,0 +1,41 @@
+/*
+ * analysis/suppress.h — suppression files for `cuguard report --suppress`.
+ *
+ * What it is for: lines of the form `KIND PATTERN`, where KIND is a finding
+ * kind (or a glob over kinds, e.g. `leak.*`) and PATTERN a shell glob matched
+ * against the finding's task or its call site; `#` starts a comment, blank
+ * lines are ignored — like a sanitizer suppression file.
+ *
+ * What it must never do: accept a line it does not understand silently (a
+ * typo in a suppression file would hide nothing and say nothing).
+ */
+#ifndef CUGUARD_ANALYSIS_SUPPRESS_H
+#define CUGUARD_ANALYSIS_SUPPRESS_H
+
+#include <stddef.h>
+
+#include "analysis/findings.h"
+
+struct suppression {
+    char *kind;    /* glob over kind names */
+    char *pattern; /* glob over task or site */
+};
+
+struct suppressions {
+    struct suppression *items;
+    size_t count;
+};
+
+/* Load a file. Returns 0, or -1 with a one-line reason in err (naming the
+ * line for a malformed entry). */
+int suppressions_load(struct suppressions *s, const char *path, char *err, size_t errlen);
+/* Parse one line (without newline); 0 ok or blank, -1 malformed. */
+int suppressions_add_line(struct suppressions *s, const char *line, char *err, size_t errlen);
+void suppressions_free(struct suppressions *s);
+
+/* 1 if the finding matches a suppression. */
+int suppression_matches(const struct suppressions *s, const struct finding *f);
+/* Mark every matching finding suppressed; returns how many. */
+size_t suppressions_apply(const struct suppressions *s, struct finding_set *set);
+
+#endif

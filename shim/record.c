@@ -1,0 +1,145 @@
+/*
+ * shim/record.c — the record builders of the api.def styles.
+ *
+ * What it is for: the implementation of shim/record.h: CALL, ENTER/EXIT,
+ * SPIN (via shim/spin.c), STREAM_ID after a stream create and ARGS after
+ * cuMemcpyAsync, each filled completely before its kind is published.
+ *
+ * What it must never do: write a record for a call the shim did not wrap,
+ * write two CALL records for one call, or block.
+ */
+#include "shim/record.h"
+
+#include <cuda.h>
+#include <string.h>
+
+#include "shim/api.h"
+#include "shim/driver.h"
+#include "shim/lifecycle.h"
+#include "shim/site.h"
+#include "shim/spin.h"
+#include "shim/task.h"
+#include "tracer/writer.h"
+
+static __thread struct cg_runtime_mark runtime_mark __attribute__((tls_model("initial-exec")));
+
+struct cg_runtime_mark cg_runtime_enter(const void *caller)
+{
+    struct cg_runtime_mark previous = runtime_mark;
+    if (runtime_mark.depth == 0)
+        runtime_mark.caller = caller;
+    runtime_mark.depth++;
+    return previous;
+}
+
+void cg_runtime_leave(struct cg_runtime_mark previous)
+{
+    runtime_mark = previous;
+}
+
+int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
+{
+    if (!cg_trace_ready())
+        return 0;
+    const struct cg_api_info *info = &cg_api_info[id];
+    c->api = (uint16_t)id;
+    c->style = info->style;
+    c->flags = info->per_thread ? CG_FLAG_PTSZ : 0;
+    c->thread = cg_thread_self();
+    cg_task_poll();
+    if (runtime_mark.depth > 0) {
+        c->flags |= CG_FLAG_VIA_RUNTIME;
+        caller = runtime_mark.caller;
+    }
+    c->site = cg_site_id(c->thread, caller);
+    return 1;
+}
+
+static void fill(struct cg_record *r, const struct cg_call *c, int32_t result, uint64_t handle,
+                 uint64_t arg, uint64_t arg2)
+{
+    r->handle = handle;
+    r->arg = arg;
+    r->arg2 = arg2;
+    r->ts_ns = cg_now_ns();
+    r->tid = c->thread ? c->thread->tid : cg_gettid();
+    r->site = c->site;
+    r->result = result;
+    r->api = c->api;
+    r->flags = c->flags;
+}
+
+void cg_call_enter(const struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2)
+{
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    fill(r, c, 0, handle, arg, arg2);
+    cg_writer_publish(r, CG_REC_ENTER);
+}
+
+/* CALL followed by one more record of `kind2`, reserved together. */
+static void write_pair(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                       uint64_t arg2, uint8_t kind2, uint64_t handle2, uint64_t arg_2)
+{
+    struct cg_record *r = cg_writer_reserve(2);
+    if (r == NULL)
+        return;
+    fill(&r[0], c, result, handle, arg, arg2);
+    fill(&r[1], c, result, handle2, arg_2, 0);
+    cg_writer_publish(&r[0], CG_REC_CALL);
+    cg_writer_publish(&r[1], kind2);
+}
+
+static void write_one(const struct cg_call *c, uint8_t kind, int32_t result, uint64_t handle,
+                      uint64_t arg, uint64_t arg2)
+{
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    fill(r, c, result, handle, arg, arg2);
+    cg_writer_publish(r, kind);
+}
+
+static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t handle,
+                           uint64_t arg, uint64_t arg2)
+{
+    cg_stream_get_id_fn get_id = cg_real_stream_get_id();
+    unsigned long long id = 0;
+    if (result == CUDA_SUCCESS && handle != 0 && get_id != NULL &&
+        get_id((CUstream)(uintptr_t)handle, &id) == CUDA_SUCCESS)
+        write_pair(c, result, handle, arg, arg2, CG_REC_STREAM_ID, handle, id);
+    else
+        write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+}
+
+void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                 uint64_t arg2, uint64_t extra)
+{
+    switch (c->style) {
+    case CG_STYLE_RECORD:
+        __atomic_fetch_add(&cg_record_epoch, 1, __ATOMIC_RELEASE);
+        write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+        break;
+    case CG_STYLE_POLL:
+        if (result == CUDA_ERROR_NOT_READY) {
+            cg_spin_not_ready(c->thread, c->api, c->flags, c->site, handle);
+            break;
+        }
+        cg_spin_end(c->thread, c->api, handle);
+        write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+        break;
+    case CG_STYLE_BLOCKING:
+        write_one(c, CG_REC_EXIT, result, handle, arg, arg2);
+        break;
+    case CG_STYLE_NEW_STREAM:
+        end_new_stream(c, result, handle, arg, arg2);
+        break;
+    case CG_STYLE_WITH_ARGS:
+        write_pair(c, result, handle, arg, arg2, CG_REC_ARGS, extra, 0);
+        break;
+    default:
+        write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+        break;
+    }
+}

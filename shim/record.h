@@ -1,0 +1,50 @@
+/*
+ * shim/record.h — turn one wrapped call into its trace records.
+ *
+ * What it is for: the record builders behind the `style` column of
+ * shim/api.def. A generated wrapper calls cg_call_begin() (returns 0 when
+ * not tracing: the wrapper then just forwards), cg_call_enter() before a
+ * blocking call, and cg_call_end() with the result and the record fields.
+ * The runtime wrappers bracket their cudart call with cg_runtime_enter() /
+ * cg_runtime_leave() so the driver records inside carry CG_FLAG_VIA_RUNTIME
+ * and the runtime caller's call site.
+ *
+ * What it must never do: change a call's arguments or result, call the
+ * driver (except cuStreamGetId after a stream create), or lock on the hot
+ * path.
+ */
+#ifndef CUGUARD_SHIM_RECORD_H
+#define CUGUARD_SHIM_RECORD_H
+
+#include <stdint.h>
+
+#include "shim/thread.h"
+
+struct cg_call {
+    struct cg_thread *thread; /* NULL: record without per-thread state */
+    uint32_t site;
+    uint16_t api;
+    uint8_t flags; /* enum cg_record_flags */
+    uint8_t style; /* enum cg_style */
+};
+
+/* Start recording a call of api `id` from return address `caller`. Returns
+ * 0 when the call is not traced. */
+int cg_call_begin(struct cg_call *c, unsigned id, const void *caller);
+
+/* ENTER record of a blocking call (before the real call). */
+void cg_call_enter(const struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2);
+
+/* The record(s) of the returned call, per its style. */
+void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                 uint64_t arg2, uint64_t extra);
+
+/* Runtime marking (per thread). enter returns the previous mark for leave. */
+struct cg_runtime_mark {
+    const void *caller; /* return address of the outermost runtime call */
+    unsigned depth;
+};
+struct cg_runtime_mark cg_runtime_enter(const void *caller);
+void cg_runtime_leave(struct cg_runtime_mark previous);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * shim/task.c — detect task changes from the environment.
+ *
+ * What it is for: the implementation of shim/task.h in CG_TASK_ENV mode
+ * (CG_TASK_THREAD records its task at thread start, shim/thread.c;
+ * CG_TASK_PROCESS needs none).
+ *
+ * The cache: `environ` as last seen, and either the index and pointer of the
+ * variable's "NAME=value" slot, or (variable absent) the environment's length
+ * and its last entry. setenv/putenv replace the slot pointer, unsetenv shifts
+ * the slots, and adding a variable writes the old terminator slot or moves
+ * `environ`, so any change to the variable changes one of them.
+ *
+ * What it must never do: call getenv, allocate, or lock on the hot path.
+ */
+#include "shim/task.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim/config.h"
+#include "shim/thread.h"
+#include "tracer/writer.h"
+
+#define TASK_NAME_MAX 4096
+
+static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
+static int seen_valid;      /* 0 = nothing cached */
+static char **seen_environ;
+static long seen_index;     /* slot of the variable, -1 when absent */
+static char *seen_entry;    /* environ[seen_index], or the last entry when absent */
+static long seen_length;    /* number of entries when absent */
+static char current[TASK_NAME_MAX]; /* guarded by task_lock */
+static int current_valid;           /* guarded by task_lock */
+
+void cg_task_strip_phase(const char *value, char *out, size_t len)
+{
+    static const char *const phases[] = {" (call)", " (setup)", " (teardown)"};
+    size_t n = strlen(value);
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0]; i++) {
+        size_t p = strlen(phases[i]);
+        if (n >= p && strcmp(value + n - p, phases[i]) == 0) {
+            n -= p;
+            break;
+        }
+    }
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, value, n);
+    out[n] = '\0';
+}
+
+static int cache_still_valid(char **env)
+{
+    if (!__atomic_load_n(&seen_valid, __ATOMIC_ACQUIRE) ||
+        env != __atomic_load_n(&seen_environ, __ATOMIC_RELAXED))
+        return 0;
+    if (env == NULL)
+        return 1;
+    long index = __atomic_load_n(&seen_index, __ATOMIC_RELAXED);
+    char *entry = __atomic_load_n(&seen_entry, __ATOMIC_RELAXED);
+    if (index >= 0)
+        return env[index] == entry;
+    long length = __atomic_load_n(&seen_length, __ATOMIC_RELAXED);
+    return env[length] == NULL && (length == 0 || env[length - 1] == entry);
+}
+
+/* Scan the environment; returns the value of the variable or NULL. */
+static const char *scan(char **env, const char *var, long *index, long *length)
+{
+    size_t var_len = strlen(var);
+    long i = 0;
+    *index = -1;
+    const char *value = NULL;
+    for (; env != NULL && env[i] != NULL; i++) {
+        if (value == NULL && strncmp(env[i], var, var_len) == 0 && env[i][var_len] == '=') {
+            *index = i;
+            value = env[i] + var_len + 1;
+        }
+    }
+    *length = i;
+    return value;
+}
+
+static void write_task(uint32_t name_id)
+{
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    memset(r, 0, sizeof *r);
+    r->ts_ns = cg_now_ns();
+    r->tid = cg_gettid();
+    r->site = name_id;
+    cg_writer_publish(r, CG_REC_TASK);
+}
+
+static void refresh_locked(char **env)
+{
+    long index, length;
+    const char *value = scan(env, cg_config.task_var, &index, &length);
+    char name[TASK_NAME_MAX] = "";
+    if (value != NULL)
+        cg_task_strip_phase(value, name, sizeof name);
+    int changed = !current_valid || strcmp(name, current) != 0;
+    if (changed && (current_valid || name[0] != '\0'))
+        write_task(name[0] != '\0' ? cg_writer_intern(name) : 0);
+    memcpy(current, name, sizeof current);
+    current_valid = 1;
+    __atomic_store_n(&seen_index, index, __ATOMIC_RELAXED);
+    __atomic_store_n(&seen_length, length, __ATOMIC_RELAXED);
+    char *entry = NULL;
+    if (index >= 0)
+        entry = env[index];
+    else if (length > 0)
+        entry = env[length - 1];
+    __atomic_store_n(&seen_entry, entry, __ATOMIC_RELAXED);
+    __atomic_store_n(&seen_environ, env, __ATOMIC_RELAXED);
+    __atomic_store_n(&seen_valid, 1, __ATOMIC_RELEASE);
+}
+
+void cg_task_poll(void)
+{
+    if (cg_config.task_mode != CG_TASK_ENV)
+        return;
+    char **env = environ;
+    if (__builtin_expect(cache_still_valid(env), 1))
+        return;
+    pthread_mutex_lock(&task_lock);
+    if (!cache_still_valid(env))
+        refresh_locked(env);
+    pthread_mutex_unlock(&task_lock);
+}
+
+void cg_task_reset(void)
+{
+    pthread_mutex_lock(&task_lock);
+    current_valid = 0;
+    current[0] = '\0';
+    __atomic_store_n(&seen_valid, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&task_lock);
+}
+
+void cg_task_prepare_fork(void)
+{
+    pthread_mutex_lock(&task_lock);
+}
+
+void cg_task_after_fork(void)
+{
+    pthread_mutex_unlock(&task_lock);
+}

@@ -1,0 +1,53 @@
+/*
+ * shim/thread.h — per-thread state of the shim and thread start/exit records.
+ *
+ * What it is for: what one host thread keeps between its calls: its tid,
+ * its open spins (shim/spin.c) and its call-site cache (shim/site.c). The
+ * state is allocated on the thread's first traced call, which also writes
+ * CG_REC_THREAD_START; a pthread key destructor writes CG_REC_THREAD_EXIT.
+ *
+ * What it must never do: be shared between threads, allocate on any call
+ * but a thread's first, or outlive its thread's records (a fork child or a
+ * reopened trace starts it afresh).
+ */
+#ifndef CUGUARD_SHIM_THREAD_H
+#define CUGUARD_SHIM_THREAD_H
+
+#include <stdint.h>
+
+#include "tracer/format.h"
+
+#define CG_SPIN_SLOTS 16u
+#define CG_SITE_SLOTS 64u
+
+struct cg_spin {
+    struct cg_record *rec; /* the SPIN record being updated; NULL = free slot */
+    uint64_t handle;
+    uint64_t epoch; /* cg_record_epoch when the record was written */
+    uint64_t count;
+    uint16_t api;
+};
+
+struct cg_site_slot {
+    uintptr_t addr;
+    uint32_t id;
+};
+
+struct cg_thread {
+    uint32_t tid;
+    uint32_t generation; /* cg_trace_generation the caches belong to */
+    unsigned spin_next;  /* round-robin victim when every spin slot is used */
+    struct cg_spin spins[CG_SPIN_SLOTS];
+    struct cg_site_slot sites[CG_SITE_SLOTS];
+};
+
+/* The calling thread's state for the open trace, created (and its
+ * THREAD_START written) on first use. NULL when the thread has already
+ * exited its TLS destructors or memory is short: callers still record,
+ * without compression or call sites. Only valid while the trace is open. */
+struct cg_thread *cg_thread_self(void);
+
+/* Create the pthread key (once per process, when the trace opens). */
+void cg_thread_init(void);
+
+#endif

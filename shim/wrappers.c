@@ -1,0 +1,64 @@
+/*
+ * shim/wrappers.c — the exported driver wrappers, generated from api.def.
+ *
+ * What it is for: one function per CG_API row, exported under the driver's
+ * own name (route 1, direct binding) and also handed out by the dlsym and
+ * cuGetProcAddress routes, so every route lands here exactly once per call.
+ * Also the api info and name tables indexed by api id.
+ *
+ * A wrapper: find the real pointer of exactly its variant; when not tracing,
+ * tail-call it; else record per the row's style around the real call.
+ *
+ * What it must never do: change arguments or results, record twice, or
+ * crash when the driver is missing (it returns cg_missing_real()).
+ */
+#define __CUDA_API_VERSION_INTERNAL 1 /* declare every variant (_v2, legacy, _ptsz) */
+#include <cuda.h>
+#include <stdint.h>
+
+#include "shim/api.h"
+#include "shim/driver.h"
+#include "shim/lifecycle.h"
+#include "shim/procaddr.h"
+#include "shim/record.h"
+
+#define CG_U64(x) ((uint64_t)(uintptr_t)(x))
+/* What the call stored through `p`, or 0 when it failed. Uses `rc`. */
+#define CG_OUT(p) (rc == CUDA_SUCCESS && (p) != NULL ? CG_U64(*(p)) : 0)
+
+#define CG_API(sym, base, version, per_thread, style, params, args, handle, arg, arg2, extra)    \
+    static CUresult CUDAAPI cg_wrap_##sym params                                                \
+    {                                                                                          \
+        typedef CUresult(CUDAAPI * real_fn) params;                                            \
+        real_fn real = (real_fn)cg_real(CG_ID_##sym);                                          \
+        CUresult rc = CUDA_SUCCESS;                                                            \
+        struct cg_call call;                                                                   \
+        if (real == NULL)                                                                      \
+            return cg_missing_real(CG_ID_##sym);                                               \
+        if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, __builtin_return_address(0))) \
+            return real args;                                                                  \
+        if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                             \
+            cg_call_enter(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                   \
+        rc = real args;                                                                        \
+        cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));      \
+        return rc;                                                                             \
+    }                                                                                          \
+    __attribute__((visibility("default"))) CUresult CUDAAPI sym params                         \
+        __attribute__((alias("cg_wrap_" #sym)));
+#include "shim/api.def"
+
+const struct cg_api_info cg_api_info[CG_API_COUNT] = {
+    [CG_ID_NONE] = {"", "", 0, 0, CG_STYLE_CALL, NULL},
+#define CG_API(sym, base, version, per_thread, style, ...)                                      \
+    [CG_ID_##sym] = {#sym, #base, version, per_thread, CG_STYLE_##style, (void *)cg_wrap_##sym},
+#define CG_ENTRY(sym, base, version, per_thread)                                                \
+    [CG_ID_##sym] = {#sym, #base, version, per_thread, CG_STYLE_ENTRY, (void *)cg_wrap_##sym},
+#include "shim/api.def"
+};
+
+const char *const cg_api_names[CG_API_COUNT] = {
+    [CG_ID_NONE] = "",
+#define CG_API(sym, ...) [CG_ID_##sym] = #sym,
+#define CG_ENTRY(sym, ...) [CG_ID_##sym] = #sym,
+#include "shim/api.def"
+};

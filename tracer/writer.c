@@ -1,0 +1,599 @@
+/*
+ * tracer/writer.c — append records to this process's trace file.
+ *
+ * What it is for: the implementation of tracer/writer.h. One file per
+ * process, grown in segments of CG_SEGMENT_RECORDS records, each mapped
+ * MAP_SHARED so that a record whose kind was stored survives SIGKILL.
+ *
+ * What it must never do: call CUDA, call getenv, allocate or lock on the
+ * reserve/publish path, crash or stop the host program. Every failure turns
+ * tracing off after one line on stderr.
+ *
+ * Concurrency: the slot counter is one process-global atomic; the segment
+ * table holds atomic pointers read without a lock; `grow_lock` is taken only
+ * to map a segment that is not mapped yet; `intern_lock` guards the string
+ * table. Slots are zero in a fresh file, so a thread killed between reserve
+ * and publish leaves a kind==0 slot that the reader skips.
+ */
+#include "tracer/writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+/* 8192 segments of 3 MiB: a 24 GiB trace, 512 Mi records, is the most one
+ * process writes; past it tracing stops with a warning. */
+#define MAX_SEGMENTS 8192u
+#define SEGMENT_BYTES ((uint64_t)CG_SEGMENT_RECORDS * CG_RECORD_SIZE)
+/* Longest string interned; longer ones are truncated. */
+#define INTERN_MAX 4096u
+#define DIR_MAX 4096u
+
+enum writer_state {
+    WRITER_OFF = 0,     /* no trace: never opened, failed, or closed */
+    WRITER_ACTIVE = 1,  /* a trace file is open */
+    WRITER_PENDING = 2, /* fork child: open a new file at the first record */
+};
+
+struct interned {
+    char *text;
+    uint32_t id;
+    UT_hash_handle hh;
+};
+
+/* Configuration kept for the fork child's new file. */
+static struct {
+    char dir[DIR_MAX];
+    char task_var[64];
+    uint32_t task_mode;
+    const char *const *api_names;
+    uint32_t api_count;
+} saved;
+
+static _Atomic int state = WRITER_OFF;
+static _Atomic uint64_t next_slot;
+static struct cg_record *_Atomic segments[MAX_SEGMENTS];
+static struct cg_file_header *header;
+static int trace_fd = -1;
+static char trace_path[DIR_MAX + 128];
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct interned *intern_table;
+static uint32_t intern_next_id = 1;
+static int fork_prepared;
+
+static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
+
+/* ---- small helpers: no allocation, async-signal-safe ---- */
+
+/* One line on stderr with write(2); never stdio (may be mid-use). */
+static void warn(const char *fmt, ...)
+{
+    char line[DIR_MAX + 512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)(sizeof line - 2);
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}
+
+uint64_t cg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t cg_gettid(void)
+{
+    if (!cached_tid)
+        cached_tid = (uint32_t)syscall(SYS_gettid);
+    return cached_tid;
+}
+
+static void copy_string(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+/* ---- opening the file ---- */
+
+/* mkdir -p: every directory it creates is 0700. Returns 0 or an errno. */
+static int make_dirs(const char *dir)
+{
+    char path[DIR_MAX];
+    size_t len = strnlen(dir, sizeof path);
+    if (len == 0 || len >= sizeof path)
+        return ENAMETOOLONG;
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved_char = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0700) == 0) {
+            if (chmod(path, 0700) != 0)
+                return errno;
+        } else if (errno != EEXIST) {
+            return errno;
+        }
+        path[i] = saved_char;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/* A host name safe as a file-name component. */
+static void file_safe_host(char *out, size_t cap, const char *host)
+{
+    size_t n = 0;
+    for (; host[n] && n + 1 < cap; n++) {
+        char c = host[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_';
+        out[n] = ok ? c : '_';
+    }
+    out[n] = '\0';
+    if (n == 0)
+        copy_string(out, cap, "host");
+}
+
+/* Create the file with O_EXCL; a name already taken gets the next start. */
+static int create_trace_file(const char *dir, const char *host, uint64_t start, int *err)
+{
+    char safe_host[CG_HOST_MAX];
+    file_safe_host(safe_host, sizeof safe_host, host);
+    for (int attempt = 0; attempt < 16; attempt++) {
+        snprintf(trace_path, sizeof trace_path, "%s/%s-%d-%llu.cgt", dir, safe_host, (int)getpid(),
+                 (unsigned long long)(start + (uint64_t)attempt));
+        int fd = open(trace_path, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST) {
+            *err = errno;
+            return -1;
+        }
+    }
+    *err = EEXIST;
+    return -1;
+}
+
+/* Make [off, off+len) exist on disk, so a store into its mapping cannot
+ * SIGBUS on a full disk. Returns 0 or an errno. */
+static int reserve_space(int fd, uint64_t off, uint64_t len)
+{
+    int rc = posix_fallocate(fd, (off_t)off, (off_t)len);
+    if (rc == 0)
+        return 0;
+    if (rc != EOPNOTSUPP && rc != EINVAL)
+        return rc;
+    /* File system without fallocate: a sparse extension is the best we can do. */
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    if ((uint64_t)st.st_size >= off + len)
+        return 0;
+    return ftruncate(fd, (off_t)(off + len)) == 0 ? 0 : errno;
+}
+
+/* argv from /proc/self/cmdline, NUL-separated, truncated to the field. */
+static void fill_argv(struct cg_file_header *h)
+{
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t got = 0;
+    while (got < CG_ARGV_MAX - 1) {
+        ssize_t n = read(fd, h->argv + got, CG_ARGV_MAX - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    h->argv[got] = '\0';
+    uint32_t argc = 0;
+    for (size_t i = 0; i < got; i++)
+        if (h->argv[i] == '\0')
+            argc++;
+    if (got > 0 && h->argv[got - 1] != '\0')
+        argc++; /* a truncated last argument still counts */
+    h->argc = argc;
+}
+
+/* The API name table: as many names as fit, NUL-separated. */
+static void fill_api_names(struct cg_file_header *h)
+{
+    size_t used = 0;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < saved.api_count && saved.api_names; i++) {
+        const char *name = saved.api_names[i] ? saved.api_names[i] : "";
+        size_t len = strlen(name) + 1;
+        if (used + len > CG_API_NAMES_MAX) {
+            warn("cuguard: API name table truncated at %u names", count);
+            break;
+        }
+        memcpy(h->api_names + used, name, len);
+        used += len;
+        count++;
+    }
+    h->api_count = count;
+}
+
+static void fill_header(struct cg_file_header *h, const char *host, uint64_t start_real,
+                        uint64_t start_mono)
+{
+    h->version = CG_FORMAT_VERSION;
+    h->header_size = CG_HEADER_SIZE;
+    h->record_size = CG_RECORD_SIZE;
+    h->segment_records = CG_SEGMENT_RECORDS;
+    h->pid = (uint32_t)getpid();
+    h->ppid = (uint32_t)getppid();
+    h->start_mono_ns = start_mono;
+    h->start_real_ns = start_real;
+    h->end_state = CG_END_RUNNING;
+    h->task_mode = saved.task_mode;
+    copy_string(h->host, sizeof h->host, host);
+    copy_string(h->task_var, sizeof h->task_var, saved.task_var);
+    fill_argv(h);
+    fill_api_names(h);
+    /* Magic last: a reader never sees a half-written header as valid. */
+    uint64_t magic;
+    memcpy(&magic, CG_MAGIC, sizeof magic);
+    __atomic_store_n((uint64_t *)(void *)h->magic, magic, __ATOMIC_RELEASE);
+}
+
+/* Open the file from `saved`. Caller holds grow_lock. Returns 0 or -1. */
+static int open_locked(void)
+{
+    char host[CG_HOST_MAX] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        copy_string(host, sizeof host, "unknown");
+    host[sizeof host - 1] = '\0';
+
+    int err = make_dirs(saved.dir);
+    uint64_t start_mono = cg_now_ns();
+    uint64_t start_real = realtime_ns();
+    int fd = -1;
+    if (err == 0)
+        fd = create_trace_file(saved.dir, host, start_real, &err);
+    if (fd >= 0) {
+        err = reserve_space(fd, 0, CG_HEADER_SIZE);
+        if (err != 0) {
+            close(fd);
+            unlink(trace_path);
+            fd = -1;
+        }
+    }
+    void *map = MAP_FAILED;
+    if (fd >= 0) {
+        map = mmap(NULL, CG_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+            err = errno;
+            close(fd);
+            unlink(trace_path);
+            fd = -1;
+        }
+    }
+    if (fd < 0) {
+        warn("cuguard: cannot write trace in %s: %s; running untraced", saved.dir, strerror(err));
+        atomic_store(&state, WRITER_OFF);
+        return -1;
+    }
+    trace_fd = fd;
+    header = map;
+    fill_header(header, host, start_real, start_mono);
+    atomic_store_explicit(&next_slot, 0, memory_order_relaxed);
+    atomic_store_explicit(&state, WRITER_ACTIVE, memory_order_release);
+    return 0;
+}
+
+int cg_writer_open(const struct cg_writer_config *cfg)
+{
+    if (!cfg || !cfg->dir || !cfg->dir[0]) {
+        warn("cuguard: no trace directory given; running untraced");
+        return -1;
+    }
+    pthread_mutex_lock(&grow_lock);
+    int rc = 0;
+    if (atomic_load(&state) != WRITER_ACTIVE) {
+        if (strnlen(cfg->dir, DIR_MAX) >= DIR_MAX) {
+            warn("cuguard: cannot write trace in %.64s...: path too long; running untraced",
+                 cfg->dir);
+            rc = -1;
+        } else {
+            copy_string(saved.dir, sizeof saved.dir, cfg->dir);
+            copy_string(saved.task_var, sizeof saved.task_var, cfg->task_var);
+            saved.task_mode = cfg->task_mode;
+            saved.api_names = cfg->api_names;
+            saved.api_count = cfg->api_count;
+            rc = open_locked();
+        }
+    }
+    pthread_mutex_unlock(&grow_lock);
+    return rc;
+}
+
+int cg_writer_active(void)
+{
+    return atomic_load_explicit(&state, memory_order_acquire) != WRITER_OFF;
+}
+
+const char *cg_writer_path(void)
+{
+    return atomic_load(&state) == WRITER_ACTIVE ? trace_path : NULL;
+}
+
+/* ---- growing: the only place that locks besides interning ---- */
+
+/* Stop tracing after a write failure; records already published stay. */
+static void stop_tracing(const char *what, int err)
+{
+    if (atomic_exchange(&state, WRITER_OFF) != WRITER_OFF)
+        warn("cuguard: %s %s: %s; tracing stopped", what, trace_path, strerror(err));
+}
+
+/* Map segment `s`, growing the file. Caller holds grow_lock. */
+static struct cg_record *map_segment_locked(uint32_t s)
+{
+    struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
+    if (seg)
+        return seg;
+    uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+    int err = reserve_space(trace_fd, off, SEGMENT_BYTES);
+    if (err != 0) {
+        stop_tracing("cannot extend trace", err);
+        return NULL;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
+    char *map = mmap(NULL, SEGMENT_BYTES + delta, PROT_READ | PROT_WRITE, MAP_SHARED, trace_fd,
+                     (off_t)(off - delta));
+    if (map == MAP_FAILED) {
+        stop_tracing("cannot map trace", errno);
+        return NULL;
+    }
+    seg = (struct cg_record *)(map + delta);
+    atomic_store_explicit(&segments[s], seg, memory_order_release);
+    __atomic_store_n(&header->slots_reserved, atomic_load(&next_slot), __ATOMIC_RELAXED);
+    return seg;
+}
+
+/* A fork child opens its file at its first record. */
+static int open_pending(void)
+{
+    pthread_mutex_lock(&grow_lock);
+    int rc = atomic_load(&state) == WRITER_PENDING ? open_locked() : 0;
+    pthread_mutex_unlock(&grow_lock);
+    return rc == 0 && atomic_load(&state) == WRITER_ACTIVE;
+}
+
+/* Pointer to slot `slot`, mapping its segment if needed. NULL when out of
+ * range or the file cannot grow. Locks only to map a new segment. */
+static struct cg_record *slot_pointer(uint64_t slot)
+{
+    uint64_t s = slot / CG_SEGMENT_RECORDS;
+    if (s >= MAX_SEGMENTS) {
+        stop_tracing("trace reached its size limit,", EFBIG);
+        return NULL;
+    }
+    struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
+    if (!seg) {
+        pthread_mutex_lock(&grow_lock);
+        if (atomic_load(&state) == WRITER_ACTIVE)
+            seg = map_segment_locked((uint32_t)s);
+        pthread_mutex_unlock(&grow_lock);
+        if (!seg)
+            return NULL;
+    }
+    return seg + slot % CG_SEGMENT_RECORDS;
+}
+
+/* Reserve `n` consecutive slot numbers; returns the first. One atomic add. */
+static uint64_t reserve_slots(uint32_t n)
+{
+    return atomic_fetch_add_explicit(&next_slot, n, memory_order_relaxed);
+}
+
+struct cg_record *cg_writer_reserve(uint32_t n)
+{
+    if (n == 0 || n > 4)
+        return NULL;
+    int st = atomic_load_explicit(&state, memory_order_acquire);
+    if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
+        return NULL;
+    for (;;) {
+        uint64_t first = reserve_slots(n);
+        /* The n slots must be contiguous in memory: a run that straddles a
+         * segment boundary is abandoned (kind stays 0) and taken again. */
+        if (first / CG_SEGMENT_RECORDS == (first + n - 1) / CG_SEGMENT_RECORDS)
+            return slot_pointer(first);
+    }
+}
+
+void cg_writer_publish(struct cg_record *r, uint8_t kind)
+{
+    if (r)
+        __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
+}
+
+/* ---- interned strings ---- */
+
+/* Write `len` bytes of `s` as string `id`, chunk by chunk. */
+static int write_string_records(uint32_t id, const char *s, size_t len)
+{
+    uint32_t chunks = len == 0 ? 1 : (uint32_t)((len + CG_STRING_CHUNK - 1) / CG_STRING_CHUNK);
+    uint64_t first = reserve_slots(chunks);
+    uint32_t tid = cg_gettid();
+    for (uint32_t i = 0; i < chunks; i++) {
+        struct cg_record *r = slot_pointer(first + i);
+        if (!r)
+            return -1;
+        size_t off = (size_t)i * CG_STRING_CHUNK;
+        size_t part = len - off < CG_STRING_CHUNK ? len - off : CG_STRING_CHUNK;
+        memcpy(cg_string_payload(r), s + off, part);
+        r->tid = tid;
+        r->site = id;
+        r->result = (int32_t)off;
+        r->api = (uint16_t)part;
+        r->flags = i + 1 == chunks ? CG_FLAG_LAST_CHUNK : 0;
+        cg_writer_publish(r, CG_REC_STRING);
+    }
+    return 0;
+}
+
+uint32_t cg_writer_intern(const char *s)
+{
+    if (!s)
+        return 0;
+    int st = atomic_load_explicit(&state, memory_order_acquire);
+    if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
+        return 0;
+    size_t len = strnlen(s, INTERN_MAX);
+    pthread_mutex_lock(&intern_lock);
+    struct interned *e = NULL;
+    HASH_FIND(hh, intern_table, s, len, e);
+    uint32_t id = e ? e->id : 0;
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        char *text = e ? malloc(len + 1) : NULL;
+        if (text && write_string_records(intern_next_id, s, len) == 0) {
+            memcpy(text, s, len);
+            text[len] = '\0';
+            e->text = text;
+            e->id = id = intern_next_id++;
+            HASH_ADD_KEYPTR(hh, intern_table, e->text, len, e);
+        } else {
+            free(text);
+            free(e);
+        }
+    }
+    pthread_mutex_unlock(&intern_lock);
+    return id;
+}
+
+/* ---- end of process, fork ---- */
+
+void cg_writer_close(void)
+{
+    if (atomic_load(&state) == WRITER_ACTIVE) {
+        struct cg_record *r = cg_writer_reserve(1);
+        if (r) {
+            r->ts_ns = cg_now_ns();
+            r->tid = cg_gettid();
+            cg_writer_publish(r, CG_REC_PROCESS_EXIT);
+        }
+    }
+    pthread_mutex_lock(&grow_lock);
+    /* Threads still running keep the mappings: nothing is unmapped here. */
+    if (atomic_exchange(&state, WRITER_OFF) == WRITER_ACTIVE && header) {
+        __atomic_store_n(&header->slots_reserved, atomic_load(&next_slot), __ATOMIC_RELAXED);
+        __atomic_store_n(&header->end_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
+        __atomic_store_n(&header->end_state, (uint32_t)CG_END_CLEAN, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&grow_lock);
+}
+
+void cg_writer_prepare_fork(void)
+{
+    pthread_mutex_lock(&grow_lock);
+    pthread_mutex_lock(&intern_lock);
+    fork_prepared = 1;
+}
+
+void cg_writer_after_fork_parent(void)
+{
+    fork_prepared = 0;
+    pthread_mutex_unlock(&intern_lock);
+    pthread_mutex_unlock(&grow_lock);
+}
+
+/* Drop the string table. Its entries are freed only when the fork was
+ * prepared (the table was consistent); otherwise they are left behind. */
+static void forget_strings(int table_consistent)
+{
+    if (table_consistent) {
+        struct interned *e, *tmp;
+        HASH_ITER(hh, intern_table, e, tmp)
+        {
+            HASH_DEL(intern_table, e);
+            free(e->text);
+            free(e);
+        }
+    }
+    intern_table = NULL;
+    intern_next_id = 1;
+}
+
+/* Unmap the child's copies of the parent's mappings (the parent keeps its own). */
+static void unmap_parent_trace(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
+        char *seg = (char *)atomic_load(&segments[s]);
+        if (!seg)
+            continue;
+        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
+        munmap(seg - delta, SEGMENT_BYTES + delta);
+        atomic_store(&segments[s], NULL);
+    }
+    if (header)
+        munmap(header, CG_HEADER_SIZE);
+    header = NULL;
+    if (trace_fd >= 0)
+        close(trace_fd);
+    trace_fd = -1;
+}
+
+void cg_writer_after_fork_child(void)
+{
+    int was_on = atomic_load(&state) != WRITER_OFF;
+    atomic_store(&state, WRITER_OFF);
+    cached_tid = 0;
+    unmap_parent_trace();
+    atomic_store(&next_slot, 0);
+    forget_strings(fork_prepared);
+    if (fork_prepared) {
+        /* This thread took both locks in cg_writer_prepare_fork(). */
+        fork_prepared = 0;
+        pthread_mutex_unlock(&intern_lock);
+        pthread_mutex_unlock(&grow_lock);
+    } else {
+        /* Another parent thread may have held them: start afresh. */
+        pthread_mutex_init(&grow_lock, NULL);
+        pthread_mutex_init(&intern_lock, NULL);
+    }
+    trace_path[0] = '\0';
+    if (was_on)
+        atomic_store(&state, WRITER_PENDING);
+}
