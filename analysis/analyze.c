@@ -19,8 +19,8 @@
 struct source {
     struct cg_reader *reader;
     struct replay_process proc;
-    struct cg_record head; /* the next record to replay */
-    struct cg_record args; /* the CG_REC_ARGS that belongs to head */
+    struct cg_record head;  /* the next record to replay */
+    struct cg_record args;  /* the CG_REC_ARGS that belongs to head */
     struct cg_record ahead; /* read past head, not yet used */
     int has_head, has_args, has_ahead;
 };
@@ -194,8 +194,7 @@ static size_t open_batch(struct analysis *a, struct source *src, char *const *fi
             continue;
         }
         if (grow_procs(a) < 0 || replay_process_init(&s->proc, (int)a->nprocs, s->reader,
-                                                     &a->findings, &a->totals, hooks,
-                                                     nhooks) < 0) {
+                                                     &a->findings, &a->totals, hooks, nhooks) < 0) {
             fprintf(warn, "%s: %s: out of memory\n", prog, files[i]);
             cg_reader_close(s->reader);
             a->unusable_files++;
@@ -207,8 +206,8 @@ static size_t open_batch(struct analysis *a, struct source *src, char *const *fi
     return opened;
 }
 
-static int run_batch(struct analysis *a, char *const *files, size_t n, const char *prog,
-                     FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
+static int run_batch(struct analysis *a, char *const *files, size_t n, const char *prog, FILE *warn,
+                     const struct replay_hooks *const *hooks, int nhooks)
 {
     struct merge m = {calloc(n, sizeof *m.src), calloc(n, sizeof *m.heap), 0};
     if (!m.src || !m.heap) {
@@ -244,8 +243,8 @@ static int compare_call_names(const struct call_count *x, const struct call_coun
     return strcmp(x->name, y->name);
 }
 
-int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog,
-                  FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
+                  const struct replay_hooks *const *hooks, int nhooks)
 {
     memset(a, 0, sizeof *a);
     findings_init(&a->findings);

@@ -54,8 +54,8 @@ struct analysis {
  * with `prog`. Extra hooks (up to REPLAY_MAX_HOOKS - 1) see every process.
  * Returns 0 when at least one trace was read, 2 when none was (or on
  * allocation failure); the analysis must be freed either way. */
-int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog,
-                  FILE *warn, const struct replay_hooks *const *hooks, int nhooks);
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
+                  const struct replay_hooks *const *hooks, int nhooks);
 void analysis_free(struct analysis *a);
 
 #endif

@@ -18,7 +18,7 @@
 enum api_op {
     OP_OTHER = 0, /* anything the replay does not model */
     OP_EVENT_CREATE,
-    OP_EVENT_RECORD,  /* cuEventRecord, cuEventRecordWithFlags */
+    OP_EVENT_RECORD, /* cuEventRecord, cuEventRecordWithFlags */
     OP_EVENT_QUERY,
     OP_EVENT_SYNC,
     OP_EVENT_DESTROY,

@@ -23,16 +23,16 @@
 #include "analysis/analyze.h"
 #include "analysis/json_writer.h"
 
-#define STUB_US 1.0                     /* drawn length of a call whose start is unknown */
-#define STREAM_TID_BASE 0x40000000u     /* above any kernel tid (pid_max <= 2^22) */
+#define STUB_US 1.0                 /* drawn length of a call whose start is unknown */
+#define STREAM_TID_BASE 0x40000000u /* above any kernel tid (pid_max <= 2^22) */
 #define TRACK_KEY_LEGACY (1ull << 62)
 #define TRACK_KEY_PER_THREAD (1ull << 63)
 #define TRACK_KEY_UNKNOWN (1ull << 61)
 #define FLOW_PROCESS_SHIFT 40
 
 struct track {
-    uint64_t key; /* stream track key, or the tid of a thread track */
-    uint32_t tid; /* the track's id in the output */
+    uint64_t key;  /* stream track key, or the tid of a thread track */
+    uint32_t tid;  /* the track's id in the output */
     uint32_t name; /* thread tracks: the name string id last announced */
     UT_hash_handle hh;
 };
@@ -180,8 +180,8 @@ static uint32_t stream_track(struct exporter *x, struct replay_process *p,
     char label[160];
     stream_label(label, sizeof label, ref, st);
     metadata(x, "thread_name", p->hdr->pid, tr->tid, "name", label, 0);
-    metadata(x, "thread_sort_index", p->hdr->pid, tr->tid, "sort_index",
-             NULL, (int64_t)(1000000 + (tr->tid - STREAM_TID_BASE)));
+    metadata(x, "thread_sort_index", p->hdr->pid, tr->tid, "sort_index", NULL,
+             (int64_t)(1000000 + (tr->tid - STREAM_TID_BASE)));
     return tr->tid;
 }
 
@@ -288,8 +288,7 @@ static void write_stream_work(struct exporter *x, struct replay_process *p,
 /* ------------------------------------------------------------------ counters, instants */
 
 static void write_counter(struct exporter *x, const struct replay_process *p, const char *name,
-                          const char *k1, uint64_t v1, const char *k2, uint64_t v2,
-                          uint64_t ts_ns)
+                          const char *k1, uint64_t v1, const char *k2, uint64_t v2, uint64_t ts_ns)
 {
     struct json_writer *w = &x->w;
     begin_event(x, "C", name, p->hdr->pid, 0, us(ts_ns));
@@ -349,19 +348,22 @@ static void write_other(struct exporter *x, struct replay_process *p, const stru
         break;
     case CG_REC_FORK:
         snprintf(text, sizeof text, "fork: child pid %" PRIu64, r->arg);
-        write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns),
-                      "fork", "t", text);
+        write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns), "fork",
+                      "t", text);
         break;
     case CG_REC_POLICY:
     case CG_REC_STALL:
     case CG_REC_LOG: {
         const char *note = r->kind == CG_REC_LOG ? replay_string(p, r->site) : NULL;
         snprintf(text, sizeof text, "%s handle 0x%" PRIx64 " arg %" PRIu64 "%s%s",
-                 r->kind == CG_REC_POLICY ? "policy" : r->kind == CG_REC_STALL ? "stall" : "log",
+                 r->kind == CG_REC_POLICY  ? "policy"
+                 : r->kind == CG_REC_STALL ? "stall"
+                                           : "log",
                  r->handle, r->arg, note ? ": " : "", note ? note : "");
         write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns),
-                      r->kind == CG_REC_POLICY ? "policy" : r->kind == CG_REC_STALL ? "stall"
-                                                                                    : "log",
+                      r->kind == CG_REC_POLICY  ? "policy"
+                      : r->kind == CG_REC_STALL ? "stall"
+                                                : "log",
                       "t", text);
         break;
     }
@@ -418,9 +420,8 @@ static void on_record_resolved(void *user, struct replay_process *p, struct repl
     }
     /* Nobody saw it complete: end the flow on the record's stream. */
     uint32_t tid = stream_track(x, p, &ev->record_stream, ev->record_stream_serial, NULL);
-    const char *text = how == RESOLVED_OBSERVED || how == RESOLVED_BY_SYNC
-                           ? "completion observed"
-                           : unresolved_text[how];
+    const char *text = how == RESOLVED_OBSERVED || how == RESOLVED_BY_SYNC ? "completion observed"
+                                                                           : unresolved_text[how];
     double start = us(ts_ns);
     char name[96];
     snprintf(name, sizeof name, "event 0x%" PRIx64 " not seen complete", ev->handle);

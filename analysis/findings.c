@@ -311,8 +311,7 @@ static int apply_fail_on_word(const char *word, unsigned char mask[FK_COUNT], ch
     return 0;
 }
 
-int findings_parse_fail_on(const char *list, unsigned char mask[FK_COUNT], char *err,
-                           size_t errlen)
+int findings_parse_fail_on(const char *list, unsigned char mask[FK_COUNT], char *err, size_t errlen)
 {
     memset(mask, 0, FK_COUNT);
     char *copy = strdup(list);

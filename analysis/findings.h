@@ -71,7 +71,7 @@ struct finding_origin_in {
 
 struct finding_input {
     enum finding_kind kind;
-    int process;   /* index of the trace in the run */
+    int process; /* index of the trace in the run */
     uint32_t pid;
     uint64_t process_start_ns; /* to print times relative to the process start */
     uint32_t tid;
@@ -94,10 +94,10 @@ struct finding {
     int has_handle;
     uint64_t handle; /* of the first occurrence */
     uint64_t count;
-    uint64_t bytes;  /* summed over the occurrences */
-    uint64_t ts_ns;  /* first occurrence */
+    uint64_t bytes; /* summed over the occurrences */
+    uint64_t ts_ns; /* first occurrence */
     uint64_t last_ts_ns;
-    char *message;   /* of the first occurrence */
+    char *message; /* of the first occurrence */
     struct finding_origin created, destroyed;
     int suppressed;
     char *key;

@@ -20,9 +20,9 @@
 struct json_writer {
     FILE *out;
     int depth;
-    int pretty_depth;                   /* levels indented one element per line */
+    int pretty_depth;                        /* levels indented one element per line */
     unsigned char has_items[JSON_MAX_DEPTH]; /* a value was written at this level */
-    int after_key;                      /* the next value completes a key */
+    int after_key;                           /* the next value completes a key */
 };
 
 void json_init(struct json_writer *w, FILE *out, int pretty_depth);
@@ -36,10 +36,10 @@ void json_key(struct json_writer *w, const char *key);
 void json_string(struct json_writer *w, const char *s); /* NULL writes null */
 void json_uint(struct json_writer *w, uint64_t v);
 void json_int(struct json_writer *w, int64_t v);
-void json_double(struct json_writer *w, double v);       /* non-finite writes null */
+void json_double(struct json_writer *w, double v); /* non-finite writes null */
 void json_bool(struct json_writer *w, int v);
 void json_null(struct json_writer *w);
-void json_hex(struct json_writer *w, uint64_t v);        /* "0x..." string */
+void json_hex(struct json_writer *w, uint64_t v); /* "0x..." string */
 
 /* key + value shorthands. */
 void json_kv_string(struct json_writer *w, const char *key, const char *s);

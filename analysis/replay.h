@@ -82,27 +82,31 @@ struct replay_object {
     struct replay_origin record; /* the latest record */
     struct stream_ref record_stream;
     uint64_t record_stream_serial; /* serial of that stream object, 0 if built in/unknown */
-    uint64_t record_serial;      /* unique id of the latest record (flows) */
-    int pending;                 /* latest record not yet known complete */
-    int unrecorded_wait_seen;    /* query-before-record already raised for this generation */
+    uint64_t record_serial;        /* unique id of the latest record (flows) */
+    int pending;                   /* latest record not yet known complete */
+    int unrecorded_wait_seen;      /* query-before-record already raised for this generation */
     struct replay_object *pending_prev, *pending_next;
     struct replay_object *dead_prev, *dead_next;
-    void *ext; /* for hooks; released in object_end */
+    /* Per-object state of ONE analysis (the happens-before model): set it in
+     * a step hook, release it in object_end (called before a new generation
+     * reuses this struct and before it is freed). Other hooks key their own
+     * tables by (process index, serial). */
+    void *ext;
 };
 
 struct replay_thread {
     uint32_t tid; /* hash key */
     UT_hash_handle hh;
-    uint32_t name;     /* string id from THREAD_START, 0 = unnamed */
-    int has_task;      /* a thread-scoped TASK record applies */
-    uint32_t task;     /* its string id */
-    int in_call;       /* between ENTER and EXIT */
+    uint32_t name; /* string id from THREAD_START, 0 = unnamed */
+    int has_task;  /* a thread-scoped TASK record applies */
+    uint32_t task; /* its string id */
+    int in_call;   /* between ENTER and EXIT */
     struct cg_record enter;
-    int enter_explained; /* the ENTER raised a finding that explains an error */
+    int enter_explained;   /* the ENTER raised a finding that explains an error */
     struct cg_record last; /* last call-like record (CALL, ENTER, EXIT, SPIN) */
     int has_last;
     uint64_t serial;
-    void *ext;
+    void *ext; /* like replay_object.ext; released in thread_end */
 };
 
 enum replay_phase {
@@ -137,11 +141,11 @@ struct replay_step {
 };
 
 enum record_resolution {
-    RESOLVED_OBSERVED,      /* a successful query/synchronize of the event itself */
-    RESOLVED_BY_SYNC,       /* a stream/context synchronize (or implicit one) proved it */
-    UNRESOLVED_RERECORDED,  /* overwritten by a new record before anyone saw it done */
-    UNRESOLVED_DESTROYED,   /* the event was destroyed first */
-    UNRESOLVED_END,         /* the trace ended first */
+    RESOLVED_OBSERVED,     /* a successful query/synchronize of the event itself */
+    RESOLVED_BY_SYNC,      /* a stream/context synchronize (or implicit one) proved it */
+    UNRESOLVED_RERECORDED, /* overwritten by a new record before anyone saw it done */
+    UNRESOLVED_DESTROYED,  /* the event was destroyed first */
+    UNRESOLVED_END,        /* the trace ended first */
 };
 
 struct replay_process;
@@ -200,7 +204,7 @@ struct replay_process {
     struct replay_thread *threads;
     uint64_t next_serial;
     int saw_process_exit;
-    int complete;      /* set at the end */
+    int complete; /* set at the end */
     uint64_t first_ts, last_ts;
     struct replay_counts events, streams;
     struct replay_pinned_counts pinned;

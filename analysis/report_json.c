@@ -99,8 +99,7 @@ static void write_origin(struct json_writer *w, const char *key, const struct fi
     json_end_object(w);
 }
 
-static void write_finding(struct json_writer *w, const struct analysis *a,
-                          const struct finding *f)
+static void write_finding(struct json_writer *w, const struct analysis *a, const struct finding *f)
 {
     json_begin_object(w);
     json_kv_string(w, "kind", finding_kind_name(f->kind));

@@ -35,12 +35,12 @@ enum cg_style {
 };
 
 struct cg_api_info {
-    const char *name;  /* exported symbol */
-    const char *base;  /* name asked of cuGetProcAddress */
-    int version;       /* introducing CUDA version of this variant */
+    const char *name; /* exported symbol */
+    const char *base; /* name asked of cuGetProcAddress */
+    int version;      /* introducing CUDA version of this variant */
     uint8_t per_thread;
-    uint8_t style;     /* enum cg_style */
-    void *wrapper;     /* the shim's function for this variant */
+    uint8_t style; /* enum cg_style */
+    void *wrapper; /* the shim's function for this variant */
 };
 
 /* Indexed by api id; row 0 is {"", ...}. Defined in shim/wrappers.c. */
@@ -55,7 +55,6 @@ unsigned cg_api_by_name(const char *name);
  * the driver's rule (DRIVER_FACTS "cuGetProcAddress_v2"), given what the real
  * driver returned (`real_fn`, matched against each variant's real pointer
  * first). 0 if `symbol` is not wrapped. */
-unsigned cg_api_for_procaddr(const char *symbol, void *real_fn, int cuda_version,
-                             uint64_t flags);
+unsigned cg_api_for_procaddr(const char *symbol, void *real_fn, int cuda_version, uint64_t flags);
 
 #endif

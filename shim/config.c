@@ -150,7 +150,7 @@ int cg_parse_signal(const char *value, int *signo)
         const char *name;
         int signo;
     } names[] = {
-        {"SIGUSR1", SIGUSR1}, {"USR1", SIGUSR1}, {"SIGUSR2", SIGUSR2},
+        {"SIGUSR1", SIGUSR1}, {"USR1", SIGUSR1},    {"SIGUSR2", SIGUSR2},
         {"USR2", SIGUSR2},    {"SIGQUIT", SIGQUIT}, {"QUIT", SIGQUIT},
     };
     *signo = SIGUSR2;
@@ -209,8 +209,7 @@ static void parse_unsigned_var(const char *var, const char *value, unsigned max,
     }
 }
 
-static void parse_libcuda(struct cg_config *cfg, const char *value, cg_config_warn warn,
-                          void *ctx)
+static void parse_libcuda(struct cg_config *cfg, const char *value, cg_config_warn warn, void *ctx)
 {
     snprintf(cfg->libcuda, sizeof cfg->libcuda, "%s", CG_DEFAULT_LIBCUDA);
     cfg->libcuda_from_env = 0;
@@ -266,8 +265,7 @@ void cg_config_parse(struct cg_config *cfg, cg_config_lookup lookup, void *looku
     parse_unsigned_var("CUGUARD_RECLAIM_AGE", lookup("CUGUARD_RECLAIM_AGE", lookup_ctx), 1u << 20,
                        CG_DEFAULT_RECLAIM_AGE, &cfg->reclaim_age, warn, warn_ctx);
     parse_unsigned_var("CUGUARD_SYNC_QUERY_MS", lookup("CUGUARD_SYNC_QUERY_MS", lookup_ctx),
-                       3600u * 1000, CG_DEFAULT_SYNC_QUERY_MS, &cfg->sync_query_ms, warn,
-                       warn_ctx);
+                       3600u * 1000, CG_DEFAULT_SYNC_QUERY_MS, &cfg->sync_query_ms, warn, warn_ctx);
 
     v = lookup("CUGUARD_DUMP_SIGNAL", lookup_ctx);
     if (cg_parse_signal(v, &cfg->dump_signal) != 0)

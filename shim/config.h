@@ -46,20 +46,20 @@ enum cg_on_error {
 };
 
 struct cg_config {
-    int tracing;                     /* 1 when CUGUARD_DIR is set and non-empty */
-    char dir[CG_PATH_MAX];           /* absolute trace directory when tracing */
-    uint32_t task_mode;              /* enum cg_task_mode (tracer/format.h) */
-    char task_var[CG_TASK_VAR_MAX];  /* variable name in CG_TASK_ENV mode */
-    unsigned policy;                 /* enum cg_policy_bits */
-    unsigned watchdog_s;             /* 0 = off */
-    char libcuda[CG_PATH_MAX];       /* driver to dlopen */
-    int libcuda_from_env;            /* 1 when CUGUARD_LIBCUDA chose it */
-    int log_level;                   /* enum cg_log_level */
-    int on_error;                    /* enum cg_on_error */
-    unsigned quarantine;             /* CUGUARD_QUARANTINE */
-    unsigned reclaim_age;            /* CUGUARD_RECLAIM_AGE */
-    unsigned sync_query_ms;          /* CUGUARD_SYNC_QUERY_MS */
-    int dump_signal;                 /* CUGUARD_DUMP_SIGNAL, default SIGUSR2 */
+    int tracing;                    /* 1 when CUGUARD_DIR is set and non-empty */
+    char dir[CG_PATH_MAX];          /* absolute trace directory when tracing */
+    uint32_t task_mode;             /* enum cg_task_mode (tracer/format.h) */
+    char task_var[CG_TASK_VAR_MAX]; /* variable name in CG_TASK_ENV mode */
+    unsigned policy;                /* enum cg_policy_bits */
+    unsigned watchdog_s;            /* 0 = off */
+    char libcuda[CG_PATH_MAX];      /* driver to dlopen */
+    int libcuda_from_env;           /* 1 when CUGUARD_LIBCUDA chose it */
+    int log_level;                  /* enum cg_log_level */
+    int on_error;                   /* enum cg_on_error */
+    unsigned quarantine;            /* CUGUARD_QUARANTINE */
+    unsigned reclaim_age;           /* CUGUARD_RECLAIM_AGE */
+    unsigned sync_query_ms;         /* CUGUARD_SYNC_QUERY_MS */
+    int dump_signal;                /* CUGUARD_DUMP_SIGNAL, default SIGUSR2 */
 };
 
 /* Where values come from: returns the variable's value or NULL if unset. */

@@ -99,6 +99,16 @@ int cg_driver_resolve(int may_load)
     return state;
 }
 
+void cg_driver_adopt(unsigned id, void *fn)
+{
+    void *expected = NULL;
+    if (id == 0 || id >= CG_API_COUNT || fn == NULL)
+        return;
+    if (__atomic_compare_exchange_n(&cg_real_table[id], &expected, fn, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        cg_debug("%s: using the pointer cuGetProcAddress returned", cg_api_info[id].name);
+}
+
 CUresult cg_missing_real(unsigned id)
 {
     int state = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE);

@@ -34,6 +34,11 @@ static inline void *cg_real(unsigned id)
     return __atomic_load_n(&cg_real_table[id], __ATOMIC_RELAXED);
 }
 
+/* `fn` is what the driver's cuGetProcAddress returned for api `id`: it
+ * becomes the real function of `id` when the driver does not export that
+ * variant by name (a driver may hand out entry points it does not export). */
+void cg_driver_adopt(unsigned id, void *fn);
+
 /* What a wrapper returns when its real function is missing: what the
  * program would have got without cuguard, as close as can be. */
 CUresult cg_missing_real(unsigned id);

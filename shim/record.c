@@ -101,8 +101,8 @@ static void write_one(const struct cg_call *c, uint8_t kind, int32_t result, uin
     cg_writer_publish(r, kind);
 }
 
-static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t handle,
-                           uint64_t arg, uint64_t arg2)
+static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                           uint64_t arg2)
 {
     cg_stream_get_id_fn get_id = cg_real_stream_get_id();
     unsigned long long id = 0;

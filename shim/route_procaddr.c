@@ -5,7 +5,9 @@
  * the caller's arguments unchanged; when it succeeded with a function, that
  * pointer is swapped for the shim's wrapper of exactly the variant the
  * driver chose (matched by pointer, else by the driver's version/flags
- * rule). Asking for "cuGetProcAddress" itself yields the shim's own.
+ * rule). Asking for "cuGetProcAddress" itself yields the shim's own. A
+ * variant the driver hands out but does not export is called through the
+ * pointer it handed out.
  *
  * What it must never do: alter the result code, symbolStatus, or a NULL
  * result; swap a function the shim does not wrap.
@@ -22,8 +24,10 @@ static void swap_for_wrapper(const char *symbol, void **pfn, int cuda_version, c
     if (pfn == NULL || *pfn == NULL)
         return;
     unsigned id = cg_api_for_procaddr(symbol, *pfn, cuda_version, flags);
-    if (id != 0)
-        *pfn = cg_api_info[id].wrapper;
+    if (id == 0)
+        return;
+    cg_driver_adopt(id, *pfn);
+    *pfn = cg_api_info[id].wrapper;
 }
 
 CUresult CUDAAPI cg_wrap_cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,

@@ -87,18 +87,18 @@ static void *resolve_runtime(unsigned id)
     return fn;
 }
 
-#define CG_RUNTIME(sym, params, args)                                                          \
-    static cudaError_t CUDARTAPI cg_runtime_##sym params                                       \
-    {                                                                                          \
-        typedef cudaError_t(CUDARTAPI * real_fn) params;                                       \
-        real_fn real = (real_fn)resolve_runtime(CG_RT_##sym);                                  \
-        if (real == NULL)                                                                      \
-            return cudaErrorInitializationError;                                               \
-        struct cg_runtime_mark previous = cg_runtime_enter(__builtin_return_address(0));       \
-        cudaError_t rc = real args;                                                            \
-        cg_runtime_leave(previous);                                                            \
-        return rc;                                                                             \
-    }                                                                                          \
-    __attribute__((visibility("default"))) cudaError_t CUDARTAPI sym params                    \
+#define CG_RUNTIME(sym, params, args)                                                              \
+    static cudaError_t CUDARTAPI cg_runtime_##sym params                                           \
+    {                                                                                              \
+        typedef cudaError_t(CUDARTAPI *real_fn) params;                                            \
+        real_fn real = (real_fn)resolve_runtime(CG_RT_##sym);                                      \
+        if (real == NULL)                                                                          \
+            return cudaErrorInitializationError;                                                   \
+        struct cg_runtime_mark previous = cg_runtime_enter(__builtin_return_address(0));           \
+        cudaError_t rc = real args;                                                                \
+        cg_runtime_leave(previous);                                                                \
+        return rc;                                                                                 \
+    }                                                                                              \
+    __attribute__((visibility("default"))) cudaError_t CUDARTAPI sym params                        \
         __attribute__((alias("cg_runtime_" #sym)));
 #include "shim/api.def"

@@ -28,11 +28,11 @@
 #define TASK_NAME_MAX 4096
 
 static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
-static int seen_valid;      /* 0 = nothing cached */
+static int seen_valid; /* 0 = nothing cached */
 static char **seen_environ;
-static long seen_index;     /* slot of the variable, -1 when absent */
-static char *seen_entry;    /* environ[seen_index], or the last entry when absent */
-static long seen_length;    /* number of entries when absent */
+static long seen_index;             /* slot of the variable, -1 when absent */
+static char *seen_entry;            /* environ[seen_index], or the last entry when absent */
+static long seen_length;            /* number of entries when absent */
 static char current[TASK_NAME_MAX]; /* guarded by task_lock */
 static int current_valid;           /* guarded by task_lock */
 

@@ -26,32 +26,32 @@
 /* What the call stored through `p`, or 0 when it failed. Uses `rc`. */
 #define CG_OUT(p) (rc == CUDA_SUCCESS && (p) != NULL ? CG_U64(*(p)) : 0)
 
-#define CG_API(sym, base, version, per_thread, style, params, args, handle, arg, arg2, extra)    \
-    static CUresult CUDAAPI cg_wrap_##sym params                                                \
-    {                                                                                          \
-        typedef CUresult(CUDAAPI * real_fn) params;                                            \
-        real_fn real = (real_fn)cg_real(CG_ID_##sym);                                          \
-        CUresult rc = CUDA_SUCCESS;                                                            \
-        struct cg_call call;                                                                   \
-        if (real == NULL)                                                                      \
-            return cg_missing_real(CG_ID_##sym);                                               \
+#define CG_API(sym, base, version, per_thread, style, params, args, handle, arg, arg2, extra)      \
+    static CUresult CUDAAPI cg_wrap_##sym params                                                   \
+    {                                                                                              \
+        typedef CUresult(CUDAAPI *real_fn) params;                                                 \
+        real_fn real = (real_fn)cg_real(CG_ID_##sym);                                              \
+        CUresult rc = CUDA_SUCCESS;                                                                \
+        struct cg_call call;                                                                       \
+        if (real == NULL)                                                                          \
+            return cg_missing_real(CG_ID_##sym);                                                   \
         if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, __builtin_return_address(0))) \
-            return real args;                                                                  \
-        if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                             \
-            cg_call_enter(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                   \
-        rc = real args;                                                                        \
-        cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));      \
-        return rc;                                                                             \
-    }                                                                                          \
-    __attribute__((visibility("default"))) CUresult CUDAAPI sym params                         \
+            return real args;                                                                      \
+        if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                                 \
+            cg_call_enter(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                       \
+        rc = real args;                                                                            \
+        cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));          \
+        return rc;                                                                                 \
+    }                                                                                              \
+    __attribute__((visibility("default"))) CUresult CUDAAPI sym params                             \
         __attribute__((alias("cg_wrap_" #sym)));
 #include "shim/api.def"
 
 const struct cg_api_info cg_api_info[CG_API_COUNT] = {
     [CG_ID_NONE] = {"", "", 0, 0, CG_STYLE_CALL, NULL},
-#define CG_API(sym, base, version, per_thread, style, ...)                                      \
+#define CG_API(sym, base, version, per_thread, style, ...)                                         \
     [CG_ID_##sym] = {#sym, #base, version, per_thread, CG_STYLE_##style, (void *)cg_wrap_##sym},
-#define CG_ENTRY(sym, base, version, per_thread)                                                \
+#define CG_ENTRY(sym, base, version, per_thread)                                                   \
     [CG_ID_##sym] = {#sym, #base, version, per_thread, CG_STYLE_ENTRY, (void *)cg_wrap_##sym},
 #include "shim/api.def"
 };

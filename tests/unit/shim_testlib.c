@@ -75,40 +75,23 @@ int shimtest_cuda_thread_init(void)
     return set_current != NULL && set_current(primary) == CUDA_SUCCESS ? 0 : -1;
 }
 
-static int collect(struct cg_reader *r, struct shimtest_trace *t)
+static void fill_names(struct cg_reader *r, const struct cg_record *rec,
+                       struct shimtest_record *out)
 {
-    size_t cap = 1024;
-    t->records = malloc(cap * sizeof *t->records);
-    if (t->records == NULL)
-        return -1;
-    struct cg_record rec;
-    while (cg_reader_next(r, &rec)) {
-        if (rec.kind == CG_REC_STRING)
-            continue;
-        if (t->count == cap) {
-            cap *= 2;
-            struct shimtest_record *grown = realloc(t->records, cap * sizeof *t->records);
-            if (grown == NULL)
-                return -1;
-            t->records = grown;
-        }
-        struct shimtest_record *out = &t->records[t->count++];
-        out->rec = rec;
-        snprintf(out->api, sizeof out->api, "%s", cg_reader_api_name(r, rec.api));
-        const char *site = cg_reader_string(r, rec.site);
-        snprintf(out->site, sizeof out->site, "%s", site ? site : "");
-    }
-    return 0;
+    out->rec = *rec;
+    snprintf(out->api, sizeof out->api, "%s", cg_reader_api_name(r, rec->api));
+    const char *site = cg_reader_string(r, rec->site);
+    snprintf(out->site, sizeof out->site, "%s", site ? site : "");
 }
 
-int shimtest_finish_and_read(const char *dir, struct shimtest_trace *t)
+int shimtest_finish_and_scan(const char *dir, shimtest_visit visit, void *ctx,
+                             struct cg_file_header *header)
 {
-    memset(t, 0, sizeof *t);
     cg_shim_finish();
     char path[4096];
-    t->files = testlib_find_traces(dir, path, sizeof path);
-    if (t->files != 1) {
-        fprintf(stderr, "shimtest: %d trace files in %s, expected 1\n", t->files, dir);
+    int files = testlib_find_traces(dir, path, sizeof path);
+    if (files != 1) {
+        fprintf(stderr, "shimtest: %d trace files in %s, expected 1\n", files, dir);
         return -1;
     }
     char err[256];
@@ -117,11 +100,57 @@ int shimtest_finish_and_read(const char *dir, struct shimtest_trace *t)
         fprintf(stderr, "shimtest: %s: %s\n", path, err);
         return -1;
     }
-    t->end_state = cg_reader_header(r)->end_state;
-    t->pid = cg_reader_header(r)->pid;
-    int rc = collect(r, t);
+    if (header != NULL)
+        *header = *cg_reader_header(r);
+    struct cg_record rec;
+    struct shimtest_record named;
+    while (cg_reader_next(r, &rec)) {
+        if (rec.kind == CG_REC_STRING)
+            continue;
+        fill_names(r, &rec, &named);
+        visit(&named, ctx);
+    }
     cg_reader_close(r);
-    return rc;
+    return 0;
+}
+
+struct collector {
+    struct shimtest_trace *trace;
+    size_t cap;
+    int failed;
+};
+
+static void collect(const struct shimtest_record *r, void *ctx)
+{
+    struct collector *c = ctx;
+    struct shimtest_trace *t = c->trace;
+    if (c->failed)
+        return;
+    if (t->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        struct shimtest_record *grown = realloc(t->records, cap * sizeof *t->records);
+        if (grown == NULL) {
+            c->failed = 1;
+            return;
+        }
+        t->records = grown;
+        c->cap = cap;
+    }
+    t->records[t->count++] = *r;
+}
+
+int shimtest_finish_and_read(const char *dir, struct shimtest_trace *t)
+{
+    memset(t, 0, sizeof *t);
+    t->files = testlib_find_traces(dir, NULL, 0);
+    struct collector c = {t, 0, 0};
+    struct cg_file_header header;
+    if (shimtest_finish_and_scan(dir, collect, &c, &header) != 0)
+        return -1;
+    t->files = 1;
+    t->end_state = header.end_state;
+    t->pid = header.pid;
+    return c.failed ? -1 : 0;
 }
 
 void shimtest_trace_free(struct shimtest_trace *t)

@@ -48,6 +48,13 @@ struct shimtest_trace {
     uint32_t pid;
 };
 
+/* Close the shim's trace (as at exit) and stream the one trace in dir to
+ * `visit` (strings excluded), without keeping the records. `header` gets
+ * the trace's header. Returns 0, or -1 with a reason on stderr. */
+typedef void (*shimtest_visit)(const struct shimtest_record *r, void *ctx);
+int shimtest_finish_and_scan(const char *dir, shimtest_visit visit, void *ctx,
+                             struct cg_file_header *header);
+
 /* Close the shim's trace (as at exit) and read the one trace in dir.
  * Returns 0, or -1 with a reason on stderr. */
 int shimtest_finish_and_read(const char *dir, struct shimtest_trace *t);

@@ -134,9 +134,8 @@ START_TEST(suppressions_match_task_or_site)
     char err[256];
     ck_assert_int_eq(suppressions_add_line(&s, "# comment only", err, sizeof err), 0);
     ck_assert_int_eq(suppressions_add_line(&s, "   ", err, sizeof err), 0);
-    ck_assert_int_eq(suppressions_add_line(&s, "leak.event tests/test_io.py::*  # flaky",
-                                           err, sizeof err),
-                     0);
+    ck_assert_int_eq(
+        suppressions_add_line(&s, "leak.event tests/test_io.py::*  # flaky", err, sizeof err), 0);
     ck_assert_int_eq(suppressions_add_line(&s, "api-error *third_party*", err, sizeof err), 0);
     ck_assert_int_eq(suppressions_add_line(&s, "leak.* legacy.c:*", err, sizeof err), 0);
     ck_assert_uint_eq(s.count, 3);
@@ -305,16 +304,35 @@ START_TEST(json_report_has_the_contract_keys)
     FILE *f = tmpfile();
     report_write_json(f, &a);
     char *out = slurp(f);
-    const char *keys[] = {"\"format\": \"cuguard-report\"", "\"version\": 1", "\"processes\"",
-                          "\"pid\": 77", "\"ppid\"", "\"host\": \"testhost\"",
-                          "\"argv\": [\"./leaky\"]", "\"complete\": true", "\"records\"",
-                          "\"trace\"", "\"summary\"", "\"peak_live\": 37", "\"leaked\": 7",
-                          "\"leaked_bytes\": 2097152", "\"peak_bytes\": 5242880",
-                          "\"cuEventCreate\": 37", "\"cuEventDestroy_v2\": 30",
-                          "\"findings\"", "\"kind\": \"leak.event\"", "\"severity\": \"warning\"",
-                          "\"handle\": \"0xdead\"", "\"count\": 7", "\"bytes\": 2097152",
-                          "\"task\": \"test_leak\"", "\"site\": \"leaky.c:20\"", "\"ts_ns\": ",
-                          "\"message\": ", "\"tid\": 100", "\"api\": \"cuEventQuery\""};
+    const char *keys[] = {"\"format\": \"cuguard-report\"",
+                          "\"version\": 1",
+                          "\"processes\"",
+                          "\"pid\": 77",
+                          "\"ppid\"",
+                          "\"host\": \"testhost\"",
+                          "\"argv\": [\"./leaky\"]",
+                          "\"complete\": true",
+                          "\"records\"",
+                          "\"trace\"",
+                          "\"summary\"",
+                          "\"peak_live\": 37",
+                          "\"leaked\": 7",
+                          "\"leaked_bytes\": 2097152",
+                          "\"peak_bytes\": 5242880",
+                          "\"cuEventCreate\": 37",
+                          "\"cuEventDestroy_v2\": 30",
+                          "\"findings\"",
+                          "\"kind\": \"leak.event\"",
+                          "\"severity\": \"warning\"",
+                          "\"handle\": \"0xdead\"",
+                          "\"count\": 7",
+                          "\"bytes\": 2097152",
+                          "\"task\": \"test_leak\"",
+                          "\"site\": \"leaky.c:20\"",
+                          "\"ts_ns\": ",
+                          "\"message\": ",
+                          "\"tid\": 100",
+                          "\"api\": \"cuEventQuery\""};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(strstr(out, keys[i]) != NULL, "missing %s in\n%s", keys[i], out);
     free(out);

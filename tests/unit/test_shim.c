@@ -142,8 +142,7 @@ START_TEST(procaddr_route_hands_out_wrappers)
                      CUDA_SUCCESS);
     ck_assert_ptr_eq(fn, cg_api_info[CG_ID_cuEventRecord_ptsz].wrapper);
 
-    ck_assert_int_eq(cuGetProcAddress_v2("cuGetProcAddress", &fn, 12000, 0, &status),
-                     CUDA_SUCCESS);
+    ck_assert_int_eq(cuGetProcAddress_v2("cuGetProcAddress", &fn, 12000, 0, &status), CUDA_SUCCESS);
     ck_assert_ptr_eq(fn, cg_api_info[CG_ID_cuGetProcAddress_v2].wrapper);
 
     /* Not ours: the driver's own pointer, untouched. */
@@ -153,8 +152,7 @@ START_TEST(procaddr_route_hands_out_wrappers)
     /* Unknown name and too-new version: exactly what the driver says. */
     fn = (void *)1;
     status = CU_GET_PROC_ADDRESS_SUCCESS;
-    ck_assert_int_eq(cuGetProcAddress_v2("cuNoSuchFunction", &fn, 12000, 0, &status),
-                     CUDA_SUCCESS);
+    ck_assert_int_eq(cuGetProcAddress_v2("cuNoSuchFunction", &fn, 12000, 0, &status), CUDA_SUCCESS);
     ck_assert_ptr_null(fn);
     ck_assert_int_eq(status, CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
     ck_assert_int_eq(cuGetProcAddress_v2("cuEventQuery", &fn, 99000, 0, &status),

@@ -71,6 +71,11 @@ static void put(struct tb *b, const struct cg_record *r)
     b->records++;
 }
 
+void tb_append(struct tb *b, const struct cg_record *r)
+{
+    put(b, r);
+}
+
 uint32_t tb_string(struct tb *b, uint32_t tid, const char *s)
 {
     for (uint32_t i = 0; i < b->nstrings; i++)

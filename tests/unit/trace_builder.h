@@ -26,8 +26,8 @@ struct tb {
     FILE *f;
     struct cg_file_header hdr;
     uint64_t records;
-    uint64_t now_ns;       /* time of the next record */
-    uint64_t step_ns;      /* added after each record */
+    uint64_t now_ns;  /* time of the next record */
+    uint64_t step_ns; /* added after each record */
     const char *apis[TB_MAX_APIS];
     uint32_t napis;
     const char *strings[TB_MAX_STRINGS]; /* interned texts (must outlive the builder) */
@@ -47,6 +47,9 @@ uint32_t tb_string(struct tb *b, uint32_t tid, const char *s);
 /* Append any record. `api` may be NULL. */
 void tb_record(struct tb *b, uint8_t kind, uint32_t tid, const char *api, uint64_t handle,
                uint64_t arg, uint64_t arg2, int32_t result, uint32_t site, uint8_t flags);
+
+/* Append a record exactly as given (kind, time and all), for bulk writers. */
+void tb_append(struct tb *b, const struct cg_record *r);
 
 /* A completed call. */
 void tb_call(struct tb *b, uint32_t tid, const char *api, uint64_t handle, uint64_t arg,

@@ -1,0 +1,39 @@
+#!/bin/sh
+# bench/analyzer.sh — analyzer throughput: `cuguard report --format json` on
+# synthetic traces of 10M and 50M records (build/bench/gen_trace), printing
+# records/s and peak RSS. Peak RSS must stay flat as the trace grows
+# (memory follows live objects, not trace length).
+# Usage: bench/analyzer.sh [RECORDS...]   (default: 10000000 50000000)
+set -u
+BUILD=${BUILD:-build}
+for product in "$BUILD/cuguard" "$BUILD/bench/gen_trace" /usr/bin/time; do
+    if [ ! -x "$product" ]; then
+        echo "analyzer bench: $product missing (make bench builds it)"
+        exit 1
+    fi
+done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cuguard-bench-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+[ $# -gt 0 ] || set -- 10000000 50000000
+
+echo "== analyzer: cuguard report --format json on synthetic traces"
+printf '%-12s %10s %14s %12s %10s\n' records "file MiB" "records/s" "peak RSS" seconds
+for records in "$@"; do
+    rm -f "$WORK"/*.cgt
+    if ! "$BUILD/bench/gen_trace" "$records" "$WORK/bench.cgt"; then
+        echo "analyzer bench: could not write a $records-record trace"
+        exit 1
+    fi
+    mib=$(( $(wc -c <"$WORK/bench.cgt") / 1048576 ))
+    /usr/bin/time -f '%e %M' -o "$WORK/time" "$BUILD/cuguard" report --format json "$WORK" \
+        >"$WORK/report.json" 2>"$WORK/err"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "analyzer bench: report exited $rc: $(tail -n 2 "$WORK/err")"
+        exit 1
+    fi
+    read -r secs rss_kib <"$WORK/time"
+    rate=$(awk -v n="$records" -v s="$secs" 'BEGIN { if (s <= 0) s = 0.01; printf "%.0f", n / s }')
+    rss=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '%-12s %10s %14s %9s MiB %10s\n' "$records" "$mib" "$rate" "$rss" "$secs"
+done

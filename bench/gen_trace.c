@@ -1,0 +1,104 @@
+/*
+ * bench/gen_trace.c — write a large synthetic trace for the analyzer
+ * benchmark.
+ *
+ * Usage: gen_trace RECORDS OUT.cgt
+ * The trace is a steady-state program: 8 threads, each looping over
+ * create event -> async copy -> record -> a spin of NOT_READY polls ->
+ * successful query -> destroy, with a stream and a pinned buffer recycled
+ * every 64 cycles, handle values reused the way a driver reuses them. So
+ * the live set stays small while the trace grows: what the analyzer's
+ * memory must not grow with.
+ *
+ * What it must never do: write anything but OUT, or need the shim.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tests/unit/trace_builder.h"
+
+#define THREADS 8u
+
+struct ids {
+    uint16_t ev_create, record, query, destroy, copy, st_create, st_destroy, alloc, free_host;
+};
+
+static struct cg_record make(uint8_t kind, uint32_t tid, uint16_t api, uint64_t handle,
+                             uint64_t arg, uint64_t arg2, int32_t result, uint64_t ts)
+{
+    struct cg_record r = {.handle = handle,
+                          .arg = arg,
+                          .arg2 = arg2,
+                          .ts_ns = ts,
+                          .tid = tid,
+                          .site = 1,
+                          .result = result,
+                          .api = api,
+                          .kind = kind};
+    return r;
+}
+
+/* One cycle of thread t; returns the number of records written. */
+static uint64_t cycle(struct tb *b, const struct ids *id, uint32_t t, uint64_t n, uint64_t *ts)
+{
+    uint32_t tid = 1000 + t;
+    uint64_t ev = 0xe0000000ull + t * 0x100;
+    uint64_t st = 0x50000000ull + t * 0x100, buf = 0x70000000ull + t * 0x100000;
+    struct cg_record r[10];
+    int k = 0;
+    if (n % 64 == 0) {
+        r[k++] = make(CG_REC_CALL, tid, id->st_create, st, 1, 0, 0, (*ts)++);
+        r[k++] = make(CG_REC_CALL, tid, id->alloc, buf, 65536, 0, 0, (*ts)++);
+    }
+    r[k++] = make(CG_REC_CALL, tid, id->ev_create, ev, 0, 0, 0, (*ts)++);
+    r[k++] = make(CG_REC_CALL, tid, id->copy, st, buf, 65536, 0, (*ts)++);
+    r[k++] = make(CG_REC_CALL, tid, id->record, ev, st, 0, 0, (*ts)++);
+    r[k++] = make(CG_REC_SPIN, tid, id->query, ev, 100, *ts + 50, 600, *ts);
+    *ts += 100;
+    r[k++] = make(CG_REC_CALL, tid, id->query, ev, 0, 0, 0, (*ts)++);
+    r[k++] = make(CG_REC_CALL, tid, id->destroy, ev, 0, 0, 0, (*ts)++);
+    if (n % 64 == 63) {
+        r[k++] = make(CG_REC_CALL, tid, id->st_destroy, st, 0, 0, 0, (*ts)++);
+        r[k++] = make(CG_REC_CALL, tid, id->free_host, buf, 0, 0, 0, (*ts)++);
+    }
+    for (int i = 0; i < k; i++)
+        tb_append(b, &r[i]);
+    return (uint64_t)k;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: gen_trace RECORDS OUT.cgt\n");
+        return 2;
+    }
+    uint64_t want = strtoull(argv[1], NULL, 10);
+    struct tb *b = tb_open(argv[2], 4242, "./bench-synthetic");
+    if (!b) {
+        perror(argv[2]);
+        return 1;
+    }
+    struct ids id = {
+        tb_api(b, "cuEventCreate"),        tb_api(b, "cuEventRecord"),
+        tb_api(b, "cuEventQuery"),         tb_api(b, "cuEventDestroy_v2"),
+        tb_api(b, "cuMemcpyDtoHAsync_v2"), tb_api(b, "cuStreamCreate"),
+        tb_api(b, "cuStreamDestroy_v2"),   tb_api(b, "cuMemHostAlloc"),
+        tb_api(b, "cuMemFreeHost"),
+    };
+    tb_string(b, 1000, "bench.c:1");
+    for (uint32_t t = 0; t < THREADS; t++)
+        tb_thread_start(b, 1000 + t, "bench-worker");
+    uint64_t ts = b->now_ns, n = 0;
+    while (b->records < want) {
+        for (uint32_t t = 0; t < THREADS && b->records < want; t++)
+            cycle(b, &id, t, n, &ts);
+        n++;
+    }
+    b->now_ns = ts;
+    tb_process_exit(b, 1000);
+    if (tb_close(b) != 0) {
+        fprintf(stderr, "gen_trace: could not write %s\n", argv[2]);
+        return 1;
+    }
+    return 0;
+}
