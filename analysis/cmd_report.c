@@ -157,11 +157,10 @@ int cmd_report(int argc, char **argv)
     return rc;
 }
 
-int report_summary_to_stderr(const char *dir)
+int report_summary_to_stderr(char *const *paths, int npaths)
 {
-    char *paths[1] = {(char *)dir};
     struct analysis a;
-    int rc = analyze_paths(&a, paths, 1, "cuguard", stderr, NULL, 0);
+    int rc = analyze_paths(&a, paths, npaths, "cuguard", stderr, NULL, 0);
     if (rc == 0)
         report_write_text(stderr, &a, REPORT_BRIEF);
     analysis_free(&a);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -310,6 +311,90 @@ static void install_forwarding(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+/* The names of the trace files (*.cgt) in `dir`, sorted; NULL-terminated,
+ * NULL when the directory cannot be read. Free with free_names(). */
+static int is_trace_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && !strcmp(name + n - 4, ".cgt");
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+static char **trace_names(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    size_t n = 0, cap = 16;
+    char **names = calloc(cap, sizeof *names);
+    struct dirent *e;
+    while (names && (e = readdir(d)) != NULL) {
+        if (!is_trace_name(e->d_name))
+            continue;
+        if (n + 1 >= cap) {
+            char **bigger = realloc(names, 2 * cap * sizeof *names);
+            if (!bigger)
+                break;
+            names = bigger;
+            cap *= 2;
+        }
+        names[n] = strdup(e->d_name);
+        if (names[n])
+            names[++n] = NULL;
+    }
+    closedir(d);
+    if (names)
+        qsort(names, n, sizeof *names, compare_names);
+    return names;
+}
+
+static int name_in(char *const *sorted, const char *name)
+{
+    for (size_t i = 0; sorted && sorted[i]; i++)
+        if (!strcmp(sorted[i], name))
+            return 1;
+    return 0;
+}
+
+/* Summarise only the traces this run wrote: a reused directory may hold
+ * traces of earlier runs, which `cuguard report DIR` still reads whole. */
+static void summarise_new_traces(const char *dir, char *const *before)
+{
+    char **after = trace_names(dir);
+    size_t n = 0;
+    for (size_t i = 0; after && after[i]; i++)
+        n++;
+    char **paths = calloc(n + 1, sizeof *paths);
+    int count = 0;
+    for (size_t i = 0; paths && i < n; i++) {
+        if (name_in(before, after[i]))
+            continue;
+        size_t len = strlen(dir) + strlen(after[i]) + 2;
+        paths[count] = malloc(len);
+        if (paths[count])
+            snprintf(paths[count++], len, "%s/%s", dir, after[i]);
+    }
+    if (count == 0)
+        fprintf(stderr, "cuguard: no CUDA call was traced in this run (no new trace in %s)\n", dir);
+    else
+        report_summary_to_stderr(paths, count);
+    for (int i = 0; i < count; i++)
+        free(paths[i]);
+    free(paths);
+    free_names(after);
+}
+
 /* fork + execvp. Returns the child's status as an exit code, or -1 after a
  * message; *not_run is set when the command could not be executed. */
 static int run_command(char **command, int *not_run)
@@ -372,15 +457,12 @@ int cmd_run(int argc, char **argv)
         return 2;
     if (set_environment(&o, lib, dir) != 0)
         return 2;
+    char **before = o.report ? trace_names(dir) : NULL;
     fflush(NULL);
     int not_run = 0;
     int status = run_command(o.command, &not_run);
-    if (status < 0)
-        return 2;
-    if (not_run) /* nothing ran: nothing to summarise */
-        return status;
-    struct stat st;
-    if (o.report && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-        report_summary_to_stderr(dir);
-    return status;
+    if (status >= 0 && !not_run && o.report)
+        summarise_new_traces(dir, before);
+    free_names(before);
+    return status < 0 ? 2 : status;
 }

@@ -15,8 +15,9 @@ int cmd_dump(int argc, char **argv);   /* analysis/cmd_dump.c */
 int cmd_report(int argc, char **argv); /* analysis/cmd_report.c */
 int cmd_export(int argc, char **argv); /* analysis/cmd_export.c */
 
-/* Print the short text summary of every trace under `dir` to stderr; used by
- * `cuguard run` when the command ends. Returns 0, or 2 if nothing readable. */
-int report_summary_to_stderr(const char *dir);
+/* Print the short text summary of the given traces (files or directories)
+ * to stderr; used by `cuguard run` when the command ends, with the traces
+ * that run wrote. Returns 0, or 2 if nothing was readable. */
+int report_summary_to_stderr(char *const *paths, int npaths);
 
 #endif

@@ -118,7 +118,9 @@ enum cg_record_flags {
  * One record, 48 bytes. Field meaning depends on `kind` (and for CALL,
  * ENTER, EXIT on the API).
  *
- * CALL / ENTER / EXIT, "Fields per API" (handle, arg, arg2):
+ * CALL / ENTER / EXIT, "Fields per API" (handle, arg, arg2). The api id
+ * names the exact exported variant that was called (cuEventDestroy_v2,
+ * cuMemcpyDtoHAsync_v2_ptsz); the table lists base names:
  *   cuEventCreate                handle=new event (0 on failure), arg=flags
  *   cuEventRecord                handle=event, arg=stream
  *   cuEventRecordWithFlags       handle=event, arg=stream, arg2=flags
@@ -129,7 +131,7 @@ enum cg_record_flags {
  *                                (followed by CG_REC_STREAM_ID when known)
  *   cuStreamDestroy / Synchronize / Query   handle=stream
  *   cuStreamWaitEvent            handle=stream, arg=event, arg2=flags
- *   cuCtxSynchronize             (no handles)
+ *   cuCtxSynchronize             (no handles); cuCtxSynchronize_v2: handle=context
  *   cuMemAllocHost               handle=pointer, arg=bytes
  *   cuMemHostAlloc               handle=pointer, arg=bytes, arg2=flags
  *   cuMemFreeHost                handle=pointer

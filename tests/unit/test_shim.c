@@ -276,6 +276,7 @@ START_TEST(a_million_not_ready_polls_make_one_spin)
     ck_assert_uint_eq(shimtest_count(&t, CG_REC_SPIN, "cuEventQuery"), 1);
     ck_assert_uint_eq(shimtest_spin_total(&t, "cuEventQuery", H(event)), polls);
     const struct shimtest_record *spin = find_record(&t, CG_REC_SPIN, "cuEventQuery", H(event));
+    ck_assert_ptr_nonnull(spin);
     ck_assert_int_eq(spin->rec.result, CUDA_ERROR_NOT_READY);
     ck_assert_uint_gt(spin->rec.arg2, spin->rec.ts_ns); /* latest poll after the first */
     shimtest_trace_free(&t);
@@ -409,6 +410,7 @@ START_TEST(threads_start_and_exit)
     for (size_t i = 0; i < t.count; i++)
         if (t.records[i].rec.kind == CG_REC_THREAD_EXIT)
             exit_rec = &t.records[i];
+    ck_assert_ptr_nonnull(exit_rec);
     ck_assert_uint_eq(exit_rec->rec.tid, worker);
     shimtest_trace_free(&t);
     shimtest_cleanup(dir);
@@ -442,6 +444,7 @@ START_TEST(call_sites_are_interned_per_site)
     const struct shimtest_record *ra = find_record(&t, CG_REC_CALL, "cuEventCreate", H(a));
     const struct shimtest_record *rb = find_record(&t, CG_REC_CALL, "cuEventCreate", H(b));
     const struct shimtest_record *rc = find_record(&t, CG_REC_CALL, "cuEventCreate", H(c));
+    ck_assert(ra != NULL && rb != NULL && rc != NULL);
     ck_assert_uint_ne(ra->rec.site, 0);
     ck_assert_uint_eq(ra->rec.site, rb->rec.site);
     ck_assert_uint_ne(ra->rec.site, rc->rec.site);
@@ -466,6 +469,7 @@ START_TEST(runtime_mark_flags_driver_records)
     ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
     const struct shimtest_record *rp = find_record(&t, CG_REC_CALL, "cuEventCreate", H(plain));
     const struct shimtest_record *rv = find_record(&t, CG_REC_CALL, "cuEventCreate", H(via));
+    ck_assert(rp != NULL && rv != NULL);
     ck_assert_uint_eq(rp->rec.flags & CG_FLAG_VIA_RUNTIME, 0);
     ck_assert_uint_eq(rv->rec.flags & CG_FLAG_VIA_RUNTIME, CG_FLAG_VIA_RUNTIME);
     char expected[512];

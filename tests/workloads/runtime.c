@@ -38,6 +38,13 @@ static bool reported(const char *api, cudaError_t err, const void *handle, uintp
     return err == cudaSuccess;
 }
 
+/* For create calls: the handle is read through `out` only after the call
+ * has run (a handle passed by value could be evaluated before it). */
+static bool created(const char *api, cudaError_t err, void *const *out, uintptr_t arg)
+{
+    return reported(api, err, *out, arg, 0);
+}
+
 static void simulated_kernel(void *user_data)
 {
     (void)user_data;
@@ -63,24 +70,25 @@ static bool set_up_device(void)
 
 static bool create_objects(struct objects *o)
 {
-    bool ok =
-        reported("cudaStreamCreateWithFlags",
-                 cudaStreamCreateWithFlags(&o->copy_stream, cudaStreamNonBlocking), o->copy_stream,
-                 cudaStreamNonBlocking, 0) &&
-        reported("cudaStreamCreateWithPriority",
-                 cudaStreamCreateWithPriority(&o->wait_stream, cudaStreamDefault, 0),
-                 o->wait_stream, cudaStreamDefault, 0) &&
-        reported("cudaStreamCreate", cudaStreamCreate(&o->plain_stream), o->plain_stream, 0, 0);
-    ok = ok && reported("cudaEventCreate", cudaEventCreate(&o->start), o->start, 0, 0) &&
-         reported("cudaEventCreateWithFlags",
-                  cudaEventCreateWithFlags(&o->done, cudaEventDisableTiming), o->done,
-                  cudaEventDisableTiming, 0) &&
-         reported("cudaEventCreate", cudaEventCreate(&o->end), o->end, 0, 0);
+    bool ok = created("cudaStreamCreateWithFlags",
+                      cudaStreamCreateWithFlags(&o->copy_stream, cudaStreamNonBlocking),
+                      (void *const *)&o->copy_stream, cudaStreamNonBlocking) &&
+              created("cudaStreamCreateWithPriority",
+                      cudaStreamCreateWithPriority(&o->wait_stream, cudaStreamDefault, 0),
+                      (void *const *)&o->wait_stream, cudaStreamDefault) &&
+              created("cudaStreamCreate", cudaStreamCreate(&o->plain_stream),
+                      (void *const *)&o->plain_stream, 0);
     ok = ok &&
-         reported("cudaHostAlloc", cudaHostAlloc((void **)&o->pinned_in, BYTES, 0), o->pinned_in,
-                  BYTES, 0) &&
-         reported("cudaMallocHost", cudaMallocHost((void **)&o->pinned_out, BYTES), o->pinned_out,
-                  BYTES, 0);
+         created("cudaEventCreate", cudaEventCreate(&o->start), (void *const *)&o->start, 0) &&
+         created("cudaEventCreateWithFlags",
+                 cudaEventCreateWithFlags(&o->done, cudaEventDisableTiming),
+                 (void *const *)&o->done, cudaEventDisableTiming) &&
+         created("cudaEventCreate", cudaEventCreate(&o->end), (void *const *)&o->end, 0);
+    ok = ok &&
+         created("cudaHostAlloc", cudaHostAlloc((void **)&o->pinned_in, BYTES, 0),
+                 (void *const *)&o->pinned_in, BYTES) &&
+         created("cudaMallocHost", cudaMallocHost((void **)&o->pinned_out, BYTES),
+                 (void *const *)&o->pinned_out, BYTES);
     if (!ok || (o->registered = calloc(WORDS, sizeof(uint32_t))) == NULL) {
         return false;
     }

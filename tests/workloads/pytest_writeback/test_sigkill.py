@@ -4,7 +4,8 @@ creates events, records them behind slow work and polls one once, so the
 worker's trace holds lifecycle records the report must still read.
 
 Must never: kill a process that is not a pytest-xdist worker (it skips there:
-killing the only pytest process would end the whole run).
+killing the only pytest process would end the whole run), or kill more than
+one worker per run.
 """
 import os
 import signal
@@ -18,9 +19,16 @@ EVENTS = 3
 
 @pytest.mark.sigkill
 @pytest.mark.bug("leak.event", allowed=("leak.stream", "blocked-at-exit"))
-def test_worker_killed_mid_test(cu):
+def test_worker_killed_mid_test(cu, tmp_path_factory):
     if "PYTEST_XDIST_WORKER" not in os.environ:
         pytest.skip("kills its own worker: only under pytest-xdist (-n)")
+    # pytest-xdist reruns a crashed worker's test on the replacement worker;
+    # one kill per run (the workers' base temp dirs share this parent).
+    token = tmp_path_factory.getbasetemp().parent / "test_sigkill.killed"
+    try:
+        os.close(os.open(token, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        pytest.skip("a worker was already killed in this run")
     stream = cu.stream()
     wbscenario.launch_sleep(stream, 5.0)
     events = [cu.cuda.event(timing=False) for _ in range(EVENTS)]
