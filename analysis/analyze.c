@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/hb_model.h"
 #include "analysis/text_safe.h"
 #include "analysis/trace_set.h"
 
@@ -118,6 +119,12 @@ static void add_calls(struct analysis *a, const struct replay_process *p)
 }
 
 /* Hook: when a trace ends, keep its facts and its call counts. */
+static void collect_interventions(void *user, struct replay_process *p,
+                                  const struct replay_step *s)
+{
+    interventions_step(&((struct analysis *)user)->interventions, p, s);
+}
+
 static void collect_process(void *user, struct replay_process *p)
 {
     struct analysis *a = user;
@@ -254,9 +261,16 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
         fprintf(warn, "%s: out of memory\n", prog);
         return 2;
     }
-    const struct replay_hooks own = {.user = a, .process_end = collect_process};
-    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own};
-    int nall = 1;
+    const struct replay_hooks own = {
+        .user = a, .step = collect_interventions, .process_end = collect_process};
+    struct hb_model *model = hb_model_new();
+    if (!model) {
+        trace_set_free(&set);
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own, hb_model_hooks(model)};
+    int nall = 2;
     for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
         all[nall++] = hooks[i];
     int rc = 0;
@@ -267,6 +281,8 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
         rc = run_batch(a, set.files + first, n, prog, warn, all, nall);
     }
     trace_set_free(&set);
+    a->diagnosis = hb_model_take_diagnosis(model, &a->ndiagnosis);
+    hb_model_free(model);
     HASH_SORT(a->calls, compare_call_names);
     if (rc < 0) {
         fprintf(warn, "%s: out of memory\n", prog);
@@ -281,6 +297,7 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
 
 void analysis_free(struct analysis *a)
 {
+    interventions_free(&a->interventions);
     findings_free(&a->findings);
     for (size_t i = 0; i < a->nprocs; i++) {
         struct process_info *info = &a->procs[i];
@@ -291,6 +308,9 @@ void analysis_free(struct analysis *a)
         free(info->trace);
     }
     free(a->procs);
+    for (size_t i = 0; i < a->ndiagnosis; i++)
+        free(a->diagnosis[i]);
+    free(a->diagnosis);
     struct call_count *c, *tmp;
     HASH_ITER(hh, a->calls, c, tmp)
     {

@@ -19,6 +19,7 @@
 #include <uthash.h>
 
 #include "analysis/findings.h"
+#include "analysis/interventions.h"
 #include "analysis/replay.h"
 
 /* Traces read together; more are merged batch by batch. */
@@ -48,10 +49,16 @@ struct analysis {
     size_t nprocs;
     struct call_count *calls; /* by API name, sorted by name after the run */
     size_t unusable_files;
+    /* The chain that explains a hang (stall, blocked-at-exit, poller-exited),
+     * one sentence per step, oldest first; empty when there is none. */
+    char **diagnosis;
+    size_t ndiagnosis;
+    struct interventions interventions; /* what the policies changed */
 };
 
 /* Read and replay every trace under `paths`. Warnings go to `warn` prefixed
- * with `prog`. Extra hooks (up to REPLAY_MAX_HOOKS - 1) see every process.
+ * with `prog`. The happens-before model (hb_model.h) always runs and fills
+ * `diagnosis`; extra hooks (up to REPLAY_MAX_HOOKS - 2) see every process.
  * Returns 0 when at least one trace was read, 2 when none was (or on
  * allocation failure); the analysis must be freed either way. */
 int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,

@@ -496,6 +496,10 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     case CG_REC_STREAM_ID:
         on_stream_id(p, rec);
         break;
+    case CG_REC_POLICY:
+        if (rec->arg == CG_POLICY_RECLAIMED)
+            rp_policy_reclaimed(p, rec);
+        break;
     case CG_REC_PROCESS_EXIT:
         p->saw_process_exit = 1;
         break;
@@ -535,11 +539,13 @@ static void dispatch(struct replay_process *p, const struct cg_record *rec,
 void replay_feed(struct replay_process *p, const struct cg_record *rec,
                  const struct cg_record *args)
 {
-    if (rec->ts_ns) {
+    /* A STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
+    if (rec->ts_ns && rec->kind != CG_REC_STRING) {
         if (!p->first_ts || rec->ts_ns < p->first_ts)
             p->first_ts = rec->ts_ns;
-        if (rec->ts_ns > p->last_ts)
-            p->last_ts = rec->ts_ns;
+        uint64_t last = rec->kind == CG_REC_SPIN && rec->arg2 > rec->ts_ns ? rec->arg2 : rec->ts_ns;
+        if (last > p->last_ts)
+            p->last_ts = last;
     }
     dispatch(p, rec, args);
     rp_evict_tombstones(p);

@@ -85,6 +85,7 @@ struct replay_object {
     uint64_t record_serial;        /* unique id of the latest record (flows) */
     int pending;                   /* latest record not yet known complete */
     int unrecorded_wait_seen;      /* query-before-record already raised for this generation */
+    int leak_raised; /* the destroy policy reclaimed it: its leak is already raised */
     struct replay_object *pending_prev, *pending_next;
     struct replay_object *dead_prev, *dead_next;
     /* Per-object state of ONE analysis (the happens-before model): set it in
@@ -236,5 +237,11 @@ struct replay_thread *replay_thread_get(struct replay_process *p, uint32_t tid);
 void replay_raise(struct replay_process *p, const struct replay_step *s, enum finding_kind kind,
                   const struct replay_object *o, uint64_t handle, int has_handle,
                   const char *message);
+/* Raise a finding occurrence attributed to `who` (thread, task, site, API
+ * and time) instead of a step: for findings judged later than the record
+ * that caused them. `o` (optional) gives the created/destroyed origins. */
+void replay_raise_origin(struct replay_process *p, enum finding_kind kind,
+                         const struct replay_origin *who, const struct replay_object *o,
+                         uint64_t handle, int has_handle, const char *message);
 
 #endif

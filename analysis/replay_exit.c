@@ -57,11 +57,34 @@ static void raise_leak(struct replay_process *p, const struct replay_object *o)
     rp_raise_input(p, &in);
 }
 
+/* Raise the leak of `o` and count it. */
+static void raise_counted_leak(struct replay_process *p, struct replay_object *o)
+{
+    raise_leak(p, o);
+    if (o->type == OBJ_EVENT)
+        p->totals->leaked_events++;
+    else if (o->type == OBJ_STREAM)
+        p->totals->leaked_streams++;
+}
+
+void rp_policy_reclaimed(struct replay_process *p, const struct cg_record *rec)
+{
+    /* arg2: 1 event, 2 stream (format.h CG_POLICY_RECLAIMED). The driver
+     * may hand the value out again, which would end this generation
+     * silently, so the leak is raised now and not again at the end. */
+    enum obj_type type = (rec->arg2 & 0xffu) == 2 ? OBJ_STREAM : OBJ_EVENT;
+    struct replay_object *o = rp_object_find(p, type, rec->handle);
+    if (!o || !o->live || o->leak_raised)
+        return;
+    raise_counted_leak(p, o);
+    o->leak_raised = 1;
+}
+
 static void raise_leaks(struct replay_process *p)
 {
     for (int type = 0; type < OBJ_TYPE_COUNT; type++)
         for (struct replay_object *o = p->objects[type]; o; o = o->hh.next) {
-            if (!o->live)
+            if (!o->live || o->leak_raised)
                 continue;
             raise_leak(p, o);
             if (type == OBJ_EVENT)

@@ -75,6 +75,29 @@ void replay_raise(struct replay_process *p, const struct replay_step *s, enum fi
     rp_raise_input(p, &in);
 }
 
+void replay_raise_origin(struct replay_process *p, enum finding_kind kind,
+                         const struct replay_origin *who, const struct replay_object *o,
+                         uint64_t handle, int has_handle, const char *message)
+{
+    struct finding_input in;
+    rp_input_for_process(p, kind, &in);
+    in.tid = who->tid;
+    in.thread = replay_string(p, who->thread);
+    in.task = replay_string(p, who->task);
+    in.api = replay_api_name(p, who->api);
+    in.site = replay_string(p, who->site);
+    in.ts_ns = who->ts_ns;
+    in.has_handle = has_handle;
+    in.handle = handle;
+    in.message = message;
+    if (o) {
+        rp_origin_in(p, &o->created, &in.created);
+        if (!o->live)
+            rp_origin_in(p, &o->destroyed, &in.destroyed);
+    }
+    rp_raise_input(p, &in);
+}
+
 /* "event 0x1234" or "event 0x1234 (generation 3 of that handle value)". */
 void rp_describe_handle(char *buf, size_t len, enum obj_type type, uint64_t handle,
                         const struct replay_object *o)

@@ -4,7 +4,8 @@
  *
  * What it is for: the stable document a CI gate reads. Keys of issue 4:
  * format, version, processes[pid, ppid, host, argv, complete, records,
- * trace], summary{events, streams, pinned, calls}, findings[kind, severity,
+ * trace], summary{events, streams, pinned, calls}, diagnosis[sentences of the
+ * chain that explains a hang, oldest first], findings[kind, severity,
  * pid, tid, task, api, handle, count, bytes, ts_ns, message, site]. Extra
  * keys may be added; none may be renamed.
  *
@@ -139,6 +140,12 @@ void report_write_json(FILE *out, const struct analysis *a)
     json_kv_uint(&w, "version", 1);
     write_processes(&w, a);
     write_summary(&w, a);
+    interventions_write_json(&w, &a->interventions);
+    json_key(&w, "diagnosis");
+    json_begin_array(&w);
+    for (size_t i = 0; i < a->ndiagnosis; i++)
+        json_string(&w, a->diagnosis[i]);
+    json_end_array(&w);
     json_key(&w, "findings");
     json_begin_array(&w);
     struct finding **list = findings_sorted(&a->findings);

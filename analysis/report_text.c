@@ -149,8 +149,25 @@ static void print_summary_line(FILE *out, const struct analysis *a)
     fputc('\n', out);
 }
 
+/* The chain that explains a hang, before everything else. */
+static void print_diagnosis(FILE *out, const struct analysis *a, enum report_detail detail)
+{
+    if (!a->ndiagnosis)
+        return;
+    if (detail == REPORT_BRIEF) {
+        for (size_t i = 0; i < a->ndiagnosis; i++)
+            fprintf(out, "cuguard: diagnosis: %s\n", a->diagnosis[i]);
+        return;
+    }
+    fputs("diagnosis: what explains the hang\n", out);
+    for (size_t i = 0; i < a->ndiagnosis; i++)
+        fprintf(out, "  %zu. %s\n", i + 1, a->diagnosis[i]);
+    fputc('\n', out);
+}
+
 void report_write_text(FILE *out, const struct analysis *a, enum report_detail detail)
 {
+    print_diagnosis(out, a, detail);
     struct finding **list = findings_sorted(&a->findings);
     for (size_t i = 0; list && list[i]; i++) {
         if (list[i]->suppressed)
@@ -161,6 +178,8 @@ void report_write_text(FILE *out, const struct analysis *a, enum report_detail d
             print_finding_line(out, list[i]);
     }
     free(list);
+    if (detail == REPORT_FULL)
+        interventions_write_text(out, &a->interventions);
     if (detail == REPORT_FULL)
         print_summary_table(out, a);
     if (detail == REPORT_BRIEF)

@@ -17,7 +17,9 @@ trap 'rm -rf "$WORK"' EXIT
 [ $# -gt 0 ] || set -- 10000000 50000000
 
 echo "== analyzer: cuguard report --format json on synthetic traces"
-printf '%-12s %10s %14s %12s %10s\n' records "file MiB" "records/s" "peak RSS" seconds
+printf '%-12s %10s %14s %12s %10s  %s\n' records "file MiB" "records/s" "peak RSS" seconds \
+    "targets: >= 20M/s, RSS flat"
+first_rss=
 for records in "$@"; do
     rm -f "$WORK"/*.cgt
     if ! "$BUILD/bench/gen_trace" "$records" "$WORK/bench.cgt"; then
@@ -35,5 +37,10 @@ for records in "$@"; do
     read -r secs rss_kib <"$WORK/time"
     rate=$(awk -v n="$records" -v s="$secs" 'BEGIN { if (s <= 0) s = 0.01; printf "%.0f", n / s }')
     rss=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')
-    printf '%-12s %10s %14s %9s MiB %10s\n' "$records" "$mib" "$rate" "$rss" "$secs"
+    [ -n "$first_rss" ] || first_rss=$rss
+    verdict=$(awk -v r="$rate" -v m="$rss" -v f="$first_rss" 'BEGIN {
+        rate = (r >= 20000000) ? "rate ok" : "rate MISS"
+        flat = (m <= f * 1.25 + 1) ? "RSS flat" : "RSS GROWS"
+        printf "%s, %s", rate, flat }')
+    printf '%-12s %10s %14s %9s MiB %10s  %s\n' "$records" "$mib" "$rate" "$rss" "$secs" "$verdict"
 done

@@ -1,7 +1,23 @@
 # bench/module.mk — benchmark programs (run by bench/run.sh from `make bench`).
-#   build/bench/gen_trace   synthetic traces of any size for the analyzer
+#   build/bench/gen_trace          synthetic traces of any size for the analyzer
+#   build/bench/null/libcuda.so.1  a driver that does nothing (isolates the shim's cost)
+#   build/bench/percall            per-call cost of the wrapped lifecycle calls
+#   build/bench/tracestat          records, calls and bytes per call of a trace directory
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/gen_trace.c tests/unit/trace_builder.c
 
-BENCH_TARGETS += $(BUILD)/bench/gen_trace
+$(BUILD)/bench/null/libcuda.so.1: bench/nulldriver.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fvisibility=hidden -shared -Wl,-soname,libcuda.so.1 -o $@ $<
+
+$(BUILD)/bench/percall: bench/percall.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -L$(CUDA)/lib64/stubs -lcuda $(LDLIBS_MT)
+
+$(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c
+
+BENCH_TARGETS += $(BUILD)/bench/gen_trace $(BUILD)/bench/null/libcuda.so.1 \
+                 $(BUILD)/bench/percall $(BUILD)/bench/tracestat

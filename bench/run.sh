@@ -1,9 +1,20 @@
 #!/bin/sh
-# bench/run.sh — `make bench`: every benchmark section, one after another.
-# Sections: analyzer throughput (bench/analyzer.sh). Later sections (per-call
-# cost of the shim, trace size) add their own line here.
+# bench/run.sh — `make bench`: every benchmark section, one after another,
+# each printing its own table with the targets beside the figures:
+#   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
+#   bench/wholerun.sh  whole-run wall-time ratio traced/untraced (simulator)
+#   bench/analyzer.sh  analyzer throughput and peak RSS (10M and 50M records)
+# Timing never fails the bench: only a missing product or a crashed run
+# makes it exit non-zero. About 3-5 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 status=0
+echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
+echo
+sh bench/percall.sh || status=1
+echo
+sh bench/wholerun.sh || status=1
+echo
 sh bench/analyzer.sh || status=1
+
 exit $status

@@ -22,6 +22,7 @@
 #include "shim/config.h"
 #include "shim/driver.h"
 #include "shim/log.h"
+#include "shim/policy.h"
 #include "shim/task.h"
 #include "shim/thread.h"
 #include "tracer/writer.h"
@@ -128,6 +129,7 @@ void cg_shim_load_config(void)
     __atomic_store_n(&cg_log_level, level, __ATOMIC_RELAXED);
     cg_config_parse(&cg_config, env_lookup, NULL, getcwd(cwd, sizeof cwd), warn_line, NULL);
     __atomic_store_n(&cg_log_level, cg_config.log_level, __ATOMIC_RELAXED);
+    cg_policy_load();
     int state = cg_config.tracing ? CG_TRACE_PENDING : CG_TRACE_OFF;
     __atomic_store_n(&cg_trace_state, state, __ATOMIC_RELEASE);
     if (cg_config.tracing && !fork_handlers_registered) {

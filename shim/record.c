@@ -19,6 +19,7 @@
 #include "shim/site.h"
 #include "shim/spin.h"
 #include "shim/task.h"
+#include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
 static __thread struct cg_runtime_mark runtime_mark __attribute__((tls_model("initial-exec")));
@@ -46,7 +47,7 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
     c->style = info->style;
     c->flags = info->per_thread ? CG_FLAG_PTSZ : 0;
     c->thread = cg_thread_self();
-    cg_task_poll();
+    cg_task_poll_thread(c->thread);
     if (runtime_mark.depth > 0) {
         c->flags |= CG_FLAG_VIA_RUNTIME;
         caller = runtime_mark.caller;
@@ -76,6 +77,7 @@ void cg_call_enter(const struct cg_call *c, uint64_t handle, uint64_t arg, uint6
         return;
     fill(r, c, 0, handle, arg, arg2);
     cg_writer_publish(r, CG_REC_ENTER);
+    cg_watch_block(r);
 }
 
 /* CALL followed by one more record of `kind2`, reserved together. */
@@ -89,6 +91,7 @@ static void write_pair(const struct cg_call *c, int32_t result, uint64_t handle,
     fill(&r[1], c, result, handle2, arg_2, 0);
     cg_writer_publish(&r[0], CG_REC_CALL);
     cg_writer_publish(&r[1], kind2);
+    cg_watch_last(&r[0]);
 }
 
 static void write_one(const struct cg_call *c, uint8_t kind, int32_t result, uint64_t handle,
@@ -99,6 +102,7 @@ static void write_one(const struct cg_call *c, uint8_t kind, int32_t result, uin
         return;
     fill(r, c, result, handle, arg, arg2);
     cg_writer_publish(r, kind);
+    cg_watch_last(r);
 }
 
 static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
@@ -118,7 +122,7 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
 {
     switch (c->style) {
     case CG_STYLE_RECORD:
-        __atomic_fetch_add(&cg_record_epoch, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&cg_record_epoch.value, 1, __ATOMIC_RELEASE);
         write_one(c, CG_REC_CALL, result, handle, arg, arg2);
         break;
     case CG_STYLE_POLL:
@@ -130,6 +134,7 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
         write_one(c, CG_REC_CALL, result, handle, arg, arg2);
         break;
     case CG_STYLE_BLOCKING:
+        cg_watch_unblock();
         write_one(c, CG_REC_EXIT, result, handle, arg, arg2);
         break;
     case CG_STYLE_NEW_STREAM:

@@ -1,8 +1,10 @@
 /*
  * shim/site.c — symbolise and cache call sites.
  *
- * What it is for: the implementation of shim/site.h. The cache is direct
- * mapped by address; a miss costs one dladdr and one cg_writer_intern.
+ * What it is for: the implementation of shim/site.h. The cache is set
+ * associative (CG_SITE_WAYS slots per set, newest first), so two hot call
+ * sites never keep evicting each other; a miss costs one dladdr and one
+ * cg_writer_intern.
  *
  * What it must never do: symbolise on a hit, or keep ids across traces (the
  * thread state is reset when a new trace opens, and the cache with it).
@@ -44,10 +46,29 @@ void cg_site_format(const void *addr, char *buf, size_t len)
         snprintf(buf, len, "%s+0x%zx", module, (size_t)(pc - (const char *)info.dli_fbase));
 }
 
-static unsigned slot_of(uintptr_t addr)
+/* First slot of the set of CG_SITE_WAYS slots `addr` may occupy. */
+static unsigned set_of(uintptr_t addr)
 {
     uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
-    return (unsigned)(h >> 58) & (CG_SITE_SLOTS - 1);
+    return (unsigned)(h >> 40) % (CG_SITE_SLOTS / CG_SITE_WAYS) * CG_SITE_WAYS;
+}
+
+/* The slot holding `addr` in its set, or NULL. */
+static struct cg_site_slot *lookup(struct cg_thread *t, unsigned set, uintptr_t addr)
+{
+    for (unsigned way = 0; way < CG_SITE_WAYS; way++) {
+        if (t->sites[set + way].addr == addr)
+            return &t->sites[set + way];
+    }
+    return NULL;
+}
+
+/* Symbolise and intern (a miss: dladdr, then the writer's string lock). */
+static uint32_t symbolise(const void *addr)
+{
+    char text[512];
+    cg_site_format(addr, text, sizeof text);
+    return cg_writer_intern(text);
 }
 
 uint32_t cg_site_id(struct cg_thread *t, const void *addr)
@@ -55,15 +76,16 @@ uint32_t cg_site_id(struct cg_thread *t, const void *addr)
     uintptr_t a = (uintptr_t)addr;
     if (a == 0)
         return 0;
-    struct cg_site_slot *slot = t ? &t->sites[slot_of(a)] : NULL;
-    if (slot != NULL && slot->addr == a)
-        return slot->id;
-    char text[512];
-    cg_site_format(addr, text, sizeof text);
-    uint32_t id = cg_writer_intern(text);
-    if (slot != NULL && id != 0) {
-        slot->addr = a;
-        slot->id = id;
+    if (t == NULL)
+        return symbolise(addr);
+    unsigned set = set_of(a);
+    const struct cg_site_slot *hit = lookup(t, set, a);
+    if (__builtin_expect(hit != NULL, 1))
+        return hit->id;
+    uint32_t id = symbolise(addr);
+    if (id != 0) { /* a full set drops its oldest entry */
+        memmove(&t->sites[set + 1], &t->sites[set], (CG_SITE_WAYS - 1) * sizeof t->sites[0]);
+        t->sites[set] = (struct cg_site_slot){.addr = a, .id = id};
     }
     return id;
 }

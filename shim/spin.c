@@ -14,9 +14,10 @@
 #include <cuda.h>
 #include <string.h>
 
+#include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
-uint64_t cg_record_epoch;
+struct cg_epoch cg_record_epoch;
 
 static struct cg_spin *find(struct cg_thread *t, uint16_t api, uint64_t handle)
 {
@@ -67,7 +68,7 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
         write_spin(cg_gettid(), api, flags, site, handle, now);
         return;
     }
-    uint64_t epoch = __atomic_load_n(&cg_record_epoch, __ATOMIC_ACQUIRE);
+    uint64_t epoch = __atomic_load_n(&cg_record_epoch.value, __ATOMIC_ACQUIRE);
     struct cg_spin *s = find(t, api, handle);
     if (s != NULL && s->epoch == epoch) {
         s->count++;
@@ -77,7 +78,10 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
     }
     if (s == NULL)
         s = free_slot(t);
+    struct cg_record *previous = s->rec;
     s->rec = write_spin(t->tid, api, flags, site, handle, now);
+    cg_watch_spin_open((unsigned)(s - t->spins), s->rec);
+    t->spins_open += (unsigned)(s->rec != NULL) - (unsigned)(previous != NULL);
     s->handle = handle;
     s->api = api;
     s->epoch = epoch;
@@ -86,9 +90,12 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
 
 void cg_spin_end(struct cg_thread *t, uint16_t api, uint64_t handle)
 {
-    if (t == NULL)
+    if (t == NULL || t->spins_open == 0) /* the common case: this thread is not spinning */
         return;
     struct cg_spin *s = find(t, api, handle);
-    if (s != NULL)
+    if (s != NULL) {
         s->rec = NULL;
+        cg_watch_spin_end((unsigned)(s - t->spins));
+        t->spins_open--;
+    }
 }

@@ -20,8 +20,12 @@
 
 #include "shim/thread.h"
 
-/* Bumped by every event record (cuEventRecord*). */
-extern uint64_t cg_record_epoch;
+/* Bumped by every event record (cuEventRecord*). Alone on its cache line:
+ * threads recording events write it, threads only polling must not pay. */
+struct cg_epoch {
+    _Alignas(64) uint64_t value;
+};
+extern struct cg_epoch cg_record_epoch;
 
 /* A NOT_READY result of `api` on `handle`. `t` may be NULL (no table: one
  * record per poll). */

@@ -9,7 +9,9 @@
  * variable's "NAME=value" slot, or (variable absent) the environment's length
  * and its last entry. setenv/putenv replace the slot pointer, unsetenv shifts
  * the slots, and adding a variable writes the old terminator slot or moves
- * `environ`, so any change to the variable changes one of them.
+ * `environ`, so any change to the variable changes one of them. Each thread
+ * keeps a copy of the slots to watch (struct cg_thread), so the check on
+ * every call (cg_task_poll_thread, task.h) reads only the environment.
  *
  * What it must never do: call getenv, allocate, or lock on the hot path.
  */
@@ -131,6 +133,39 @@ void cg_task_poll(void)
     pthread_mutex_lock(&task_lock);
     if (!cache_still_valid(env))
         refresh_locked(env);
+    pthread_mutex_unlock(&task_lock);
+}
+
+/* What `t` compares on its next call: the variable's slot, or when it is
+ * absent the terminator and the last entry (see the top of this file).
+ * Caller holds task_lock and has just validated the global cache for env. */
+static void remember_in_thread(struct cg_thread *t, char **env)
+{
+    long first = 0, second = 0;
+    if (cg_config.task_mode == CG_TASK_ENV && env != NULL) {
+        long index = __atomic_load_n(&seen_index, __ATOMIC_RELAXED);
+        long length = __atomic_load_n(&seen_length, __ATOMIC_RELAXED);
+        first = index >= 0 ? index : length;
+        second = index >= 0 ? index : (length > 0 ? length - 1 : 0);
+    }
+    t->task_slot[0] = first;
+    t->task_slot[1] = second;
+    t->task_entry[0] = env != NULL ? env[first] : NULL;
+    t->task_entry[1] = env != NULL ? env[second] : NULL;
+    t->task_env = env;
+}
+
+void cg_task_poll_slow(struct cg_thread *t)
+{
+    if (t == NULL) {
+        cg_task_poll();
+        return;
+    }
+    char **env = environ;
+    pthread_mutex_lock(&task_lock);
+    if (cg_config.task_mode == CG_TASK_ENV && !cache_still_valid(env))
+        refresh_locked(env);
+    remember_in_thread(t, env);
     pthread_mutex_unlock(&task_lock);
 }
 

@@ -14,9 +14,28 @@
 #define CUGUARD_SHIM_TASK_H
 
 #include <stddef.h>
+#include <unistd.h>
+
+#include "shim/thread.h"
 
 /* Check the task variable; write CG_REC_TASK if the task changed. */
 void cg_task_poll(void);
+
+/* The same for a thread with state `t` (may be NULL): the hot path. Two
+ * loads from the environment (`environ` and the variable's slot; a third,
+ * same cache line, when the variable is absent) compared with what this
+ * thread saw last; only a change takes the lock. */
+void cg_task_poll_slow(struct cg_thread *t);
+static inline void cg_task_poll_thread(struct cg_thread *t)
+{
+    char **env = environ;
+    if (__builtin_expect(t != NULL && env != NULL && env == t->task_env &&
+                             env[t->task_slot[0]] == t->task_entry[0] &&
+                             env[t->task_slot[1]] == t->task_entry[1],
+                         1))
+        return;
+    cg_task_poll_slow(t);
+}
 
 /* Forget the cached task (a new trace file opened): the next poll writes
  * the current task again. */

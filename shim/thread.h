@@ -18,7 +18,8 @@
 #include "tracer/format.h"
 
 #define CG_SPIN_SLOTS 16u
-#define CG_SITE_SLOTS 64u
+#define CG_SITE_SLOTS 256u /* call-site cache: 64 sets ... */
+#define CG_SITE_WAYS 4u    /* ... of 4 addresses each (shim/site.c) */
 
 struct cg_spin {
     struct cg_record *rec; /* the SPIN record being updated; NULL = free slot */
@@ -37,6 +38,12 @@ struct cg_thread {
     uint32_t tid;
     uint32_t generation; /* cg_trace_generation the caches belong to */
     unsigned spin_next;  /* round-robin victim when every spin slot is used */
+    unsigned spins_open; /* spins[] slots with a record: 0 lets a poll skip the search */
+    /* The environment as this thread last checked the task variable
+     * (shim/task.c): `environ`, and two of its slots with their values. */
+    char **task_env;
+    long task_slot[2];
+    char *task_entry[2];
     struct cg_spin spins[CG_SPIN_SLOTS];
     struct cg_site_slot sites[CG_SITE_SLOTS];
 };

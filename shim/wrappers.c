@@ -6,8 +6,10 @@
  * cuGetProcAddress routes, so every route lands here exactly once per call.
  * Also the api info and name tables indexed by api id.
  *
- * A wrapper: find the real pointer of exactly its variant; when not tracing,
- * tail-call it; else record per the row's style around the real call.
+ * A wrapper: find the real pointer of exactly its variant; when a policy or
+ * CUGUARD_ON_ERROR is on, hand the call to its policied twin
+ * (shim/policy_wrappers.c); when not tracing, tail-call it; else record per
+ * the row's style around the real call.
  *
  * What it must never do: change arguments or results, record twice, or
  * crash when the driver is missing (it returns cg_missing_real()).
@@ -19,6 +21,8 @@
 #include "shim/api.h"
 #include "shim/driver.h"
 #include "shim/lifecycle.h"
+#include "shim/policy.h"
+#include "shim/policy_wrappers.h"
 #include "shim/procaddr.h"
 #include "shim/record.h"
 
@@ -35,6 +39,10 @@
         struct cg_call call;                                                                       \
         if (real == NULL)                                                                          \
             return cg_missing_real(CG_ID_##sym);                                                   \
+        if (__builtin_expect(cg_policy_wanted(), 0)) {                                             \
+            cg_policy_caller = __builtin_return_address(0);                                        \
+            return cg_policied_##sym args;                                                         \
+        }                                                                                          \
         if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, __builtin_return_address(0))) \
             return real args;                                                                      \
         if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                                 \

@@ -175,15 +175,43 @@ static inline char *cg_string_payload(struct cg_record *r)
     return (char *)r;
 }
 
-/* Policy actions carried in CG_REC_POLICY.arg. */
+/*
+ * Policy actions carried in CG_REC_POLICY.arg (DESIGN section 8). A POLICY
+ * record is written just before the CALL record of the call it concerns
+ * (api = that call's api id, tid and site as for the call), or on its own
+ * for what the shim does between calls (api = 0 unless stated). handle =
+ * the object concerned; arg2 and result as listed (0 when not listed).
+ */
 enum cg_policy_action {
-    CG_POLICY_REFUSED = 1,        /* a stale or foreign handle was refused */
-    CG_POLICY_DEFERRED_DESTROY = 2,
-    CG_POLICY_QUARANTINED = 3,
-    CG_POLICY_DRAINED_STREAM = 4,
-    CG_POLICY_RECLAIMED = 5,
-    CG_POLICY_SYNC_QUERY = 6,
-    CG_POLICY_REDIRECTED = 7,     /* isolate: legacy stream work sent to per-thread stream */
+    CG_POLICY_REFUSED = 1,          /* the call never reached the driver and returned `result`
+                                       (CUDA_ERROR_INVALID_HANDLE); arg2 = enum cg_policy_reason */
+    CG_POLICY_DEFERRED_DESTROY = 2, /* ownership: the destroy returned success but the object
+                                       stays alive in quarantine; arg2 = 1 event, 2 stream */
+    CG_POLICY_QUARANTINED = 3,      /* ownership: a stale call of a quarantined (destroyed)
+                                       object was answered by the still-alive object */
+    CG_POLICY_DRAINED_STREAM = 4,   /* isolate: at a task change the stream still had work;
+                                       the shim synchronized it; arg2 = ns waited, result =
+                                       the synchronize's result; api = 0 */
+    CG_POLICY_RECLAIMED = 5,        /* destroy: a leaked object was destroyed by the shim;
+                                       arg2 = 1 event, 2 stream (| 0x100 at process exit) */
+    CG_POLICY_SYNC_QUERY = 6,       /* sync-query: the query waited arg2 ns for completion */
+    CG_POLICY_REDIRECTED = 7,       /* isolate: legacy-stream work sent to the per-thread
+                                       default stream (api = the call's own api id) */
+    CG_POLICY_RELEASED = 8,         /* ownership: a deferred destroy carried out (quarantine
+                                       full); arg2 = 1 event, 2 stream; api = 0 */
+    CG_POLICY_RECLAIMED_USE = 9,    /* destroy: the program used an object the shim reclaimed;
+                                       answered as the completed object would (`result`) */
+    CG_POLICY_NON_BLOCKING = 10,    /* isolate: a stream was created CU_STREAM_NON_BLOCKING;
+                                       arg2 = the flags the program asked for */
+    CG_POLICY_ACTION_MAX = 10,
+};
+
+/* Why a call was refused (CG_POLICY_REFUSED.arg2): the live finding. */
+enum cg_policy_reason {
+    CG_REASON_UNKNOWN_HANDLE = 1,   /* never returned by a create call (foreign, garbage) */
+    CG_REASON_USE_AFTER_DESTROY = 2,
+    CG_REASON_DOUBLE_DESTROY = 3,
+    CG_REASON_RECLAIMED = 4,        /* an operation a reclaimed object cannot answer */
 };
 
 #ifdef __cplusplus

@@ -12,13 +12,16 @@ What it is for:
     all-correct. Markers `repro` (the reproduced hang of issue 7) and
     `sigkill` (kills its own xdist worker) narrow a --bugs run with -m.
   * Hang stop: pytest-timeout may be missing, so every test's whole protocol
-    (setup, call, teardown) runs under a watchdog thread; after
-    CUGUARD_TEST_TIMEOUT seconds (default 60) it prints the test id and every
-    thread's stack on the real stderr and ends the process with os._exit(1),
-    as pytest-timeout's thread method does. Under pytest-xdist the controller
-    then reports the worker as crashed and the run goes on.
+    (setup, call, teardown) is bounded by CUGUARD_TEST_TIMEOUT seconds
+    (default 60): first SIGALRM makes the test fail with HangTimeout, as
+    pytest-timeout's signal method does; if that cannot stop it (stuck in a C
+    call) a watchdog thread prints every thread's stack on the real stderr
+    GRACE_S later and ends the process with os._exit(1), as its thread method
+    does (under pytest-xdist the controller reports a crashed worker).
   * Tests of one module share fixtures (the reproduced case needs its two tests
-    on one worker in order), so plain `-n N` distributes by file.
+    on one worker, in order), so `-n N` without --dist distributes by file
+    (loadfile). pytest-xdist 3.1 stops scheduling after a worker crash under
+    loadfile, so test_sigkill.py runs only with an explicit --dist load.
   * CUGUARD_TEST_MANIFEST=FILE: the collected test ids and their planted kinds
     are written to FILE as JSON (for tests/e2e/5N_*.sh).
 
@@ -28,6 +31,7 @@ a hung test hold up the run longer than its timeout.
 import faulthandler
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -35,6 +39,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+GRACE_S = 5.0
 
 
 def _select_driver():
@@ -75,8 +80,35 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "repro: the reproduced hang of issue 7 (stops its worker)")
     config.addinivalue_line("markers", "sigkill: kills its own pytest-xdist worker")
     config.hang_timeout = hang_timeout()
-    if getattr(config.option, "dist", "no") == "load":
+    if getattr(config.option, "dist", "no") == "load" and not _dist_given(config) \
+            and "PYTEST_XDIST_WORKER" not in os.environ:
         config.option.dist = "loadfile"
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_TellWorkers(), "pytest_writeback_xdist")
+
+
+class _TellWorkers:
+    """Hands each pytest-xdist worker the controller's distribution mode (in
+    a worker, config.option.dist is "no"). A plugin object, registered only
+    when pytest-xdist is there, since its hook exists only then."""
+
+    @staticmethod
+    def pytest_configure_node(node):
+        node.workerinput["pytest_writeback_dist"] = node.config.option.dist
+
+
+def controller_dist(config):
+    """The distribution mode of the run, seen from a worker or the controller."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return workerinput.get("pytest_writeback_dist", "no")
+    return getattr(config.option, "dist", "no")
+
+
+def _dist_given(config):
+    """Whether the command line chose a distribution mode itself."""
+    return any(arg in ("-d", "--distload") or arg.startswith("--dist")
+               for arg in config.invocation_params.args)
 
 
 def _planted_kinds(item):
@@ -107,13 +139,26 @@ def pytest_collection_modifyitems(config, items):
 
 # ---- hang stop --------------------------------------------------------------
 
-def _stop_hung_test(config, nodeid, seconds):
+class HangTimeout(Exception):
+    """Raised in the main thread when a test ran past CUGUARD_TEST_TIMEOUT."""
+
+
+def _fail_hung_test(signum, frame):
+    raise HangTimeout("CUGUARD_TEST_TIMEOUT: still running after %g s; stopped"
+                      % _armed_timeout[0])
+
+
+_armed_timeout = [0.0]
+
+
+def _stop_hung_process(config, nodeid, seconds):
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         capture.suspend_global_capture(in_=True)
     stderr = sys.__stderr__
-    stderr.write("\n+++ CUGUARD_TEST_TIMEOUT: %s still running after %g s; "
-                 "stopping this pytest process (pid %d) +++\n" % (nodeid, seconds, os.getpid()))
+    stderr.write("\n+++ CUGUARD_TEST_TIMEOUT: %s still running %g s after its timeout could "
+                 "not stop it; ending this pytest process (pid %d) +++\n"
+                 % (nodeid, seconds, os.getpid()))
     stderr.flush()
     faulthandler.dump_traceback(file=stderr, all_threads=True)
     stderr.flush()
@@ -122,18 +167,31 @@ def _stop_hung_test(config, nodeid, seconds):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    """Stage 1, at the timeout: SIGALRM raises HangTimeout in the main thread
+    (it interrupts a wait on a lock or a sleep; the test fails, the run goes
+    on). Stage 2, GRACE_S later: the test is stuck where no signal handler can
+    run (inside a C call), so the process ends, as with pytest-timeout's
+    thread method."""
     seconds = item.config.hang_timeout
     done = threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
 
-    def watch():
-        if not done.wait(seconds):
-            _stop_hung_test(item.config, item.nodeid, seconds)
+    def last_resort():
+        if not done.wait(seconds + GRACE_S):
+            _stop_hung_process(item.config, item.nodeid, seconds + GRACE_S)
 
-    watchdog = threading.Thread(target=watch, name="test-timeout", daemon=True)
+    watchdog = threading.Thread(target=last_resort, name="test-timeout", daemon=True)
     watchdog.start()
+    if in_main_thread:
+        _armed_timeout[0] = seconds
+        previous = signal.signal(signal.SIGALRM, _fail_hung_test)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        if in_main_thread:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
         done.set()
         watchdog.join()
 
@@ -172,6 +230,12 @@ class CudaScope:
     def close(self):
         self._drop()  # in its own frame: no local may keep an object alive
         self.scenario.release_cuda_objects()
+
+
+@pytest.fixture
+def xdist_dist(request):
+    """The run's pytest-xdist distribution mode ("no" without xdist)."""
+    return controller_dist(request.config)
 
 
 @pytest.fixture

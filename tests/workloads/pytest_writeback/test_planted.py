@@ -56,9 +56,14 @@ def test_leaves_stream_busy(cu, module_stream):
     data = wbscenario.expected_words(53, 1, 4096)
     device = cu.cuda.to_device(data, stream=stream)
     wbscenario.launch_sleep(stream, 0.3)
-    host = cu.cuda.pinned_array(4096, dtype=np.uint32)
-    device.copy_to_host(host, stream=stream)
-    # returns with the sleep and the copy still queued on the shared stream
+    # The destination lives as long as the stream: freeing pinned memory
+    # synchronizes, which would finish the work before the test ends.
+    module_stream["host"] = cu.cuda.pinned_array(4096, dtype=np.uint32)
+    device.copy_to_host(module_stream["host"], stream=stream)
+    done = cu.cuda.event(timing=False)
+    done.record(stream)
+    # returns without waiting: the sleep, the copy and the record are still
+    # queued on the shared stream when the next test begins
 
 
 @pytest.mark.bug("cross-task-use")

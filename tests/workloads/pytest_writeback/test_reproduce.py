@@ -9,12 +9,14 @@ original suite shared its pool across tests:
      and wait_all() gives up at its timeout: the test fails.
   2. test_next_batch_after_wrapper: needs more pinned buffers than came back;
      like the original code it waits for one without a timeout and blocks on a
-     stranded buffer until the conftest hang stop (CUGUARD_TEST_TIMEOUT) ends
-     the worker.
+     stranded buffer until the conftest hang stop (CUGUARD_TEST_TIMEOUT) stops
+     it; the test fails with HangTimeout.
 
 Must never: run in the default run; pass a foreign address anywhere but to
 cuEventQuery through ForeignHandleEvent.
 """
+import os
+
 import pytest
 
 import wbscenario
@@ -41,9 +43,20 @@ def shared():
 
 @pytest.mark.repro
 @pytest.mark.bug("unknown-handle", "poller-exited",
-                 allowed=("api-error", "leak.event", "leak.stream", "leak.pinned"))
-def test_query_through_event_wrapper(shared):
+                 allowed=("api-error", "pending-at-task-end", "leak.event", "leak.stream",
+                          "leak.pinned"))
+def test_query_through_event_wrapper(shared, tmp_path_factory):
     global WRAPPER_RAN
+    # A real driver may crash on the foreign address (an H100 with driver 580
+    # does: SIGSEGV inside cuEventQuery); pytest-xdist then reruns this test
+    # on each replacement worker. Once per run is enough (the workers' base
+    # temp dirs share one parent per run; without xdist nothing reruns).
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        token = tmp_path_factory.getbasetemp().parent / "test_query_through_event_wrapper.ran"
+        try:
+            os.close(os.open(token, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pytest.skip("already ran in this run (its worker crashed)")
     WRAPPER_RAN = True
     engine, stream = shared["engine"], shared["stream"]
     wbscenario.launch_sleep(stream, 0.2)  # the watcher polls the real event a while
@@ -54,7 +67,7 @@ def test_query_through_event_wrapper(shared):
 
 
 @pytest.mark.repro
-@pytest.mark.bug("stall")
+@pytest.mark.bug("stall", allowed=("cross-task-use",))  # the shared stream
 def test_next_batch_after_wrapper(request):
     if not WRAPPER_RAN:
         # pytest-xdist reruns a crashed worker's test on its replacement, with

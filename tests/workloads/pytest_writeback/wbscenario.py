@@ -106,12 +106,13 @@ def launch_sleep(stream, seconds):
 
 # ---- the planted wrapper bug ------------------------------------------------
 
-def foreign_handle(obj):
-    """The address of Python object OBJ, typed as an event handle."""
-    drv = driver_module()
-    if getattr(drv, "USE_NV_BINDING", False):
-        return drv.binding.CUevent(id(obj))
-    return ctypes.c_void_p(id(obj))
+def foreign_handle(handle):
+    """The address of the Python object HANDLE (a numba event handle), typed
+    like HANDLE: a ctypes c_void_p (numba's ctypes layer) or a cuda-bindings
+    CUevent (numba-cuda with NVIDIA's binding)."""
+    if isinstance(handle, ctypes.c_void_p):
+        return ctypes.c_void_p(id(handle))
+    return type(handle)(id(handle))
 
 
 class ForeignHandleEvent:

@@ -1,0 +1,141 @@
+/*
+ * analysis/hb_clock.c — stream timelines and sparse vector clocks.
+ *
+ * What it is for: see hb_clock.h.
+ * What it must never do: hold a timeline pointer without a reference, or
+ * grow a clock with entries already proven complete.
+ */
+#include "analysis/hb_clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hb_timeline *hb_timeline_new(uint64_t id)
+{
+    struct hb_timeline *tl = calloc(1, sizeof *tl);
+    if (tl) {
+        tl->id = id;
+        tl->refs = 1;
+        tl->live = 1;
+    }
+    return tl;
+}
+
+void hb_timeline_ref(struct hb_timeline *tl)
+{
+    tl->refs++;
+}
+
+void hb_timeline_unref(struct hb_timeline *tl)
+{
+    if (!tl || --tl->refs > 0)
+        return;
+    hb_clock_clear(&tl->deps);
+    free(tl);
+}
+
+int hb_timeline_busy(const struct hb_timeline *tl)
+{
+    return tl->pos > tl->done;
+}
+
+void hb_clock_clear(struct hb_clock *c)
+{
+    struct hb_entry *e = c->e;
+    uint32_t n = c->n;
+    c->e = NULL;
+    c->n = c->cap = 0;
+    for (uint32_t i = 0; i < n; i++)
+        hb_timeline_unref(e[i].tl);
+    free(e);
+}
+
+void hb_clock_reset(struct hb_clock *c)
+{
+    uint32_t n = c->n;
+    c->n = 0;
+    for (uint32_t i = 0; i < n; i++)
+        hb_timeline_unref(c->e[i].tl);
+}
+
+static int grow(struct hb_clock *c)
+{
+    uint32_t cap = c->cap ? c->cap * 2 : 4;
+    struct hb_entry *e = realloc(c->e, cap * sizeof *e);
+    if (!e)
+        return -1;
+    c->e = e;
+    c->cap = cap;
+    return 0;
+}
+
+int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+{
+    uint32_t i = 0;
+    while (i < c->n && c->e[i].tl->id < tl->id)
+        i++;
+    if (i < c->n && c->e[i].tl == tl) {
+        if (pos > c->e[i].pos)
+            c->e[i].pos = pos;
+        return 0;
+    }
+    if (c->n == c->cap && grow(c) < 0)
+        return -1;
+    memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof *c->e);
+    c->e[i].tl = tl;
+    c->e[i].pos = pos;
+    c->n++;
+    hb_timeline_ref(tl);
+    return 0;
+}
+
+void hb_clock_prune(struct hb_clock *c)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        if (c->e[i].pos <= c->e[i].tl->done)
+            hb_timeline_unref(c->e[i].tl);
+        else
+            c->e[kept++] = c->e[i];
+    }
+    c->n = kept;
+}
+
+void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
+                   const struct hb_timeline *except)
+{
+    hb_clock_prune(dst);
+    for (uint32_t i = 0; i < src->n; i++) {
+        const struct hb_entry *e = &src->e[i];
+        if (e->tl != except && e->pos > e->tl->done)
+            hb_clock_set(dst, e->tl, e->pos);
+    }
+}
+
+void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)
+{
+    hb_clock_reset(dst);
+    hb_clock_join(dst, src, NULL);
+}
+
+int hb_clock_complete(const struct hb_clock *c)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->e[i].pos > c->e[i].tl->done)
+            return 0;
+    return 1;
+}
+
+void hb_clock_observe(const struct hb_clock *c)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->e[i].pos > c->e[i].tl->done)
+            c->e[i].tl->done = c->e[i].pos;
+}
+
+void hb_clock_of_timeline(struct hb_clock *dst, const struct hb_timeline *tl)
+{
+    hb_clock_copy(dst, &tl->deps);
+    if (tl->pos > tl->done)
+        hb_clock_set(dst, (struct hb_timeline *)tl, tl->pos);
+}

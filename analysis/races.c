@@ -1,0 +1,437 @@
+/*
+ * analysis/races.c — the race and hang findings of DESIGN §7 on top of the
+ * happens-before model: destroy-while-waited, record-while-polled,
+ * poller-exited, cross-task-use, pending-at-task-end,
+ * pinned-reuse-while-inflight, stream-destroy-with-pending, stall and
+ * shared-event.
+ *
+ * What it is for: deciding, at the moment the model reaches it, whether
+ * something happened while no thread could yet have known the work it
+ * depends on complete, and saying so in one sentence that names both
+ * sides (who did the first thing, who the second, and when).
+ *
+ * What it must never do: raise a finding for work some thread has already
+ * seen complete (DESIGN §7: a false positive is a bug), or keep a pointer
+ * to a reader string.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/cuda_errors.h"
+#include "analysis/hb_model.h"
+
+#define LABEL 160
+
+static const char *api_or(const struct replay_process *p, uint16_t api, const char *fallback)
+{
+    const char *name = replay_api_name(p, api);
+    return name && *name ? name : fallback;
+}
+
+static const char *who_label(const struct replay_process *p, const struct hb_who *w, char *buf,
+                             size_t len)
+{
+    return hb_thread_label(p, w->tid, w->thread, buf, len);
+}
+
+static void raise_as(struct hb_proc *hp, enum finding_kind kind, const struct hb_who *who,
+                     const struct replay_object *o, uint64_t handle, int has_handle,
+                     const char *msg)
+{
+    struct replay_origin origin = {
+        .ts_ns = who->ts_ns,
+        .tid = who->tid,
+        .site = who->site,
+        .task = who->task,
+        .thread = who->thread,
+        .api = who->api,
+    };
+    replay_raise_origin(hp->p, kind, &origin, o, handle, has_handle, msg);
+}
+
+/* ------------------------------------------------------------------ pollers */
+
+/* The first poll entry of another thread still waiting on ev's current record. */
+static const struct hb_poll *other_waiter(struct hb_proc *hp, const struct replay_object *ev,
+                                          uint32_t not_tid, uint32_t *tid_out,
+                                          uint32_t *name_out)
+{
+    const struct hb_obj *x = ev->ext;
+    if (!x || !x->npollers)
+        return NULL;
+    for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
+        const struct hb_thread *ht = t->ext;
+        if (!ht || t->tid == not_tid)
+            continue;
+        for (unsigned i = 0; i < ht->npolls; i++) {
+            const struct hb_poll *q = &ht->polls[i];
+            if (q->unknown || q->serial != ev->serial || q->record_serial != x->record_serial ||
+                !hb_poll_waiting(q))
+                continue;
+            *tid_out = t->tid;
+            *name_out = t->name;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+static void describe_record(struct hb_proc *hp, const struct replay_object *ev, char *buf,
+                            size_t len)
+{
+    const struct hb_obj *x = ev->ext;
+    char who[LABEL], stream[LABEL];
+    hb_describe_timeline(stream, sizeof stream, x ? x->rec_tl : NULL);
+    snprintf(buf, len, "recorded by %s on %s at +%.6f s",
+             hb_thread_label(hp->p, ev->record.tid, ev->record.thread, who, sizeof who), stream,
+             hb_seconds(hp->p, ev->record.ts_ns));
+}
+
+void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+{
+    struct hb_obj *x = ev->ext;
+    uint32_t tid = 0, name = 0;
+    const struct hb_poll *q = x && x->record_serial ? other_waiter(hp, ev, s->rec->tid, &tid, &name)
+                                                    : NULL;
+    if (q) {
+        char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
+        struct hb_who w = hb_who_of_step(hp->p, s);
+        describe_record(hp, ev, rec, sizeof rec);
+        snprintf(msg, sizeof msg,
+                 "%s re-recorded event 0x%" PRIx64 " at +%.6f s while %s was still polling its "
+                 "earlier record (%s; polled since +%.6f s, seen complete by no thread): the "
+                 "poller now waits for different work than it was handed.",
+                 who_label(hp->p, &w, me, sizeof me), ev->handle, hb_seconds(hp->p, w.ts_ns),
+                 hb_thread_label(hp->p, tid, name, them, sizeof them), rec,
+                 hb_seconds(hp->p, q->who.ts_ns));
+        raise_as(hp, FK_RECORD_WHILE_POLLED, &w, ev, ev->handle, 1, msg);
+    }
+    /* Polls of the earlier record are over: a query now reflects the new one. */
+    if (!x || !x->npollers)
+        return;
+    for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
+        struct hb_thread *ht = t->ext;
+        for (unsigned i = 0; ht && i < ht->npolls;) {
+            if (!ht->polls[i].unknown && ht->polls[i].serial == ev->serial) {
+                hb_clock_reset(&ht->polls[i].snap);
+                struct hb_poll gone = ht->polls[i];
+                ht->polls[i] = ht->polls[--ht->npolls];
+                ht->polls[ht->npolls] = gone;
+            } else {
+                i++;
+            }
+        }
+    }
+    x->npollers = 0;
+}
+
+void races_destroy_event(struct hb_proc *hp, const struct replay_step *s,
+                         struct replay_object *ev)
+{
+    uint32_t tid = 0, name = 0;
+    const struct hb_poll *q = other_waiter(hp, ev, s->rec->tid, &tid, &name);
+    if (!q)
+        return;
+    char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    describe_record(hp, ev, rec, sizeof rec);
+    snprintf(msg, sizeof msg,
+             "%s destroyed event 0x%" PRIx64 " at +%.6f s while %s was still waiting on its latest "
+             "record (%s; waiting since +%.6f s with %s) that no thread had seen complete: the "
+             "waiter's next call acts on a destroyed handle.",
+             who_label(hp->p, &w, me, sizeof me), ev->handle, hb_seconds(hp->p, w.ts_ns),
+             hb_thread_label(hp->p, tid, name, them, sizeof them), rec,
+             hb_seconds(hp->p, q->who.ts_ns), api_or(hp->p, q->who.api, "a poll"));
+    raise_as(hp, FK_DESTROY_WHILE_WAITED, &w, ev, ev->handle, 1, msg);
+}
+
+/* ------------------------------------------------------------------ streams and tasks */
+
+void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s,
+                          struct hb_timeline *tl)
+{
+    if (!hb_timeline_busy(tl))
+        return;
+    char me[LABEL], them[LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    snprintf(msg, sizeof msg,
+             "%s destroyed stream 0x%" PRIx64 " at +%.6f s with %" PRIu64
+             " operation(s) on it that no thread had seen complete (the latest, %s by %s at "
+             "+%.6f s): the work still runs, but nothing can wait for it through this stream.",
+             who_label(hp->p, &w, me, sizeof me), tl->handle, hb_seconds(hp->p, w.ts_ns),
+             tl->pos - tl->done, api_or(hp->p, tl->last_op.api, "?"),
+             who_label(hp->p, &tl->last_op, them, sizeof them),
+             hb_seconds(hp->p, tl->last_op.ts_ns));
+    raise_as(hp, FK_STREAM_DESTROY_WITH_PENDING, &w, s->obj, tl->handle, 1, msg);
+}
+
+void races_task_begins(struct hb_proc *hp, const struct replay_step *s, uint64_t old_epoch,
+                       uint32_t old_task)
+{
+    for (struct hb_timeline *tl = hp->timelines; tl; tl = tl->next) {
+        if (tl->epoch != old_epoch || tl->epoch_pos <= tl->done)
+            continue;
+        char stream[LABEL], them[LABEL], msg[1024];
+        hb_describe_timeline(stream, sizeof stream, tl);
+        const char *old_name = replay_string(hp->p, old_task);
+        const char *new_name = replay_string(hp->p, s->rec->site);
+        snprintf(msg, sizeof msg,
+                 "%s still had work enqueued in task %s (the latest, %s by %s at +%.6f s) that no "
+                 "thread had seen complete when task %s began at +%.6f s: that work can run "
+                 "into the next task, or make it wait.",
+                 stream, old_name ? old_name : "?", api_or(hp->p, tl->last_op.api, "?"),
+                 who_label(hp->p, &tl->last_op, them, sizeof them),
+                 hb_seconds(hp->p, tl->last_op.ts_ns), new_name ? new_name : "?",
+                 hb_seconds(hp->p, s->rec->ts_ns));
+        struct hb_who w = tl->last_op;
+        w.task = old_task;
+        raise_as(hp, FK_PENDING_AT_TASK_END, &w, NULL, tl->handle, tl->kind == STREAM_CREATED,
+                 msg);
+    }
+}
+
+void races_cross_task(struct hb_proc *hp, const struct replay_step *s, struct replay_object *o)
+{
+    if (o->type == OBJ_PINNED || hp->p->hdr->task_mode != CG_TASK_ENV)
+        return;
+    uint32_t made_in = o->created.task, now = s->task;
+    if (!made_in || !now || made_in == now)
+        return;
+    struct hb_obj *x = hb_obj_of(hp, o);
+    if (!x || x->xtask_flagged == now)
+        return;
+    x->xtask_flagged = now;
+    char me[LABEL], them[LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    const char *old_name = replay_string(hp->p, made_in);
+    const char *new_name = replay_string(hp->p, now);
+    snprintf(msg, sizeof msg,
+             "%s used %s 0x%" PRIx64 " in task %s at +%.6f s, but %s created it in the earlier "
+             "task %s at +%.6f s: state from one test leaks into the next.",
+             who_label(hp->p, &w, me, sizeof me), o->type == OBJ_EVENT ? "event" : "stream",
+             o->handle, new_name ? new_name : "?", hb_seconds(hp->p, w.ts_ns),
+             hb_thread_label(hp->p, o->created.tid, o->created.thread, them, sizeof them),
+             old_name ? old_name : "?", hb_seconds(hp->p, o->created.ts_ns));
+    raise_as(hp, FK_CROSS_TASK_USE, &w, o, o->handle, 1, msg);
+}
+
+/* ------------------------------------------------------------------ consumers, copies */
+
+void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+{
+    struct hb_obj *x = hb_obj_of(hp, ev);
+    if (!x || !ev->records || x->shared_raised)
+        return;
+    if (!x->has_consumer) {
+        x->has_consumer = 1;
+        x->consumer_tid = s->rec->tid;
+        x->consumer_task = s->task;
+        return;
+    }
+    if (x->consumer_tid == s->rec->tid && x->consumer_task == s->task)
+        return;
+    x->shared_raised = 1;
+    char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    struct replay_thread *first = hb_find_thread(hp->p, x->consumer_tid);
+    describe_record(hp, ev, rec, sizeof rec);
+    const char *t1 = replay_string(hp->p, x->consumer_task), *t2 = replay_string(hp->p, s->task);
+    snprintf(msg, sizeof msg,
+             "The record of event 0x%" PRIx64 " (%s) was consumed by %s (task %s) and again by "
+             "%s (task %s) at +%.6f s: whoever re-records or destroys it affects both.",
+             ev->handle, rec,
+             hb_thread_label(hp->p, x->consumer_tid, first ? first->name : 0, them, sizeof them),
+             t1 ? t1 : "none", who_label(hp->p, &w, me, sizeof me), t2 ? t2 : "none",
+             hb_seconds(hp->p, w.ts_ns));
+    raise_as(hp, FK_SHARED_EVENT, &w, ev, ev->handle, 1, msg);
+}
+
+static void copy_drop_at(struct hb_obj *x, unsigned i)
+{
+    hb_timeline_unref(x->copies[i].tl);
+    memmove(&x->copies[i], &x->copies[i + 1], (x->ncopies - i - 1) * sizeof x->copies[0]);
+    x->ncopies--;
+}
+
+static void raise_reuse(struct hb_proc *hp, const struct replay_step *s,
+                        const struct replay_object *range, const struct hb_copy *earlier,
+                        const struct hb_copy *now)
+{
+    char me[LABEL], them[LABEL], stream[LABEL], msg[1024];
+    hb_describe_timeline(stream, sizeof stream, earlier->tl);
+    snprintf(msg, sizeof msg,
+             "%s started %s %s pinned range 0x%" PRIx64 " at +%.6f s while the earlier %s %s it "
+             "(by %s on %s at +%.6f s) was not yet proven complete by any host-side "
+             "synchronize: the copies, or the host's use of the buffer between them, can "
+             "overlap and corrupt the data.",
+             who_label(hp->p, &now->who, me, sizeof me), api_or(hp->p, now->who.api, "a copy"),
+             now->writes ? "into" : "from", range->handle, hb_seconds(hp->p, now->who.ts_ns),
+             api_or(hp->p, earlier->who.api, "copy"), earlier->writes ? "into" : "from",
+             who_label(hp->p, &earlier->who, them, sizeof them), stream,
+             hb_seconds(hp->p, earlier->who.ts_ns));
+    (void)s;
+    raise_as(hp, FK_PINNED_REUSE_WHILE_INFLIGHT, &now->who, range, range->handle, 1, msg);
+}
+
+void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
+                const struct hb_copy *copy)
+{
+    struct hb_obj *x = hb_obj_of(hp, range);
+    if (!x)
+        return;
+    int raised = 0;
+    for (unsigned i = 0; i < x->ncopies;) {
+        const struct hb_copy *c = &x->copies[i];
+        if (c->pos <= c->tl->done) {
+            copy_drop_at(x, i);
+            continue;
+        }
+        /* Two uploads from the same buffer may send the same data: only a
+         * copy that writes the host range makes an overlap a bug. */
+        if (!raised && (c->writes || copy->writes)) {
+            raise_reuse(hp, s, range, c, copy);
+            raised = 1;
+        }
+        i++;
+    }
+    if (x->ncopies == HB_MAX_COPIES)
+        copy_drop_at(x, 0);
+    x->copies[x->ncopies++] = *copy;
+    hb_timeline_ref(copy->tl);
+}
+
+/* ------------------------------------------------------------------ threads that stop */
+
+static unsigned pending_events(struct hb_proc *hp)
+{
+    unsigned n = 0;
+    for (struct replay_object *o = hp->p->objects[OBJ_EVENT]; o; o = o->hh.next) {
+        const struct hb_obj *x = o->ext;
+        if (o->live && x && x->record_serial && !hb_clock_complete(&x->snap))
+            n++;
+    }
+    return n;
+}
+
+void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct replay_thread *t)
+{
+    struct hb_thread *ht = t->ext;
+    if (!ht || !ht->npolls)
+        return;
+    struct hb_orphan *o = calloc(1, sizeof *o);
+    if (!o)
+        return;
+    o->exit_who = hb_who_of_step(hp->p, s);
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        if (hb_poll_waiting(&ht->polls[i]))
+            o->polls[o->npolls++] = ht->polls[i]; /* takes its snapshot */
+        else
+            hb_clock_clear(&ht->polls[i].snap);
+        memset(&ht->polls[i], 0, sizeof ht->polls[i]);
+    }
+    ht->npolls = 0;
+    if (!o->npolls) {
+        free(o);
+        return;
+    }
+    o->had_error = ht->has_error;
+    o->error_who = ht->error_who;
+    o->error_result = ht->error_result;
+    o->error_handle = ht->error_handle;
+    o->error_state = ht->error_state;
+    o->pending_events = pending_events(hp);
+    o->next = hp->orphans;
+    hp->orphans = o;
+}
+
+static void raise_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting,
+                                const struct hb_poll *first)
+{
+    char me[LABEL], cause[512] = "", msg[1200];
+    if (o->had_error)
+        snprintf(cause, sizeof cause, "; before exiting it got %s from %s on 0x%" PRIx64 "%s",
+                 cuda_error_name(o->error_result), api_or(hp->p, o->error_who.api, "a call"),
+                 o->error_handle,
+                 o->error_state == HS_UNKNOWN     ? ", a handle no create returned"
+                 : o->error_state == HS_DESTROYED ? ", a destroyed handle"
+                                                  : "");
+    snprintf(msg, sizeof msg,
+             "%s exited at +%.6f s while %u event record(s) it polled or waited on had never "
+             "been seen complete by any thread (first: 0x%" PRIx64 " with %s since +%.6f s)%s: "
+             "whoever relied on it to finish that work may wait forever.",
+             who_label(hp->p, &o->exit_who, me, sizeof me), hb_seconds(hp->p, o->exit_who.ts_ns),
+             waiting, first->handle, api_or(hp->p, first->who.api, "a poll"),
+             hb_seconds(hp->p, first->who.ts_ns), cause);
+    struct hb_who w = o->exit_who;
+    w.api = first->who.api;
+    w.site = first->who.site;
+    raise_as(hp, FK_POLLER_EXITED, &w, NULL, first->handle, 1, msg);
+}
+
+void races_process_end(struct hb_proc *hp)
+{
+    /* Oldest exit first (the list is newest first). */
+    struct hb_orphan *rev = NULL;
+    while (hp->orphans) {
+        struct hb_orphan *o = hp->orphans;
+        hp->orphans = o->next;
+        o->next = rev;
+        rev = o;
+    }
+    hp->orphans = rev;
+    for (struct hb_orphan *o = hp->orphans; o; o = o->next) {
+        unsigned waiting = 0;
+        const struct hb_poll *first = NULL;
+        for (unsigned i = 0; i < o->npolls; i++)
+            if (hb_poll_waiting(&o->polls[i])) {
+                waiting++;
+                if (!first)
+                    first = &o->polls[i];
+            }
+        if (!waiting)
+            continue; /* some thread saw the work complete after all */
+        raise_poller_exited(hp, o, waiting, first);
+        diagnosis_poller_exited(hp, o, waiting);
+    }
+}
+
+/* ------------------------------------------------------------------ watchdog records */
+
+void races_stall(struct hb_proc *hp, const struct replay_step *s)
+{
+    const struct cg_record *r = s->rec;
+    if (r->arg > UINT32_MAX)
+        return;
+    struct replay_thread *t = hb_find_thread(hp->p, (uint32_t)r->arg);
+    struct hb_thread *ht = hb_thread_of(t);
+    uint64_t since = r->ts_ns >= r->arg2 ? r->ts_ns - r->arg2 : 0;
+    const struct cg_record *cur = t && t->in_call ? &t->enter : t && t->has_last ? &t->last : NULL;
+    uint64_t episode = cur ? cur->ts_ns : since;
+    if (ht && ht->stall_handle == r->handle && ht->stall_since == episode)
+        return; /* the same stall, reported again by the watchdog */
+    if (ht) {
+        ht->stall_handle = r->handle;
+        ht->stall_since = episode;
+    }
+    char me[LABEL], what[512], cause[512], msg[1200];
+    struct hb_who w = {
+        .ts_ns = since,
+        .tid = (uint32_t)r->arg,
+        .thread = t ? t->name : 0,
+        .task = replay_task_of(hp->p, t),
+        .site = cur ? cur->site : 0,
+        .api = r->api,
+    };
+    diagnosis_waited_on(hp, r->api, r->handle, cur ? cur->flags : 0, w.tid, what, sizeof what,
+                        cause, sizeof cause);
+    snprintf(msg, sizeof msg,
+             "%s had been stuck in %s for %.3f s (since +%.6f s) when the watchdog checked at "
+             "+%.6f s, waiting on %s%s.",
+             who_label(hp->p, &w, me, sizeof me), api_or(hp->p, r->api, "a blocking call"),
+             (double)r->arg2 / 1e9, hb_seconds(hp->p, since), hb_seconds(hp->p, r->ts_ns), what,
+             cause);
+    raise_as(hp, FK_STALL, &w, NULL, r->handle, 1, msg);
+    diagnosis_stall(hp, t, r);
+}

@@ -1,0 +1,518 @@
+/*
+ * shim/pending_events.c — replay this process's own trace into a table of
+ * events whose latest record is not yet known complete.
+ *
+ * What it is for: the implementation of shim/pending_events.h. The file is
+ * read with pread from the slot where the last update stopped. A record is
+ * taken only when its kind was already non-zero in a first read, and its
+ * fields come from a second read of the same range made after it, so a
+ * record being written during the copy is never taken half-written. A slot
+ * still zero while later ones are filled (a writer between reserve and
+ * publish, or a run abandoned at a segment end) gets one more look a
+ * millisecond later and is then skipped for good.
+ *
+ * What it must never do: use malloc or a stdio stream, keep a file descriptor open
+ * between updates (the application may close or reuse descriptors), or
+ * trust a file that is not a trace of this format.
+ */
+#include "shim/pending_events.h"
+
+#include <cuda.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim/api.h"
+#include "tracer/format.h"
+
+/* ---- memory: mmap only (see the header) ---- */
+
+#define CELL_BYTES 128u
+#define CHUNK_BYTES (64u * 1024u)
+#define MAX_CHUNKS 4096u /* 256 MiB of table at most */
+
+static void *map_bytes(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int table_oom;
+
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(sz) map_bytes(sz)
+#define uthash_free(ptr, sz) munmap((ptr), (sz))
+#define uthash_nonfatal_oom(obj) (table_oom = 1)
+#include <uthash.h>
+
+struct free_cell {
+    struct free_cell *next;
+};
+
+static struct free_cell *free_cells;
+static void *chunks[MAX_CHUNKS];
+static unsigned chunk_count;
+
+static void *cell_alloc(void)
+{
+    if (free_cells == NULL) {
+        if (chunk_count == MAX_CHUNKS)
+            return NULL;
+        char *chunk = map_bytes(CHUNK_BYTES);
+        if (chunk == NULL)
+            return NULL;
+        chunks[chunk_count++] = chunk;
+        for (size_t off = 0; off + CELL_BYTES <= CHUNK_BYTES; off += CELL_BYTES) {
+            struct free_cell *c = (struct free_cell *)(chunk + off);
+            c->next = free_cells;
+            free_cells = c;
+        }
+    }
+    struct free_cell *c = free_cells;
+    free_cells = c->next;
+    memset(c, 0, CELL_BYTES);
+    return c;
+}
+
+static void cell_free(void *p)
+{
+    struct free_cell *c = p;
+    c->next = free_cells;
+    free_cells = c;
+}
+
+/* ---- the tables ---- */
+
+struct event_entry {
+    uint64_t event;
+    struct cg_event_state state;
+    UT_hash_handle hh;
+};
+
+struct stream_key {
+    uint64_t handle;
+    uint32_t tid; /* owner of a per-thread default stream (handle 0 + _ptsz), else 0 */
+    uint32_t zero;
+};
+
+struct stream_entry {
+    struct stream_key key;
+    uint64_t synced_from_ns; /* start of the latest successful synchronize */
+    UT_hash_handle hh;
+};
+
+struct thread_entry {
+    uint32_t tid;
+    uint64_t enter_ns; /* start of its current or latest blocking call */
+    UT_hash_handle hh;
+};
+
+_Static_assert(sizeof(struct event_entry) <= CELL_BYTES, "event entry fits a cell");
+_Static_assert(sizeof(struct stream_entry) <= CELL_BYTES, "stream entry fits a cell");
+_Static_assert(sizeof(struct thread_entry) <= CELL_BYTES, "thread entry fits a cell");
+
+static struct event_entry *events;
+static struct stream_entry *streams;
+static struct thread_entry *threads;
+static uint64_t context_synced_from_ns;
+
+/* Where reading resumes, and which file that position belongs to. */
+static struct {
+    char path[4096];
+    dev_t dev;
+    ino_t ino;
+    uint64_t next_slot;
+    int known;
+} position;
+
+static void *add_cell(void *head_unused)
+{
+    (void)head_unused;
+    table_oom = 0;
+    return cell_alloc();
+}
+
+static struct stream_key key_of(uint64_t handle, int per_thread, uint32_t tid)
+{
+    struct stream_key k = {handle, handle == 0 && per_thread ? tid : 0, 0};
+    return k;
+}
+
+static struct stream_entry *stream_get(struct stream_key k, int create)
+{
+    struct stream_entry *s = NULL;
+    HASH_FIND(hh, streams, &k, sizeof k, s);
+    if (s != NULL || !create)
+        return s;
+    s = add_cell(streams);
+    if (s == NULL)
+        return NULL;
+    s->key = k;
+    HASH_ADD(hh, streams, key, sizeof s->key, s);
+    if (table_oom) {
+        cell_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static struct thread_entry *thread_get(uint32_t tid, int create)
+{
+    struct thread_entry *t = NULL;
+    HASH_FIND(hh, threads, &tid, sizeof tid, t);
+    if (t != NULL || !create)
+        return t;
+    t = add_cell(threads);
+    if (t == NULL)
+        return NULL;
+    t->tid = tid;
+    HASH_ADD(hh, threads, tid, sizeof t->tid, t);
+    if (table_oom) {
+        cell_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static struct event_entry *event_find(uint64_t event)
+{
+    struct event_entry *e = NULL;
+    HASH_FIND(hh, events, &event, sizeof event, e);
+    return e;
+}
+
+static void event_forget(uint64_t event)
+{
+    struct event_entry *e = event_find(event);
+    if (e != NULL) {
+        HASH_DEL(events, e);
+        cell_free(e);
+    }
+}
+
+static void event_recorded(const struct cg_record *r)
+{
+    struct event_entry *e = event_find(r->handle);
+    if (e == NULL) {
+        e = add_cell(events);
+        if (e == NULL)
+            return;
+        e->event = r->handle;
+        HASH_ADD(hh, events, event, sizeof e->event, e);
+        if (table_oom) {
+            cell_free(e);
+            return;
+        }
+    }
+    e->state = (struct cg_event_state){
+        .event = r->handle,
+        .stream = r->arg,
+        .record_ns = r->ts_ns,
+        .tid = r->tid,
+        .per_thread = (r->flags & CG_FLAG_PTSZ) != 0,
+        .pending = 1,
+    };
+}
+
+static void event_completed(uint64_t event)
+{
+    struct event_entry *e = event_find(event);
+    if (e != NULL)
+        e->state.pending = 0;
+}
+
+/* ---- what each api means here ---- */
+
+enum api_role {
+    ROLE_OTHER = 0,
+    ROLE_EVENT_CREATE,
+    ROLE_EVENT_RECORD,
+    ROLE_EVENT_QUERY,
+    ROLE_EVENT_SYNC,
+    ROLE_EVENT_DESTROY,
+    ROLE_STREAM_SYNC,
+    ROLE_DEVICE_SYNC, /* cuCtxSynchronize, cuMemFreeHost: every earlier record completes */
+};
+
+static uint8_t roles[CG_API_COUNT];
+static int roles_ready;
+
+static void compute_roles(void)
+{
+    static const struct {
+        const char *base;
+        uint8_t role;
+    } table[] = {
+        {"cuEventCreate", ROLE_EVENT_CREATE},          {"cuEventRecord", ROLE_EVENT_RECORD},
+        {"cuEventRecordWithFlags", ROLE_EVENT_RECORD}, {"cuEventQuery", ROLE_EVENT_QUERY},
+        {"cuEventSynchronize", ROLE_EVENT_SYNC},       {"cuEventDestroy", ROLE_EVENT_DESTROY},
+        {"cuStreamSynchronize", ROLE_STREAM_SYNC},     {"cuCtxSynchronize", ROLE_DEVICE_SYNC},
+        {"cuMemFreeHost", ROLE_DEVICE_SYNC},
+    };
+    for (unsigned id = 1; id < CG_API_COUNT; id++) {
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+            if (strcmp(cg_api_info[id].base, table[i].base) == 0)
+                roles[id] = table[i].role;
+        }
+    }
+    roles_ready = 1;
+}
+
+static unsigned role_of(uint16_t api)
+{
+    return api < CG_API_COUNT ? roles[api] : ROLE_OTHER;
+}
+
+static void replay_call(const struct cg_record *r)
+{
+    if (r->result != CUDA_SUCCESS)
+        return;
+    switch (role_of(r->api)) {
+    case ROLE_EVENT_CREATE:
+    case ROLE_EVENT_DESTROY:
+        event_forget(r->handle);
+        break;
+    case ROLE_EVENT_RECORD:
+        event_recorded(r);
+        break;
+    case ROLE_EVENT_QUERY:
+        event_completed(r->handle);
+        break;
+    default:
+        break;
+    }
+}
+
+static void replay_exit(const struct cg_record *r)
+{
+    struct thread_entry *t = thread_get(r->tid, 0);
+    uint64_t began = t != NULL ? t->enter_ns : 0;
+    if (r->result != CUDA_SUCCESS || began == 0)
+        return;
+    switch (role_of(r->api)) {
+    case ROLE_EVENT_SYNC:
+        event_completed(r->handle);
+        break;
+    case ROLE_STREAM_SYNC: {
+        struct stream_entry *s =
+            stream_get(key_of(r->handle, (r->flags & CG_FLAG_PTSZ) != 0, r->tid), 1);
+        if (s != NULL && began > s->synced_from_ns)
+            s->synced_from_ns = began;
+        break;
+    }
+    case ROLE_DEVICE_SYNC:
+        if (began > context_synced_from_ns)
+            context_synced_from_ns = began;
+        break;
+    default:
+        break;
+    }
+}
+
+static void replay(const struct cg_record *r)
+{
+    switch (r->kind) {
+    case CG_REC_CALL:
+        replay_call(r);
+        break;
+    case CG_REC_ENTER: {
+        struct thread_entry *t = thread_get(r->tid, 1);
+        if (t != NULL)
+            t->enter_ns = r->ts_ns;
+        break;
+    }
+    case CG_REC_EXIT:
+        replay_exit(r);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- reading the file ---- */
+
+#define READ_RECORDS 1024u
+
+static struct cg_record first_read[READ_RECORDS];
+static struct cg_record second_read[READ_RECORDS];
+
+static off_t slot_offset(uint64_t slot)
+{
+    return (off_t)(CG_HEADER_SIZE + slot * CG_RECORD_SIZE);
+}
+
+/* Read `n` slots from `slot` into first_read, then again into second_read.
+ * Returns the number of whole slots both reads got. */
+static unsigned read_twice(int fd, uint64_t slot, unsigned n)
+{
+    size_t bytes = (size_t)n * CG_RECORD_SIZE;
+    ssize_t a = pread(fd, first_read, bytes, slot_offset(slot));
+    if (a <= 0)
+        return 0;
+    ssize_t b = pread(fd, second_read, (size_t)a, slot_offset(slot));
+    if (b <= 0)
+        return 0;
+    return (unsigned)((a < b ? a : b) / (ssize_t)CG_RECORD_SIZE);
+}
+
+static int later_slot_filled(unsigned from, unsigned got)
+{
+    for (unsigned i = from; i < got; i++) {
+        if (first_read[i].kind != CG_REC_NONE)
+            return 1;
+    }
+    return 0;
+}
+
+/* A slot found empty while later ones are filled: look once more. */
+static void retry_hole(int fd, uint64_t slot)
+{
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+    struct cg_record a, b;
+    if (pread(fd, &a, sizeof a, slot_offset(slot)) != (ssize_t)sizeof a || a.kind == CG_REC_NONE)
+        return;
+    if (pread(fd, &b, sizeof b, slot_offset(slot)) == (ssize_t)sizeof b && b.kind == a.kind)
+        replay(&b);
+}
+
+/* Replay from position.next_slot to the first empty slot that nothing
+ * follows (the end of what was written so far). */
+static void read_records(int fd, uint64_t slots_in_file)
+{
+    while (position.next_slot < slots_in_file) {
+        uint64_t left = slots_in_file - position.next_slot;
+        unsigned got =
+            read_twice(fd, position.next_slot, left < READ_RECORDS ? (unsigned)left : READ_RECORDS);
+        if (got == 0)
+            return;
+        for (unsigned i = 0; i < got; i++) {
+            if (first_read[i].kind == CG_REC_NONE) {
+                if (!later_slot_filled(i + 1, got)) {
+                    position.next_slot += i;
+                    return;
+                }
+                retry_hole(fd, position.next_slot + i);
+            } else if (second_read[i].kind == first_read[i].kind) {
+                replay(&second_read[i]);
+            }
+        }
+        position.next_slot += got;
+    }
+}
+
+static int header_ok(int fd)
+{
+    struct cg_file_header h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        return 0;
+    return memcmp(h.magic, CG_MAGIC, sizeof h.magic) == 0 && h.version == CG_FORMAT_VERSION &&
+           h.header_size == CG_HEADER_SIZE && h.record_size == CG_RECORD_SIZE &&
+           h.pid == (uint32_t)getpid();
+}
+
+static void start_over(const char *path, const struct stat *st)
+{
+    cg_pending_reset();
+    snprintf(position.path, sizeof position.path, "%s", path);
+    position.dev = st->st_dev;
+    position.ino = st->st_ino;
+    position.next_slot = 0;
+    position.known = 1;
+}
+
+int cg_pending_update(const char *path)
+{
+    if (!roles_ready)
+        compute_roles();
+    if (path == NULL)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) == 0 && header_ok(fd)) {
+        if (!position.known || strcmp(position.path, path) != 0 || position.dev != st.st_dev ||
+            position.ino != st.st_ino)
+            start_over(path, &st);
+        uint64_t size = (uint64_t)st.st_size;
+        uint64_t slots = size > CG_HEADER_SIZE ? (size - CG_HEADER_SIZE) / CG_RECORD_SIZE : 0;
+        read_records(fd, slots);
+        rc = 0;
+    }
+    close(fd);
+    return rc;
+}
+
+/* ---- questions ---- */
+
+static int still_pending(const struct cg_event_state *e)
+{
+    if (!e->pending || e->record_ns < context_synced_from_ns)
+        return 0;
+    struct stream_entry *s = stream_get(key_of(e->stream, e->per_thread, e->tid), 0);
+    return s == NULL || e->record_ns >= s->synced_from_ns;
+}
+
+int cg_pending_lookup(uint64_t event, struct cg_event_state *out)
+{
+    struct event_entry *e = event_find(event);
+    if (e == NULL)
+        return 0;
+    *out = e->state;
+    out->pending = (uint8_t)still_pending(&e->state);
+    return 1;
+}
+
+unsigned cg_pending_collect(struct cg_event_state *out, unsigned max, unsigned *total)
+{
+    unsigned n = 0, all = 0;
+    for (struct event_entry *e = events; e != NULL; e = e->hh.next) {
+        if (!still_pending(&e->state))
+            continue;
+        all++;
+        /* Insert in record order, keeping the `max` oldest. */
+        unsigned at = n;
+        while (at > 0 && out[at - 1].record_ns > e->state.record_ns)
+            at--;
+        if (at >= max)
+            continue;
+        unsigned last = n < max ? n : max - 1;
+        for (unsigned i = last; i > at; i--)
+            out[i] = out[i - 1];
+        out[at] = e->state;
+        if (n < max)
+            n++;
+    }
+    if (total != NULL)
+        *total = all;
+    return n;
+}
+
+/* ---- lifetime ---- */
+
+void cg_pending_forget(void)
+{
+    events = NULL;
+    streams = NULL;
+    threads = NULL;
+    free_cells = NULL;
+    chunk_count = 0;
+    context_synced_from_ns = 0;
+    memset(&position, 0, sizeof position);
+}
+
+void cg_pending_reset(void)
+{
+    HASH_CLEAR(hh, events);
+    HASH_CLEAR(hh, streams);
+    HASH_CLEAR(hh, threads);
+    for (unsigned i = 0; i < chunk_count; i++)
+        munmap(chunks[i], CHUNK_BYTES);
+    cg_pending_forget();
+}

@@ -1,0 +1,85 @@
+/*
+ * shim/policy_internal.h — what the policy files share (not for wrappers).
+ *
+ * What it is for: the role table (which record field of which api is an
+ * event or a stream, and what the call does with it), the policy switches,
+ * the task serial the policies age objects by, the POLICY record writer and
+ * the entry points of each policy file.
+ *
+ * What it must never do: be included outside shim/policy*.c.
+ */
+#ifndef CUGUARD_SHIM_POLICY_INTERNAL_H
+#define CUGUARD_SHIM_POLICY_INTERNAL_H
+
+#include <cuda.h>
+#include <stdint.h>
+
+#include "shim/policy.h"
+#include "shim/registry.h"
+#include "tracer/format.h"
+
+/* What a call does with the object in its `handle` field. */
+enum cg_op {
+    CG_OP_NONE = 0, /* no tracked object */
+    CG_OP_CREATE,   /* handle = the new object (CG_OUT) */
+    CG_OP_DESTROY,
+    CG_OP_QUERY,   /* cuEventQuery, cuStreamQuery */
+    CG_OP_SYNC,    /* cuEventSynchronize, cuStreamSynchronize */
+    CG_OP_RECORD,  /* cuEventRecord*: arg = the stream */
+    CG_OP_ELAPSED, /* arg = the end event */
+    CG_OP_WAIT,    /* cuStreamWaitEvent: arg = the event */
+    CG_OP_ENQUEUE, /* copies, launches: handle = the stream */
+};
+
+struct cg_role {
+    uint8_t op;          /* enum cg_op */
+    uint8_t handle_kind; /* enum cg_obj_kind of `handle`, 0 = none */
+    uint8_t arg_kind;    /* enum cg_obj_kind of `arg`, 0 = none */
+    uint8_t stream_in;   /* 1: the stream is `handle`, 2: it is `arg`, 0: none */
+};
+
+/* Indexed by api id. */
+extern struct cg_role cg_roles[];
+
+/* Switches, from cg_config at load. */
+struct cg_policy_switches {
+    int ownership, isolate, destroy, sync_query;
+    int on_error; /* enum cg_on_error */
+    int registry; /* the registry is kept */
+};
+extern struct cg_policy_switches cg_policy_on;
+
+/* Stream handles that are not objects: 0, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD. */
+static inline int cg_builtin_stream(uint64_t h)
+{
+    return h <= 2u;
+}
+
+/* The policy task serial (1, 2, ...): bumped each time the task changes
+ * (CUGUARD_TASK=env:NAME; other modes stay at 1). Runs the task-change work
+ * of isolate and destroy before it returns, in the calling thread. */
+uint64_t cg_policy_task_now(void);
+
+/* One CG_REC_POLICY record (when tracing). `pc` gives api, tid and site;
+ * NULL for interventions between calls. */
+void cg_policy_record(const struct cg_pcall *pc, uint32_t action, uint64_t handle, uint64_t arg2,
+                      int32_t result);
+
+/* ownership and ON_ERROR (shim/policy_ownership.c). */
+void cg_ownership_check(struct cg_pcall *pc);
+void cg_ownership_destroy(struct cg_pcall *pc);
+void cg_ownership_init(void);
+
+/* destroy (shim/policy_destroy.c). */
+void cg_destroy_task_changed(uint64_t new_task);
+int cg_destroy_answer_reclaimed(struct cg_pcall *pc, uint64_t handle, uint8_t kind);
+void cg_destroy_init(void);
+
+/* isolate (shim/policy_isolate.c). */
+void cg_isolate_begin(struct cg_pcall *pc);
+void cg_isolate_task_changed(uint64_t finished_task);
+
+/* sync-query (shim/policy_sync_query.c). */
+int cg_sync_query_retry(struct cg_pcall *pc, CUresult rc);
+
+#endif

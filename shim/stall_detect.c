@@ -1,0 +1,374 @@
+/*
+ * shim/stall_detect.c — stuck episodes, STALL records and the report
+ * snapshot (see shim/stall_detect.h).
+ *
+ * What it is for: turning the pointers threads publish (shim/watch_slots.h)
+ * into episodes: a blocking call is one episode (its ENTER record); a run
+ * of NOT_READY polls of one handle is one episode even when the shim split
+ * it into several SPIN records, as long as each began within the recent
+ * window of the previous one's latest poll and the spin never ended in
+ * between (spin_ends). The watchdog's own bookkeeping lives here, private
+ * to the one thread that calls these functions.
+ *
+ * What it must never do: write into a watch slot or a record (it only
+ * reads them), use malloc or a stdio stream, or report one episode twice.
+ */
+#include "shim/stall_detect.h"
+
+#include <cuda.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim/api.h"
+#include "shim/hang_report.h"
+#include "shim/pending_events.h"
+#include "shim/watch_slots.h"
+#include "tracer/writer.h"
+
+#define MAX_LISTED_EVENTS 64u
+
+struct episode {
+    const struct cg_record *rec; /* SPIN record seen last; NULL = no open spin */
+    uint32_t ends;               /* spin_ends when rec was seen */
+    uint64_t handle;
+    uint16_t api;
+    uint8_t flags;
+    uint64_t start_ns;     /* first poll of the episode */
+    uint64_t polls_before; /* NOT_READY polls in earlier SPIN records of the episode */
+    int active;            /* latest poll within the recent window */
+    int reported;          /* STALL written for this episode */
+};
+
+struct track {
+    uint32_t tid; /* slot owner these episodes belong to */
+    const struct cg_record *blocked_reported;
+    struct episode spin[CG_SPIN_SLOTS];
+};
+
+static struct track tracks[CG_WATCH_THREADS];
+static uint64_t limit_ns;
+static unsigned stalls_written;
+static unsigned stuck_threads;
+static int trace_read_this_tick;
+static int trace_unreadable;
+
+void cg_stall_configure(uint64_t limit)
+{
+    limit_ns = limit;
+}
+
+uint64_t cg_stall_limit_ns(void)
+{
+    return limit_ns;
+}
+
+uint64_t cg_stall_recent_ns(void)
+{
+    uint64_t recent = limit_ns / 2;
+    if (recent < 1000000000u)
+        recent = 1000000000u;
+    if (recent > 10000000000u)
+        recent = 10000000000u;
+    return recent;
+}
+
+unsigned cg_stall_records(void)
+{
+    return __atomic_load_n(&stalls_written, __ATOMIC_RELAXED);
+}
+
+unsigned cg_stall_stuck_threads(void)
+{
+    return stuck_threads;
+}
+
+void cg_stall_forget(void)
+{
+    memset(tracks, 0, sizeof tracks);
+    stuck_threads = 0;
+}
+
+static uint64_t age(uint64_t now, uint64_t since)
+{
+    return now > since ? now - since : 0;
+}
+
+static int base_is(uint16_t api, const char *base)
+{
+    return api < CG_API_COUNT && strcmp(cg_api_info[api].base, base) == 0;
+}
+
+/* Catch up with the trace once per tick, and only when needed. */
+static void read_trace_once(void)
+{
+    if (trace_read_this_tick)
+        return;
+    trace_read_this_tick = 1;
+    trace_unreadable = cg_pending_update(cg_writer_path()) != 0;
+}
+
+/* ---- observing one slot ---- */
+
+static void observe_spin(struct episode *ep, const struct cg_watch_slot *slot, unsigned j,
+                         uint64_t now)
+{
+    const struct cg_record *rec = __atomic_load_n(&slot->spin[j], __ATOMIC_ACQUIRE);
+    uint32_t ends = __atomic_load_n(&slot->spin_ends[j], __ATOMIC_ACQUIRE);
+    if (rec == NULL) {
+        ep->rec = NULL;
+        ep->active = 0;
+        ep->ends = ends;
+        return;
+    }
+    if (rec != ep->rec) {
+        int continued =
+            ep->rec != NULL && ends == ep->ends && rec->handle == ep->handle &&
+            rec->api == ep->api &&
+            rec->ts_ns <= __atomic_load_n(&ep->rec->arg2, __ATOMIC_RELAXED) + cg_stall_recent_ns();
+        if (continued) {
+            ep->polls_before += __atomic_load_n(&ep->rec->arg, __ATOMIC_RELAXED);
+        } else {
+            *ep = (struct episode){
+                .handle = rec->handle,
+                .api = rec->api,
+                .flags = rec->flags,
+                .start_ns = rec->ts_ns,
+            };
+        }
+        ep->rec = rec;
+        ep->ends = ends;
+    }
+    uint64_t last = __atomic_load_n(&rec->arg2, __ATOMIC_RELAXED);
+    ep->active = age(now, last) <= cg_stall_recent_ns();
+}
+
+/* When the episode's wait began: its first poll, or the latest record of
+ * the polled event when that came later (a re-record restarts the wait). */
+static uint64_t episode_start(struct episode *ep, struct cg_event_state *target, int *known)
+{
+    *known = 0;
+    if (!base_is(ep->api, "cuEventQuery"))
+        return ep->start_ns;
+    read_trace_once();
+    *known = cg_pending_lookup(ep->handle, target);
+    if (*known && target->record_ns > ep->start_ns)
+        return target->record_ns;
+    return ep->start_ns;
+}
+
+static void write_stall(uint16_t api, uint8_t flags, uint64_t handle, uint32_t tid, uint64_t stuck,
+                        uint64_t now)
+{
+    struct cg_record *r = cg_writer_reserve(1);
+    __atomic_fetch_add(&stalls_written, 1, __ATOMIC_RELAXED);
+    if (r == NULL)
+        return;
+    r->handle = handle;
+    r->arg = tid;
+    r->arg2 = stuck;
+    r->ts_ns = now;
+    r->tid = cg_gettid();
+    r->api = api;
+    r->flags = flags & CG_FLAG_PTSZ;
+    cg_writer_publish(r, CG_REC_STALL);
+}
+
+/* Observe slot i; returns the number of its newly stuck episodes and sets
+ * *stuck when the thread is over the limit at all. */
+static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
+{
+    const struct cg_watch_slot *slot = &cg_watch_slots[i];
+    struct track *tr = &tracks[i];
+    uint32_t tid = __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE);
+    unsigned fresh = 0;
+    if (tr->tid != tid) {
+        memset(tr, 0, sizeof *tr);
+        tr->tid = tid;
+    }
+    if (tid == 0)
+        return 0;
+    const struct cg_record *blocked = __atomic_load_n(&slot->blocked, __ATOMIC_ACQUIRE);
+    if (blocked != NULL && limit_ns != 0 && age(now, blocked->ts_ns) >= limit_ns) {
+        *stuck = 1;
+        if (blocked != tr->blocked_reported) {
+            write_stall(blocked->api, blocked->flags, blocked->handle, tid,
+                        age(now, blocked->ts_ns), now);
+            tr->blocked_reported = blocked;
+            fresh++;
+        }
+    }
+    for (unsigned j = 0; j < CG_SPIN_SLOTS; j++) {
+        struct episode *ep = &tr->spin[j];
+        observe_spin(ep, slot, j, now);
+        if (!ep->active || limit_ns == 0 || age(now, ep->start_ns) < limit_ns)
+            continue;
+        struct cg_event_state target;
+        int known;
+        uint64_t since = episode_start(ep, &target, &known);
+        if (age(now, since) < limit_ns)
+            continue;
+        *stuck = 1;
+        if (!ep->reported) {
+            write_stall(ep->api, ep->flags, ep->handle, tid, age(now, since), now);
+            ep->reported = 1;
+            fresh++;
+        }
+    }
+    return fresh;
+}
+
+unsigned cg_stall_tick(uint64_t now)
+{
+    unsigned fresh = 0, stuck_count = 0;
+    trace_read_this_tick = 0;
+    for (unsigned i = 0; i < CG_WATCH_THREADS; i++) {
+        int stuck = 0;
+        fresh += tick_slot(i, now, &stuck);
+        stuck_count += (unsigned)stuck;
+    }
+    stuck_threads = stuck_count;
+    return fresh;
+}
+
+/* ---- the report snapshot ---- */
+
+static struct cg_hang_thread snap_threads[CG_WATCH_THREADS];
+static struct cg_event_state snap_events[MAX_LISTED_EVENTS];
+
+static void call_of(struct cg_hang_call *c, const struct cg_record *r)
+{
+    *c = (struct cg_hang_call){
+        .api = r->api,
+        .flags = r->flags,
+        .handle = r->handle,
+        .arg = r->arg,
+        .arg2 = r->arg2,
+        .result = r->result,
+        .ts_ns = r->ts_ns,
+    };
+}
+
+static void thread_name(uint32_t tid, char *name, size_t len)
+{
+    char path[64];
+    name[0] = '\0';
+    snprintf(path, sizeof path, "/proc/self/task/%u/comm", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, name, len - 1);
+    close(fd);
+    if (n <= 0)
+        n = 0;
+    name[n] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+}
+
+static void snap_polls(struct cg_hang_thread *t, struct track *tr)
+{
+    for (unsigned j = 0; j < CG_SPIN_SLOTS; j++) {
+        struct episode *ep = &tr->spin[j];
+        if (ep->rec == NULL || !ep->active)
+            continue;
+        struct cg_hang_poll *p = &t->polls[t->poll_count++];
+        memset(p, 0, sizeof *p);
+        p->call = (struct cg_hang_call){
+            .api = ep->api,
+            .flags = ep->flags,
+            .handle = ep->handle,
+            .result = CUDA_ERROR_NOT_READY,
+        };
+        p->since_ns = episode_start(ep, &p->target, &p->target_known);
+        p->last_ns = __atomic_load_n(&ep->rec->arg2, __ATOMIC_RELAXED);
+        p->call.ts_ns = p->last_ns;
+        p->polls = ep->polls_before + __atomic_load_n(&ep->rec->arg, __ATOMIC_RELAXED);
+        if (!t->has_last || p->last_ns > t->last.ts_ns) {
+            t->last = p->call;
+            t->has_last = 1;
+            t->last_in_progress = 0;
+        }
+    }
+}
+
+static void snap_thread(struct cg_hang_thread *t, const struct cg_watch_slot *slot,
+                        struct track *tr)
+{
+    memset(t, 0, sizeof *t);
+    t->tid = tr->tid;
+    thread_name(t->tid, t->name, sizeof t->name);
+    const struct cg_record *blocked = __atomic_load_n(&slot->blocked, __ATOMIC_ACQUIRE);
+    const struct cg_record *last = __atomic_load_n(&slot->last, __ATOMIC_ACQUIRE);
+    if (blocked != NULL) {
+        t->blocked = 1;
+        call_of(&t->blocked_call, blocked);
+        if (base_is(blocked->api, "cuEventSynchronize")) {
+            read_trace_once();
+            t->target_known = cg_pending_lookup(blocked->handle, &t->target);
+        }
+    }
+    if (last != NULL) {
+        call_of(&t->last, last);
+        t->has_last = 1;
+        t->last_in_progress = last == blocked;
+    }
+    snap_polls(t, tr);
+}
+
+struct report_out {
+    int fd;
+};
+
+static void write_line(const char *line, void *ctx)
+{
+    const struct report_out *out = ctx;
+    char buf[1100];
+    int n = snprintf(buf, sizeof buf - 1, "cuguard: %s", line);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)(sizeof buf - 2);
+    buf[n++] = '\n';
+    ssize_t w = write(out->fd, buf, (size_t)n);
+    (void)w;
+}
+
+void cg_stall_report(uint64_t now, const char *why, int fd)
+{
+    unsigned n = 0;
+    trace_read_this_tick = 0;
+    for (unsigned i = 0; i < CG_WATCH_THREADS; i++) {
+        const struct cg_watch_slot *slot = &cg_watch_slots[i];
+        struct track *tr = &tracks[i];
+        uint32_t tid = __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE);
+        if (tr->tid != tid) {
+            memset(tr, 0, sizeof *tr);
+            tr->tid = tid;
+        }
+        if (tid == 0)
+            continue;
+        for (unsigned j = 0; j < CG_SPIN_SLOTS; j++)
+            observe_spin(&tr->spin[j], slot, j, now);
+        snap_thread(&snap_threads[n++], slot, tr);
+    }
+    read_trace_once();
+    unsigned total = 0;
+    unsigned listed =
+        trace_unreadable ? 0 : cg_pending_collect(snap_events, MAX_LISTED_EVENTS, &total);
+    struct cg_hang_snapshot s = {
+        .pid = (uint32_t)getpid(),
+        .now_ns = now,
+        .limit_ns = limit_ns,
+        .why = why,
+        .threads = snap_threads,
+        .thread_count = n,
+        .threads_unwatched = cg_watch_unwatched(),
+        .events = snap_events,
+        .event_count = listed,
+        .events_total = total,
+        .events_unknown = trace_unreadable,
+    };
+    struct report_out out = {fd};
+    cg_hang_report(&s, write_line, &out);
+}

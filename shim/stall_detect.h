@@ -1,0 +1,49 @@
+/*
+ * shim/stall_detect.h — what the watchdog does at each tick: read the
+ * published watch slots, find stuck episodes, write STALL records, and
+ * build the hang report's snapshot.
+ *
+ * What it is for: the watchdog's logic, apart from its thread and signal
+ * plumbing (shim/watchdog.c), so that a unit suite can drive ticks with
+ * chosen times.
+ *
+ * A thread is stuck when it has been inside a blocking call for the limit,
+ * or when one of its open spins (same api and handle, NOT_READY every time,
+ * its latest poll recent) began the limit ago; a spin reopened only because
+ * some event was recorded elsewhere (shim/spin.h epochs) continues the same
+ * episode, but a re-record of the polled event itself starts it afresh.
+ *
+ * What it must never do: run on more than one thread at a time (the
+ * watchdog thread, or a unit suite with the watchdog stopped), lock,
+ * allocate with malloc, or call CUDA.
+ */
+#ifndef CUGUARD_SHIM_STALL_DETECT_H
+#define CUGUARD_SHIM_STALL_DETECT_H
+
+#include <stdint.h>
+
+/* Limit in ns (0 = no stall detection; reports on demand still work). */
+void cg_stall_configure(uint64_t limit_ns);
+uint64_t cg_stall_limit_ns(void);
+
+/* How long a poll counts as recent (its thread is still polling). */
+uint64_t cg_stall_recent_ns(void);
+
+/* One tick at `now`: observe every slot, write one STALL record per newly
+ * stuck episode. Returns the number of new stuck episodes. */
+unsigned cg_stall_tick(uint64_t now);
+
+/* Number of threads over the limit at the last tick. */
+unsigned cg_stall_stuck_threads(void);
+
+/* Print the hang report on `fd`, each line prefixed "cuguard: ". `why`
+ * goes in the title line. */
+void cg_stall_report(uint64_t now, const char *why, int fd);
+
+/* Total STALL records written. */
+unsigned cg_stall_records(void);
+
+/* Forget every episode (fork child, unit suites). */
+void cg_stall_forget(void);
+
+#endif

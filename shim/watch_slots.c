@@ -1,0 +1,119 @@
+/*
+ * shim/watch_slots.c — claiming, releasing and resetting watch slots.
+ *
+ * What it is for: the slow paths of shim/watch_slots.h. A thread claims a
+ * free slot with one compare-and-swap on its tid at its first record, and a
+ * pthread key destructor gives it back when the thread exits. The first
+ * claim in a process starts the watchdog thread (tracing is on: only the
+ * record builders call the hooks).
+ *
+ * What it must never do: lock, allocate, or free a slot another thread
+ * still owns.
+ */
+#include "shim/watch_slots.h"
+
+#include <pthread.h>
+
+#include "shim/watchdog.h"
+#include "tracer/writer.h"
+
+struct cg_watch_slot cg_watch_slots[CG_WATCH_THREADS];
+__thread struct cg_watch_slot *cg_watch_self __attribute__((tls_model("initial-exec")));
+/* 1 once the thread released its slot or found none: never claim again. */
+static __thread int watch_gone __attribute__((tls_model("initial-exec")));
+
+static unsigned unwatched_threads;
+static pthread_key_t release_key;
+static int release_key_ready;
+static pthread_once_t release_key_once = PTHREAD_ONCE_INIT;
+
+static void clear_slot(struct cg_watch_slot *s)
+{
+    __atomic_store_n(&s->blocked, (const struct cg_record *)0, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->last, (const struct cg_record *)0, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < CG_SPIN_SLOTS; i++)
+        __atomic_store_n(&s->spin[i], (const struct cg_record *)0, __ATOMIC_RELEASE);
+}
+
+static void release_slot(void *arg)
+{
+    struct cg_watch_slot *s = arg;
+    if (s == NULL || s != cg_watch_self)
+        return;
+    clear_slot(s);
+    __atomic_store_n(&s->tid, 0u, __ATOMIC_RELEASE);
+    cg_watch_self = NULL;
+    watch_gone = 1;
+}
+
+static void create_release_key(void)
+{
+    if (pthread_key_create(&release_key, release_slot) == 0)
+        __atomic_store_n(&release_key_ready, 1, __ATOMIC_RELEASE);
+}
+
+static struct cg_watch_slot *take_free_slot(uint32_t tid)
+{
+    for (unsigned i = 0; i < CG_WATCH_THREADS; i++) {
+        struct cg_watch_slot *s = &cg_watch_slots[i];
+        uint32_t expected = 0;
+        if (__atomic_load_n(&s->tid, __ATOMIC_RELAXED) == 0 &&
+            __atomic_compare_exchange_n(&s->tid, &expected, tid, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return s;
+    }
+    return NULL;
+}
+
+struct cg_watch_slot *cg_watch_claim(void)
+{
+    if (watch_gone)
+        return NULL;
+    pthread_once(&release_key_once, create_release_key);
+    struct cg_watch_slot *s = take_free_slot(cg_gettid());
+    if (s == NULL) {
+        watch_gone = 1; /* all taken: this thread stays unwatched */
+        __atomic_fetch_add(&unwatched_threads, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    clear_slot(s);
+    cg_watch_self = s;
+    if (__atomic_load_n(&release_key_ready, __ATOMIC_ACQUIRE))
+        pthread_setspecific(release_key, s);
+    cg_watchdog_ensure_started();
+    return s;
+}
+
+void cg_watch_spin_open(unsigned index, const struct cg_record *spin)
+{
+    struct cg_watch_slot *s = cg_watch_slot_self();
+    if (s == NULL || index >= CG_SPIN_SLOTS)
+        return;
+    __atomic_store_n(&s->spin[index], spin, __ATOMIC_RELEASE);
+}
+
+void cg_watch_spin_end(unsigned index)
+{
+    struct cg_watch_slot *s = cg_watch_self;
+    if (s == NULL || index >= CG_SPIN_SLOTS)
+        return;
+    uint32_t ends = __atomic_load_n(&s->spin_ends[index], __ATOMIC_RELAXED);
+    __atomic_store_n(&s->spin_ends[index], ends + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->spin[index], (const struct cg_record *)0, __ATOMIC_RELEASE);
+}
+
+unsigned cg_watch_unwatched(void)
+{
+    return __atomic_load_n(&unwatched_threads, __ATOMIC_RELAXED);
+}
+
+void cg_watch_after_fork_child(void)
+{
+    __atomic_store_n(&unwatched_threads, 0u, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < CG_WATCH_THREADS; i++) {
+        clear_slot(&cg_watch_slots[i]);
+        __atomic_store_n(&cg_watch_slots[i].tid, 0u, __ATOMIC_RELEASE);
+    }
+    cg_watch_self = NULL;
+    watch_gone = 0;
+}

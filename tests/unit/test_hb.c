@@ -1,0 +1,726 @@
+/*
+ * tests/unit/test_hb.c — the happens-before model and the race and hang
+ * findings built on it (analysis/hb_model.c, races.c, diagnosis.c).
+ *
+ * What it is for: for every finding kind, a minimal synthetic trace that
+ * has the bug and raises it, and its correct twin that does not; the rules
+ * of "proven complete" (record-time snapshots, stream waits, the legacy and
+ * per-thread default streams, cuMemFreeHost as a context synchronize, a
+ * completion seen by any thread counting for every thread); the diagnosis
+ * chain. Each test asserts on the findings a user would read.
+ *
+ * What it must never do: depend on the shim or a CUDA driver (every trace
+ * is written by tests/unit/trace_builder.c), or share files between tests.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze.h"
+#include "analysis/report.h"
+#include "tests/unit/trace_builder.h"
+#include "tests/unit/tracer_testlib.h"
+
+#define OK 0
+#define NOT_READY 600
+#define INVALID_HANDLE 400
+#define MAIN 100
+#define WATCHER 101
+#define OTHER 102
+#define STREAM 0x5000u
+#define STREAM2 0x5100u
+#define EVENT 0xe000u
+#define EVENT2 0xe100u
+#define PINNED 0x7f0000000000ull
+#define PINNED2 0x7f0000100000ull
+#define BYTES 4096u
+#define NON_BLOCKING 1u
+#define FOREIGN 0x1234567ull
+
+static char *dir;
+static char path[4096];
+static struct analysis result;
+static int analyzed;
+
+static void setup(void)
+{
+    dir = testlib_tmpdir();
+    ck_assert_ptr_nonnull(dir);
+    snprintf(path, sizeof path, "%s/host-1000-1.cgt", dir);
+    analyzed = 0;
+}
+
+static void teardown(void)
+{
+    if (analyzed)
+        analysis_free(&result);
+    testlib_rmtree(dir);
+    free(dir);
+}
+
+static struct tb *open_trace(void)
+{
+    struct tb *b = tb_open(path, 1000, "./prog");
+    ck_assert_ptr_nonnull(b);
+    tb_thread_start(b, MAIN, "main");
+    tb_thread_start(b, WATCHER, "watcher");
+    return b;
+}
+
+/* Close the trace (clean exit unless killed) and analyze it. */
+static const struct analysis *finish(struct tb *b, int clean)
+{
+    if (clean)
+        tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    char *paths[1] = {dir};
+    FILE *warn = tmpfile();
+    ck_assert_ptr_nonnull(warn);
+    int rc = analyze_paths(&result, paths, 1, "test", warn, NULL, 0);
+    fclose(warn);
+    ck_assert_int_eq(rc, 0);
+    analyzed = 1;
+    return &result;
+}
+
+static uint64_t count_kind(const struct analysis *a, enum finding_kind kind)
+{
+    uint64_t n = 0;
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        if (f->kind == kind)
+            n += f->count;
+    return n;
+}
+
+static const struct finding *find_kind(const struct analysis *a, enum finding_kind kind)
+{
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        if (f->kind == kind)
+            return f;
+    return NULL;
+}
+
+/* No error or warning at all (info and leaks are checked by the caller). */
+static void assert_clean(const struct analysis *a)
+{
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        if (finding_kind_severity(f->kind) >= SEV_WARNING)
+            ck_abort_msg("unexpected %s: %s", finding_kind_name(f->kind), f->message);
+    ck_assert_uint_eq(a->ndiagnosis, 0);
+}
+
+static void assert_message_has(const struct finding *f, const char *text)
+{
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(strstr(f->message, text) != NULL, "message \"%s\" lacks \"%s\"", f->message,
+                  text);
+}
+
+/* ---- building blocks ---- */
+
+static void create_stream(struct tb *b, uint64_t stream, uint64_t flags)
+{
+    tb_record(b, CG_REC_CALL, MAIN, "cuStreamCreate", stream, flags, 0, OK, 0, 0);
+}
+
+static void create_pinned(struct tb *b, uint64_t ptr)
+{
+    tb_record(b, CG_REC_CALL, MAIN, "cuMemHostAlloc", ptr, BYTES, 0, OK, 0, 0);
+}
+
+static void copy_to_host(struct tb *b, uint32_t tid, uint64_t stream, uint64_t ptr, uint8_t flags)
+{
+    tb_record(b, CG_REC_CALL, tid, flags ? "cuMemcpyDtoHAsync_v2_ptsz" : "cuMemcpyDtoHAsync_v2",
+              stream, ptr, BYTES, OK, 0, flags);
+}
+
+static void copy_to_device(struct tb *b, uint64_t stream, uint64_t ptr)
+{
+    tb_record(b, CG_REC_CALL, MAIN, "cuMemcpyHtoDAsync_v2", stream, ptr, BYTES, OK, 0, 0);
+}
+
+static void stream_sync(struct tb *b, uint32_t tid, uint64_t stream, uint8_t flags)
+{
+    const char *api = flags ? "cuStreamSynchronize_ptsz" : "cuStreamSynchronize";
+    tb_record(b, CG_REC_ENTER, tid, api, stream, 0, 0, 0, 0, flags);
+    tb_record(b, CG_REC_EXIT, tid, api, stream, 0, 0, OK, 0, flags);
+}
+
+/* main: stream, event and a pinned buffer; a copy into it, then a record. */
+static struct tb *copy_then_record(void)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    return b;
+}
+
+/* ---- destroy-while-waited ---- */
+
+START_TEST(destroy_while_waited_raised)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_DESTROY_WHILE_WAITED), 1);
+    const struct finding *f = find_kind(a, FK_DESTROY_WHILE_WAITED);
+    ck_assert_uint_eq(f->tid, MAIN);
+    ck_assert_uint_eq(f->handle, EVENT);
+    assert_message_has(f, "\"watcher\"");
+    assert_message_has(f, "\"main\" destroyed event 0xe000");
+}
+END_TEST
+
+START_TEST(destroy_after_stream_sync_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    stream_sync(b, MAIN, STREAM, 0); /* main proved the record complete */
+    tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, INVALID_HANDLE);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_DESTROY_WHILE_WAITED), 0);
+}
+END_TEST
+
+START_TEST(destroy_after_poller_saw_it_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    tb_call(b, MAIN, "cuMemFreeHost", PINNED, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+/* ---- record-while-polled ---- */
+
+START_TEST(record_while_polled_raised)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 1);
+    const struct finding *f = find_kind(a, FK_RECORD_WHILE_POLLED);
+    ck_assert_int_eq(finding_kind_severity(f->kind), SEV_WARNING);
+    assert_message_has(f, "\"main\" re-recorded event 0xe000");
+    assert_message_has(f, "\"watcher\" was still polling");
+}
+END_TEST
+
+START_TEST(rerecord_after_poller_saw_completion_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 0);
+}
+END_TEST
+
+START_TEST(rerecord_after_any_thread_saw_completion_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    /* A third thread saw it; the watcher learns it through a lock we cannot see. */
+    tb_enter(b, OTHER, "cuEventSynchronize", EVENT, 0);
+    tb_exit(b, OTHER, "cuEventSynchronize", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 0);
+}
+END_TEST
+
+/* ---- poller-exited ---- */
+
+START_TEST(poller_exited_raised)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_thread_exit(b, WATCHER);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
+    const struct finding *f = find_kind(a, FK_POLLER_EXITED);
+    ck_assert_uint_eq(f->tid, WATCHER);
+    ck_assert_str_eq(f->thread, "watcher");
+    ck_assert_uint_eq(f->handle, EVENT);
+    ck_assert_uint_ge(a->ndiagnosis, 1);
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "\"watcher\""));
+}
+END_TEST
+
+START_TEST(poller_exit_after_completion_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_thread_exit(b, WATCHER);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 0);
+    ck_assert_uint_eq(a->ndiagnosis, 0);
+}
+END_TEST
+
+START_TEST(poller_exit_handed_over_is_fine)
+{
+    /* The watcher gave up, but main later saw the work complete. */
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_thread_exit(b, WATCHER);
+    tb_call(b, MAIN, "cuCtxSynchronize", 0, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 0);
+}
+END_TEST
+
+/* ---- the diagnosis of the DESIGN §1 root cause ---- */
+
+START_TEST(foreign_handle_diagnosis)
+{
+    struct tb *b = copy_then_record();
+    tb_call(b, WATCHER, "cuEventQuery", FOREIGN, 0, INVALID_HANDLE);
+    tb_thread_exit(b, WATCHER);
+    tb_enter(b, MAIN, "cuEventSynchronize", EVENT, 0); /* hangs: killed below */
+    const struct analysis *a = finish(b, 0);
+    ck_assert_uint_eq(count_kind(a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_eq(count_kind(a, FK_BLOCKED_AT_EXIT), 1);
+    ck_assert_uint_eq(a->ndiagnosis, 2);
+    const char *first = a->diagnosis[0], *second = a->diagnosis[1];
+    ck_assert_ptr_nonnull(strstr(first, "\"watcher\" got CUDA_ERROR_INVALID_HANDLE"));
+    ck_assert_ptr_nonnull(strstr(first, "0x1234567 (a handle no create returned)"));
+    ck_assert_ptr_nonnull(strstr(first, "then exited"));
+    ck_assert_ptr_nonnull(strstr(second, "then thread 100 \"main\" was blocked in"));
+    ck_assert_ptr_nonnull(strstr(second, "event 0xe000"));
+}
+END_TEST
+
+START_TEST(hang_on_host_function_names_it)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 5000, 5000000000ull);
+    const struct analysis *a = finish(b, 0);
+    ck_assert_uint_eq(count_kind(a, FK_BLOCKED_AT_EXIT), 1);
+    ck_assert_uint_eq(a->ndiagnosis, 1);
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "\"watcher\" was polling"));
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "event 0xe000"));
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "host function (cuLaunchHostFunc"));
+}
+END_TEST
+
+/* ---- cross-task-use and pending-at-task-end ---- */
+
+START_TEST(cross_task_use_raised)
+{
+    struct tb *b = open_trace();
+    tb_task(b, MAIN, "test_a", 0);
+    create_stream(b, STREAM, NON_BLOCKING);
+    stream_sync(b, MAIN, STREAM, 0);
+    tb_task(b, MAIN, "test_b", 0);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchKernel", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchKernel", STREAM, 0x4000, 0, OK, 0, 0);
+    stream_sync(b, MAIN, STREAM, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_CROSS_TASK_USE), 1); /* once per object and task */
+    const struct finding *f = find_kind(a, FK_CROSS_TASK_USE);
+    ck_assert_str_eq(f->task, "test_b");
+    assert_message_has(f, "earlier task test_a");
+    ck_assert_uint_eq(count_kind(a, FK_PENDING_AT_TASK_END), 0);
+}
+END_TEST
+
+START_TEST(objects_from_outside_any_task_are_fine)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING); /* session setup, no task */
+    create_pinned(b, PINNED);
+    tb_task(b, MAIN, "test_a", 0);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    stream_sync(b, MAIN, STREAM, 0);
+    tb_task(b, MAIN, "test_b", 0);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    stream_sync(b, MAIN, STREAM, 0);
+    tb_task(b, MAIN, NULL, 0);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    tb_call(b, MAIN, "cuMemFreeHost", PINNED, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+START_TEST(pending_at_task_end_raised)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_task(b, MAIN, "test_a", 0);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_task(b, MAIN, NULL, 0);
+    tb_task(b, MAIN, "test_b", 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PENDING_AT_TASK_END), 1);
+    const struct finding *f = find_kind(a, FK_PENDING_AT_TASK_END);
+    ck_assert_str_eq(f->task, "test_a");
+    assert_message_has(f, "when task test_b began");
+    assert_message_has(f, "cuLaunchHostFunc");
+}
+END_TEST
+
+START_TEST(task_ending_with_sync_is_fine)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_task(b, MAIN, "test_a", 0);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    stream_sync(b, MAIN, STREAM, 0);
+    tb_task(b, MAIN, "test_b", 0);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+START_TEST(thread_tasks_are_not_sequential)
+{
+    /* CUGUARD_TASK=thread: each thread its own task, side by side. */
+    struct tb *b = open_trace();
+    b->hdr.task_mode = CG_TASK_THREAD;
+    tb_task(b, MAIN, "main-task", 1);
+    tb_task(b, WATCHER, "watcher-task", 1);
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+/* ---- pinned-reuse-while-inflight ---- */
+
+START_TEST(pinned_reuse_raised)
+{
+    struct tb *b = copy_then_record();
+    copy_to_host(b, MAIN, STREAM, PINNED + 64, 0); /* inside the same range */
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    const struct finding *f = find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT);
+    ck_assert_uint_eq(f->handle, PINNED);
+    assert_message_has(f, "into pinned range 0x7f0000000000");
+    assert_message_has(f, "earlier cuMemcpyDtoHAsync_v2 into it");
+}
+END_TEST
+
+START_TEST(pinned_reuse_after_stream_sync_is_fine)
+{
+    struct tb *b = copy_then_record();
+    stream_sync(b, MAIN, STREAM, 0);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(pinned_reuse_after_other_thread_saw_event_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 3, 3000);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK); /* then a pool hands the buffer back */
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(two_uploads_from_one_buffer_are_fine)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    copy_to_device(b, STREAM, PINNED);
+    copy_to_device(b, STREAM, PINNED);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(snapshot_is_taken_at_the_record)
+{
+    /* copy into P1, record, copy into P2: seeing the record proves P1 only. */
+    struct tb *b = copy_then_record();
+    create_pinned(b, PINNED2);
+    copy_to_host(b, MAIN, STREAM, PINNED2, 0);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);  /* proven: fine */
+    copy_to_host(b, MAIN, STREAM, PINNED2, 0); /* not proven */
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+}
+END_TEST
+
+START_TEST(stream_wait_event_orders_streams)
+{
+    /* S1: copy into P, record E. S2 waits for E, records E2. Seeing E2 proves P. */
+    struct tb *b = copy_then_record();
+    create_stream(b, STREAM2, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT2, 0, OK);
+    tb_record(b, CG_REC_CALL, MAIN, "cuStreamWaitEvent", STREAM2, EVENT, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT2, STREAM2, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT2, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(streams_without_wait_are_not_ordered)
+{
+    struct tb *b = copy_then_record();
+    create_stream(b, STREAM2, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT2, 0, OK);
+    tb_call(b, MAIN, "cuEventRecord", EVENT2, STREAM2, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT2, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+}
+END_TEST
+
+START_TEST(legacy_sync_covers_blocking_streams_only)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, 0);             /* blocking */
+    create_stream(b, STREAM2, NON_BLOCKING); /* not ordered with the legacy stream */
+    create_pinned(b, PINNED);
+    create_pinned(b, PINNED2);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED2, 0);
+    stream_sync(b, MAIN, 0, 0); /* the legacy default stream */
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED2, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+}
+END_TEST
+
+START_TEST(legacy_work_orders_after_blocking_streams)
+{
+    /* A blocking stream's copy, then an event recorded on the legacy stream:
+     * seeing that event proves the copy. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, 0);
+    create_pinned(b, PINNED);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, 0, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(per_thread_default_streams)
+{
+    struct tb *b = open_trace();
+    create_pinned(b, PINNED);
+    create_pinned(b, PINNED2);
+    copy_to_host(b, MAIN, 0, PINNED, CG_FLAG_PTSZ);
+    copy_to_host(b, WATCHER, 0, PINNED2, CG_FLAG_PTSZ);
+    stream_sync(b, MAIN, 0, CG_FLAG_PTSZ); /* main's own default stream only */
+    copy_to_host(b, MAIN, 0, PINNED, CG_FLAG_PTSZ);
+    copy_to_host(b, WATCHER, 0, PINNED2, CG_FLAG_PTSZ);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+}
+END_TEST
+
+START_TEST(free_host_synchronizes_the_context)
+{
+    struct tb *b = copy_then_record();
+    create_pinned(b, PINNED2);
+    tb_call(b, MAIN, "cuMemFreeHost", PINNED2, 0, OK);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    tb_call(b, MAIN, "cuCtxSynchronize", 0, 0, OK);
+    tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    tb_call(b, MAIN, "cuMemFreeHost", PINNED, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+/* ---- stream-destroy-with-pending ---- */
+
+START_TEST(stream_destroy_with_pending_raised)
+{
+    struct tb *b = copy_then_record();
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 1);
+    const struct finding *f = find_kind(a, FK_STREAM_DESTROY_WITH_PENDING);
+    ck_assert_uint_eq(f->handle, STREAM);
+    assert_message_has(f, "cuMemcpyDtoHAsync_v2");
+}
+END_TEST
+
+START_TEST(stream_destroy_after_event_seen_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK); /* the record covers all the work */
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 0);
+}
+END_TEST
+
+/* ---- stall ---- */
+
+static void write_stall(struct tb *b, uint64_t stream, uint64_t stuck_ns)
+{
+    tb_record(b, CG_REC_STALL, 999, "cuStreamSynchronize", stream, MAIN, stuck_ns, 0, 0, 0);
+}
+
+START_TEST(stall_record_raised_once_per_wait)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_enter(b, MAIN, "cuStreamSynchronize", STREAM, 0);
+    b->now_ns += 2000000000ull;
+    write_stall(b, STREAM, 2000000000ull);
+    b->now_ns += 2000000000ull;
+    write_stall(b, STREAM, 4000000000ull); /* the same wait, reported again */
+    const struct analysis *a = finish(b, 0);
+    ck_assert_uint_eq(count_kind(a, FK_STALL), 1);
+    const struct finding *f = find_kind(a, FK_STALL);
+    ck_assert_uint_eq(f->tid, MAIN);
+    ck_assert_str_eq(f->thread, "main");
+    ck_assert_str_eq(f->api, "cuStreamSynchronize");
+    assert_message_has(f, "stream 0x5000");
+    ck_assert_uint_ge(a->ndiagnosis, 1);
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "\"main\" was stuck in cuStreamSynchronize"));
+    ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "host function"));
+}
+END_TEST
+
+START_TEST(no_stall_without_record)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_enter(b, MAIN, "cuStreamSynchronize", STREAM, 0);
+    b->now_ns += 5000000000ull;
+    tb_exit(b, MAIN, "cuStreamSynchronize", STREAM, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    assert_clean(finish(b, 1));
+}
+END_TEST
+
+/* ---- shared-event ---- */
+
+START_TEST(shared_event_raised_as_info)
+{
+    struct tb *b = copy_then_record();
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_call(b, MAIN, "cuEventQuery", EVENT, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_SHARED_EVENT), 1);
+    ck_assert_int_eq(finding_kind_severity(FK_SHARED_EVENT), SEV_INFO);
+    assert_message_has(find_kind(a, FK_SHARED_EVENT), "\"watcher\"");
+}
+END_TEST
+
+START_TEST(one_consumer_is_not_shared)
+{
+    struct tb *b = copy_then_record();
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(count_kind(a, FK_SHARED_EVENT), 0);
+}
+END_TEST
+
+/* ---- the JSON carries the diagnosis ---- */
+
+START_TEST(json_has_diagnosis_key)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_thread_exit(b, WATCHER);
+    const struct analysis *a = finish(b, 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    report_write_json(out, a);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(text, "\"diagnosis\": ["));
+    ck_assert_ptr_nonnull(strstr(text, "\"kind\": \"poller-exited\""));
+    free(text);
+}
+END_TEST
+
+static Suite *hb_suite(void)
+{
+    Suite *s = suite_create("hb");
+    TCase *t = tcase_create("findings");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_add_test(t, destroy_while_waited_raised);
+    tcase_add_test(t, destroy_after_stream_sync_is_fine);
+    tcase_add_test(t, destroy_after_poller_saw_it_is_fine);
+    tcase_add_test(t, record_while_polled_raised);
+    tcase_add_test(t, rerecord_after_poller_saw_completion_is_fine);
+    tcase_add_test(t, rerecord_after_any_thread_saw_completion_is_fine);
+    tcase_add_test(t, poller_exited_raised);
+    tcase_add_test(t, poller_exit_after_completion_is_fine);
+    tcase_add_test(t, poller_exit_handed_over_is_fine);
+    tcase_add_test(t, foreign_handle_diagnosis);
+    tcase_add_test(t, hang_on_host_function_names_it);
+    tcase_add_test(t, cross_task_use_raised);
+    tcase_add_test(t, objects_from_outside_any_task_are_fine);
+    tcase_add_test(t, pending_at_task_end_raised);
+    tcase_add_test(t, task_ending_with_sync_is_fine);
+    tcase_add_test(t, thread_tasks_are_not_sequential);
+    tcase_add_test(t, pinned_reuse_raised);
+    tcase_add_test(t, pinned_reuse_after_stream_sync_is_fine);
+    tcase_add_test(t, pinned_reuse_after_other_thread_saw_event_is_fine);
+    tcase_add_test(t, two_uploads_from_one_buffer_are_fine);
+    tcase_add_test(t, snapshot_is_taken_at_the_record);
+    tcase_add_test(t, stream_wait_event_orders_streams);
+    tcase_add_test(t, streams_without_wait_are_not_ordered);
+    tcase_add_test(t, legacy_sync_covers_blocking_streams_only);
+    tcase_add_test(t, legacy_work_orders_after_blocking_streams);
+    tcase_add_test(t, per_thread_default_streams);
+    tcase_add_test(t, free_host_synchronizes_the_context);
+    tcase_add_test(t, stream_destroy_with_pending_raised);
+    tcase_add_test(t, stream_destroy_after_event_seen_is_fine);
+    tcase_add_test(t, stall_record_raised_once_per_wait);
+    tcase_add_test(t, no_stall_without_record);
+    tcase_add_test(t, shared_event_raised_as_info);
+    tcase_add_test(t, one_consumer_is_not_shared);
+    tcase_add_test(t, json_has_diagnosis_key);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(hb_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

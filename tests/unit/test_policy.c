@@ -1,0 +1,343 @@
+/*
+ * tests/unit/test_policy.c — the policies against a fake driver table.
+ *
+ * What it is for: proving what reaches the driver. The shim's real-pointer
+ * table is filled with fakes that count their calls and remember the
+ * handles they were given, so each test can assert that a refused foreign,
+ * stale or reclaimed handle never got to the driver (DRIVER_FACTS: a real
+ * driver may crash on one), that deferred destroys wait in the quarantine,
+ * that sync-query turns a spin into one call, that isolate redirects,
+ * creates non-blocking and drains, and that with no policy nothing changes.
+ *
+ * What it must never do: load a driver (the table is filled by hand) or
+ * trace (CUGUARD_DIR is unset).
+ */
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <check.h>
+#include <cuda.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim/api.h"
+#include "shim/driver.h"
+#include "shim/lifecycle.h"
+#include "shim/policy.h"
+#include "shim/registry.h"
+
+#define SEEN_MAX 64
+
+static struct {
+    uintptr_t next_handle;
+    int queries, not_ready_left;
+    uint64_t queried[SEEN_MAX];
+    int destroys;
+    uint64_t destroyed[SEEN_MAX];
+    int records, records_ptsz, stream_creates, stream_syncs, stream_busy, host_funcs;
+    unsigned last_stream_flags;
+} fake;
+
+static CUresult CUDAAPI fake_event_create(CUevent *e, unsigned flags)
+{
+    (void)flags;
+    *e = (CUevent)(fake.next_handle += 0x100);
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_event_query(CUevent e)
+{
+    if (fake.queries < SEEN_MAX)
+        fake.queried[fake.queries] = (uint64_t)(uintptr_t)e;
+    fake.queries++;
+    if (fake.not_ready_left > 0) {
+        fake.not_ready_left--;
+        return CUDA_ERROR_NOT_READY;
+    }
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_destroy(void *h)
+{
+    if (fake.destroys < SEEN_MAX)
+        fake.destroyed[fake.destroys] = (uint64_t)(uintptr_t)h;
+    fake.destroys++;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_record(CUevent e, CUstream s)
+{
+    (void)e, (void)s;
+    fake.records++;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_record_ptsz(CUevent e, CUstream s)
+{
+    (void)e, (void)s;
+    fake.records_ptsz++;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_stream_create(CUstream *s, unsigned flags)
+{
+    fake.stream_creates++;
+    fake.last_stream_flags = flags;
+    *s = (CUstream)(fake.next_handle += 0x100);
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_stream_create_prio(CUstream *s, unsigned flags, int priority)
+{
+    (void)priority;
+    return fake_stream_create(s, flags);
+}
+
+static CUresult CUDAAPI fake_stream_query(CUstream s)
+{
+    (void)s;
+    return fake.stream_busy ? CUDA_ERROR_NOT_READY : CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_stream_sync(CUstream s)
+{
+    (void)s;
+    fake.stream_syncs++;
+    fake.stream_busy = 0;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI fake_host_func(CUstream s, CUhostFn fn, void *data)
+{
+    (void)s, (void)fn, (void)data;
+    fake.host_funcs++;
+    return CUDA_SUCCESS;
+}
+
+static void install_fakes(void)
+{
+    memset(cg_real_table, 0, sizeof(void *) * CG_API_COUNT);
+    cg_real_table[CG_ID_cuEventCreate] = (void *)fake_event_create;
+    cg_real_table[CG_ID_cuEventQuery] = (void *)fake_event_query;
+    cg_real_table[CG_ID_cuEventDestroy] = (void *)fake_destroy;
+    cg_real_table[CG_ID_cuEventDestroy_v2] = (void *)fake_destroy;
+    cg_real_table[CG_ID_cuStreamDestroy_v2] = (void *)fake_destroy;
+    cg_real_table[CG_ID_cuEventRecord] = (void *)fake_record;
+    cg_real_table[CG_ID_cuEventRecord_ptsz] = (void *)fake_record_ptsz;
+    cg_real_table[CG_ID_cuStreamCreate] = (void *)fake_stream_create;
+    cg_real_table[CG_ID_cuStreamCreateWithPriority] = (void *)fake_stream_create_prio;
+    cg_real_table[CG_ID_cuStreamQuery] = (void *)fake_stream_query;
+    cg_real_table[CG_ID_cuStreamSynchronize] = (void *)fake_stream_sync;
+    cg_real_table[CG_ID_cuLaunchHostFunc] = (void *)fake_host_func;
+    __atomic_store_n(&cg_driver_state, 1, __ATOMIC_RELEASE);
+}
+
+/* Load the shim's configuration with these policy settings. */
+static void configure(const char *policy, const char *on_error, const char *quarantine)
+{
+    const char *names[] = {"CUGUARD_POLICY", "CUGUARD_ON_ERROR", "CUGUARD_QUARANTINE"};
+    const char *values[] = {policy, on_error, quarantine};
+    for (int i = 0; i < 3; i++) {
+        if (values[i] != NULL)
+            setenv(names[i], values[i], 1);
+        else
+            unsetenv(names[i]);
+    }
+    unsetenv("CUGUARD_DIR");
+    setenv("CUGUARD_LOG", "quiet", 1);
+    memset(&fake, 0, sizeof fake);
+    fake.next_handle = 0x10000;
+    install_fakes();
+    cg_registry_clear();
+    cg_shim_load_config();
+}
+
+static CUevent new_event(void)
+{
+    CUevent e = NULL;
+    ck_assert_int_eq(cuEventCreate(&e, 0), CUDA_SUCCESS);
+    return e;
+}
+
+static const CUevent foreign = (CUevent)(uintptr_t)0x7f0000abc000ull;
+
+START_TEST(no_policy_forwards_everything)
+{
+    configure(NULL, NULL, NULL);
+    ck_assert_int_eq(cg_policy_active, 0);
+    ck_assert_int_eq(cuEventQuery(foreign), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.queries, 1);
+    ck_assert_uint_eq(fake.queried[0], (uint64_t)(uintptr_t)foreign);
+}
+END_TEST
+
+START_TEST(ownership_never_passes_a_foreign_handle)
+{
+    configure("ownership", NULL, NULL);
+    ck_assert_int_eq(cuEventQuery(foreign), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(cuEventRecord(foreign, NULL), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(cuEventDestroy(foreign), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(fake.queries + fake.records + fake.destroys, 0);
+    CUevent e = new_event(); /* a live handle still gets through */
+    ck_assert_int_eq(cuEventQuery(e), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.queries, 1);
+}
+END_TEST
+
+START_TEST(strict_refuses_live_errors_without_ownership)
+{
+    configure(NULL, "refuse", NULL);
+    ck_assert_int_eq(cuEventQuery(foreign), CUDA_ERROR_INVALID_HANDLE);
+    CUevent e = new_event();
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.destroys, 1); /* no ownership: destroyed at once */
+    ck_assert_int_eq(cuEventQuery(e), CUDA_ERROR_INVALID_HANDLE);   /* use after destroy */
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_ERROR_INVALID_HANDLE); /* double destroy */
+    ck_assert_int_eq(fake.queries, 0);
+    ck_assert_int_eq(fake.destroys, 1);
+}
+END_TEST
+
+START_TEST(continue_lets_errors_through)
+{
+    configure("destroy", "continue", NULL); /* registry kept, nothing refused */
+    CUevent e = new_event();
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventQuery(e), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventQuery(foreign), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.queries, 2);
+}
+END_TEST
+
+START_TEST(abort_aborts_on_a_foreign_handle)
+{
+    configure(NULL, "abort", NULL);
+    cuEventQuery(foreign);
+}
+END_TEST
+
+START_TEST(ownership_quarantines_destroyed_objects)
+{
+    configure("ownership", NULL, "2");
+    CUevent e1 = new_event(), e2 = new_event(), e3 = new_event();
+    ck_assert_int_eq(cuEventDestroy(e1), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.destroys, 0); /* deferred: the value cannot be reused */
+    fake.not_ready_left = 0;
+    ck_assert_int_eq(cuEventQuery(e1), CUDA_SUCCESS); /* stale, answered by the live object */
+    ck_assert_int_eq(fake.queries, 1);
+    ck_assert_int_eq(cuEventRecord(e1, NULL), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(cuEventDestroy(e1), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(fake.records + fake.destroys, 0);
+    ck_assert_int_eq(cuEventDestroy(e2), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventDestroy(e3), CUDA_SUCCESS); /* quarantine of 2 full: e1 goes */
+    ck_assert_int_eq(fake.destroys, 1);
+    ck_assert_uint_eq(fake.destroyed[0], (uint64_t)(uintptr_t)e1);
+    ck_assert_int_eq(cuEventQuery(e1), CUDA_ERROR_INVALID_HANDLE); /* gone for good */
+    ck_assert_int_eq(fake.queries, 1);
+}
+END_TEST
+
+START_TEST(strict_with_ownership_refuses_stale_queries)
+{
+    configure("ownership", "refuse", NULL);
+    CUevent e = new_event();
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventQuery(e), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(fake.queries + fake.destroys, 0);
+}
+END_TEST
+
+START_TEST(destroy_reclaims_after_the_age)
+{
+    configure("destroy", NULL, NULL);
+    setenv("PYTEST_CURRENT_TEST", "t.py::reclaim_a (call)", 1);
+    CUevent a[3] = {new_event(), new_event(), new_event()};
+    setenv("PYTEST_CURRENT_TEST", "t.py::reclaim_b (setup)", 1);
+    CUevent b = new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::reclaim_b (call)", 1); /* same task */
+    ck_assert_int_eq(cuEventQuery(b), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.destroys, 0);
+    setenv("PYTEST_CURRENT_TEST", "t.py::reclaim_c (call)", 1);
+    int queries = fake.queries;
+    ck_assert_int_eq(cuEventQuery(a[0]), CUDA_SUCCESS); /* answered, a[] reclaimed first */
+    ck_assert_int_eq(fake.destroys, 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fake.destroyed[i] % 0x100, 0);
+    ck_assert_int_eq(fake.queries, queries + 3); /* the 3 completion checks, not the call */
+    ck_assert_int_eq(cuEventRecord(a[1], NULL), CUDA_ERROR_INVALID_HANDLE);
+    ck_assert_int_eq(fake.records, 0);
+    ck_assert_int_eq(cuEventDestroy(a[2]), CUDA_SUCCESS); /* late destroy: answered */
+    ck_assert_int_eq(fake.destroys, 3);
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+START_TEST(sync_query_makes_one_call_of_a_spin)
+{
+    configure("sync-query", NULL, NULL);
+    CUevent e = new_event();
+    fake.not_ready_left = 5;
+    ck_assert_int_eq(cuEventQuery(e), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.queries, 6);
+    setenv("CUGUARD_SYNC_QUERY_MS", "2", 1);
+    cg_shim_load_config();
+    fake.not_ready_left = 1000000;
+    ck_assert_int_eq(cuEventQuery(e), CUDA_ERROR_NOT_READY); /* bounded wait */
+    unsetenv("CUGUARD_SYNC_QUERY_MS");
+}
+END_TEST
+
+static void no_op(void *data)
+{
+    (void)data;
+}
+
+START_TEST(isolate_redirects_and_drains)
+{
+    configure("isolate", NULL, NULL);
+    setenv("PYTEST_CURRENT_TEST", "t.py::isolate_a (call)", 1);
+    CUevent e = new_event();
+    ck_assert_int_eq(cuEventRecord(e, NULL), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.records_ptsz, 1);
+    ck_assert_int_eq(fake.records, 0);
+    CUstream s = NULL;
+    ck_assert_int_eq(cuStreamCreate(&s, 0), CUDA_SUCCESS);
+    ck_assert_uint_eq(fake.last_stream_flags, CU_STREAM_NON_BLOCKING);
+    ck_assert_int_eq(cuEventRecord(e, s), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.records, 1);
+    ck_assert_int_eq(cuLaunchHostFunc(s, no_op, NULL), CUDA_SUCCESS);
+    fake.stream_busy = 1;
+    setenv("PYTEST_CURRENT_TEST", "t.py::isolate_b (call)", 1);
+    ck_assert_int_eq(fake.stream_syncs, 0);
+    ck_assert_int_eq(cuEventQuery(e), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.stream_syncs, 1); /* drained before the call went on */
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc = tcase_create("policy");
+    tcase_add_test(tc, no_policy_forwards_everything);
+    tcase_add_test(tc, ownership_never_passes_a_foreign_handle);
+    tcase_add_test(tc, strict_refuses_live_errors_without_ownership);
+    tcase_add_test(tc, continue_lets_errors_through);
+    tcase_add_test_raise_signal(tc, abort_aborts_on_a_foreign_handle, SIGABRT);
+    tcase_add_test(tc, ownership_quarantines_destroyed_objects);
+    tcase_add_test(tc, strict_with_ownership_refuses_stale_queries);
+    tcase_add_test(tc, destroy_reclaims_after_the_age);
+    tcase_add_test(tc, sync_query_makes_one_call_of_a_spin);
+    tcase_add_test(tc, isolate_redirects_and_drains);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(policy_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
