@@ -44,7 +44,7 @@ include $(wildcard shim/module.mk analysis/module.mk tests/fakecuda/*.mk \
                    tests/workloads/module.mk tests/unit/*.mk tests/fuzz/*.mk bench/*.mk)
 
 # Every end-to-end script, run in name order.
-E2E_TESTS += $(sort $(wildcard tests/e2e/*.sh))
+E2E_TESTS += $(sort $(wildcard tests/e2e/[0-9]*.sh))
 
 # ---------------------------------------------------------------------------
 # Unit-suite template. A fragment declares a suite NAME with

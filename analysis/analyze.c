@@ -119,8 +119,7 @@ static void add_calls(struct analysis *a, const struct replay_process *p)
 }
 
 /* Hook: when a trace ends, keep its facts and its call counts. */
-static void collect_interventions(void *user, struct replay_process *p,
-                                  const struct replay_step *s)
+static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
 {
     interventions_step(&((struct analysis *)user)->interventions, p, s);
 }

@@ -95,11 +95,16 @@ static const char *const kind_names[CG_REC_KIND_MAX + 1] = {
 };
 
 static const char *const policy_actions[] = {
-    [CG_POLICY_REFUSED] = "refused",         [CG_POLICY_DEFERRED_DESTROY] = "deferred-destroy",
-    [CG_POLICY_QUARANTINED] = "quarantined", [CG_POLICY_DRAINED_STREAM] = "drained-stream",
-    [CG_POLICY_RECLAIMED] = "reclaimed",     [CG_POLICY_SYNC_QUERY] = "sync-query",
-    [CG_POLICY_REDIRECTED] = "redirected",   [CG_POLICY_RELEASED] = "released",
-    [CG_POLICY_RECLAIMED_USE] = "reclaimed-use", [CG_POLICY_NON_BLOCKING] = "non-blocking",
+    [CG_POLICY_REFUSED] = "refused",
+    [CG_POLICY_DEFERRED_DESTROY] = "deferred-destroy",
+    [CG_POLICY_QUARANTINED] = "quarantined",
+    [CG_POLICY_DRAINED_STREAM] = "drained-stream",
+    [CG_POLICY_RECLAIMED] = "reclaimed",
+    [CG_POLICY_SYNC_QUERY] = "sync-query",
+    [CG_POLICY_REDIRECTED] = "redirected",
+    [CG_POLICY_RELEASED] = "released",
+    [CG_POLICY_RECLAIMED_USE] = "reclaimed-use",
+    [CG_POLICY_NON_BLOCKING] = "non-blocking",
 };
 
 struct thread_task {

@@ -65,8 +65,8 @@ static void timeline_cause(struct hb_proc *hp, const struct hb_timeline *tl, cha
                  hb_seconds(hp->p, tl->last_op.ts_ns));
 }
 
-static void event_waited_on(struct hb_proc *hp, uint64_t handle, char *buf, size_t len,
-                            char *cause, size_t cause_len)
+static void event_waited_on(struct hb_proc *hp, uint64_t handle, char *buf, size_t len, char *cause,
+                            size_t cause_len)
 {
     struct replay_object *ev = NULL;
     HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, ev);
@@ -93,8 +93,8 @@ static void event_waited_on(struct hb_proc *hp, uint64_t handle, char *buf, size
              hb_seconds(hp->p, ev->record.ts_ns));
 }
 
-static const struct hb_timeline *stream_timeline(struct hb_proc *hp, uint64_t handle,
-                                                 uint8_t flags, uint32_t tid)
+static const struct hb_timeline *stream_timeline(struct hb_proc *hp, uint64_t handle, uint8_t flags,
+                                                 uint32_t tid)
 {
     enum stream_kind kind = STREAM_CREATED;
     if ((handle == 0 && (flags & CG_FLAG_PTSZ)) || handle == 2)
@@ -190,12 +190,11 @@ void diagnosis_stall(struct hb_proc *hp, struct replay_thread *t, const struct c
     char me[LABEL], what[512], cause[512], text[2048];
     uint32_t tid = (uint32_t)stall->arg;
     const struct cg_record *cur = t && t->in_call ? &t->enter : t && t->has_last ? &t->last : NULL;
-    diagnosis_waited_on(hp, stall->api, stall->handle, cur ? cur->flags : 0, tid, what,
-                        sizeof what, cause, sizeof cause);
+    diagnosis_waited_on(hp, stall->api, stall->handle, cur ? cur->flags : 0, tid, what, sizeof what,
+                        cause, sizeof cause);
     uint64_t since = stall->ts_ns >= stall->arg2 ? stall->ts_ns - stall->arg2 : 0;
     uint64_t began = cur ? cur->ts_ns : since; /* the wait's own record, to match blocked-at-exit */
-    snprintf(text, sizeof text,
-             "%s was stuck in %s on %s for %.3f s from +%.6f s (watchdog)%s",
+    snprintf(text, sizeof text, "%s was stuck in %s on %s for %.3f s from +%.6f s (watchdog)%s",
              hb_thread_label(hp->p, tid, t ? t->name : 0, me, sizeof me),
              api_or(hp->p, stall->api, "a blocking call"), what, (double)stall->arg2 / 1e9,
              hb_seconds(hp->p, since), cause);
@@ -215,7 +214,8 @@ void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsi
                  hb_seconds(hp->p, o->error_who.ts_ns));
     char others[160] = "";
     if (o->pending_events)
-        snprintf(others, sizeof others, "; %u recorded event(s) of the process were then still "
+        snprintf(others, sizeof others,
+                 "; %u recorded event(s) of the process were then still "
                  "not seen complete",
                  o->pending_events);
     snprintf(text, sizeof text,

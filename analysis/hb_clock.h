@@ -58,12 +58,12 @@ struct hb_timeline {
     struct hb_clock deps; /* what its next operation waits for on other timelines */
     /* which stream this is */
     enum stream_kind kind;
-    uint64_t handle;   /* STREAM_CREATED */
-    uint32_t owner;    /* STREAM_PER_THREAD: the thread */
-    int blocking;      /* orders with the legacy default stream */
-    int live;          /* the stream still exists */
-    int listed;        /* on the process's list of timelines in play */
-    struct hb_who last_op;   /* the latest operation enqueued */
+    uint64_t handle;           /* STREAM_CREATED */
+    uint32_t owner;            /* STREAM_PER_THREAD: the thread */
+    int blocking;              /* orders with the legacy default stream */
+    int live;                  /* the stream still exists */
+    int listed;                /* on the process's list of timelines in play */
+    struct hb_who last_op;     /* the latest operation enqueued */
     uint64_t epoch, epoch_pos; /* latest position enqueued in task epoch `epoch` */
     /* the oldest host functions not yet proven complete (diagnosis) */
     struct {

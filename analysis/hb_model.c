@@ -439,8 +439,7 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
         if (hp->ranges[i].base != o->handle)
             break;
         if (hp->ranges[i].obj == o) {
-            memmove(&hp->ranges[i], &hp->ranges[i + 1],
-                    (hp->nranges - i - 1) * sizeof *hp->ranges);
+            memmove(&hp->ranges[i], &hp->ranges[i + 1], (hp->nranges - i - 1) * sizeof *hp->ranges);
             hp->nranges--;
             return;
         }
@@ -526,8 +525,8 @@ static void on_create(struct hb_proc *hp, const struct replay_step *s)
     if (!x)
         return;
     if (o->type == OBJ_STREAM && !x->tl) {
-        x->tl = timeline_add(hp, STREAM_CREATED, o->handle, 0,
-                             !(o->flags & STREAM_FLAG_NON_BLOCKING));
+        x->tl =
+            timeline_add(hp, STREAM_CREATED, o->handle, 0, !(o->flags & STREAM_FLAG_NON_BLOCKING));
         if (x->tl)
             hb_timeline_ref(x->tl);
     } else if (o->type == OBJ_PINNED) {

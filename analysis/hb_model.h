@@ -57,9 +57,9 @@ void hb_model_free(struct hb_model *m);
 /* ------------------------------------------------------------------ shared by hb_model.c,
  * races.c and diagnosis.c */
 
-#define HB_MAX_POLLS 16     /* records one thread waits on at once (more are not tracked) */
-#define HB_MAX_COPIES 4     /* unproven copies remembered per pinned range */
-#define HB_MAX_FACTS 16     /* diagnosis facts per process */
+#define HB_MAX_POLLS 16            /* records one thread waits on at once (more are not tracked) */
+#define HB_MAX_COPIES 4            /* unproven copies remembered per pinned range */
+#define HB_MAX_FACTS 16            /* diagnosis facts per process */
 #define HB_MAX_DEAD_TIMELINES 4096 /* destroyed streams with unproven work kept */
 #define HB_SPARE_OBJS 64
 
@@ -157,9 +157,9 @@ struct hb_proc {
     unsigned char *copy_dir; /* enum hb_copy_dir by api id */
     struct hb_range *ranges; /* live pinned ranges sorted by base */
     size_t nranges, cap_ranges;
-    uint32_t task;   /* the current task (string id), 0 = between tasks */
+    uint32_t task;      /* the current task (string id), 0 = between tasks */
     uint32_t last_task; /* the latest non-zero task */
-    uint64_t epoch;  /* counts task starts */
+    uint64_t epoch;     /* counts task starts */
     struct hb_who task_began;
     struct hb_orphan *orphans;
     struct hb_fact facts[HB_MAX_FACTS];
@@ -195,10 +195,8 @@ void hb_add_fact(struct hb_proc *hp, enum hb_fact_kind kind, uint32_t tid, uint6
 /* races.c: called by the model at the right moments */
 void races_cross_task(struct hb_proc *hp, const struct replay_step *s, struct replay_object *o);
 void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
-void races_destroy_event(struct hb_proc *hp, const struct replay_step *s,
-                         struct replay_object *ev);
-void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s,
-                          struct hb_timeline *tl);
+void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
+void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl);
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
                 const struct hb_copy *copy);
@@ -216,8 +214,7 @@ void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsi
  * ...)") and, in `cause`, why it may never finish ("the oldest work on that
  * stream no thread saw finish is a host function ..."; may be empty). */
 void diagnosis_waited_on(struct hb_proc *hp, uint16_t api, uint64_t handle, uint8_t flags,
-                         uint32_t tid, char *what, size_t what_len, char *cause,
-                         size_t cause_len);
+                         uint32_t tid, char *what, size_t what_len, char *cause, size_t cause_len);
 /* Append the process's chain to the model's list. */
 void diagnosis_collect(struct hb_model *m, struct hb_proc *hp);
 

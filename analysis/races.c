@@ -55,8 +55,7 @@ static void raise_as(struct hb_proc *hp, enum finding_kind kind, const struct hb
 
 /* The first poll entry of another thread still waiting on ev's current record. */
 static const struct hb_poll *other_waiter(struct hb_proc *hp, const struct replay_object *ev,
-                                          uint32_t not_tid, uint32_t *tid_out,
-                                          uint32_t *name_out)
+                                          uint32_t not_tid, uint32_t *tid_out, uint32_t *name_out)
 {
     const struct hb_obj *x = ev->ext;
     if (!x || !x->npollers)
@@ -93,8 +92,8 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
 {
     struct hb_obj *x = ev->ext;
     uint32_t tid = 0, name = 0;
-    const struct hb_poll *q = x && x->record_serial ? other_waiter(hp, ev, s->rec->tid, &tid, &name)
-                                                    : NULL;
+    const struct hb_poll *q =
+        x && x->record_serial ? other_waiter(hp, ev, s->rec->tid, &tid, &name) : NULL;
     if (q) {
         char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
         struct hb_who w = hb_who_of_step(hp->p, s);
@@ -127,8 +126,7 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
     x->npollers = 0;
 }
 
-void races_destroy_event(struct hb_proc *hp, const struct replay_step *s,
-                         struct replay_object *ev)
+void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
 {
     uint32_t tid = 0, name = 0;
     const struct hb_poll *q = other_waiter(hp, ev, s->rec->tid, &tid, &name);
@@ -149,8 +147,7 @@ void races_destroy_event(struct hb_proc *hp, const struct replay_step *s,
 
 /* ------------------------------------------------------------------ streams and tasks */
 
-void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s,
-                          struct hb_timeline *tl)
+void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
 {
     if (!hb_timeline_busy(tl))
         return;
@@ -187,8 +184,7 @@ void races_task_begins(struct hb_proc *hp, const struct replay_step *s, uint64_t
                  hb_seconds(hp->p, s->rec->ts_ns));
         struct hb_who w = tl->last_op;
         w.task = old_task;
-        raise_as(hp, FK_PENDING_AT_TASK_END, &w, NULL, tl->handle, tl->kind == STREAM_CREATED,
-                 msg);
+        raise_as(hp, FK_PENDING_AT_TASK_END, &w, NULL, tl->handle, tl->kind == STREAM_CREATED, msg);
     }
 }
 

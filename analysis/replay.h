@@ -85,7 +85,7 @@ struct replay_object {
     uint64_t record_serial;        /* unique id of the latest record (flows) */
     int pending;                   /* latest record not yet known complete */
     int unrecorded_wait_seen;      /* query-before-record already raised for this generation */
-    int leak_raised; /* the destroy policy reclaimed it: its leak is already raised */
+    int leak_raised;               /* the destroy policy reclaimed it: its leak is already raised */
     struct replay_object *pending_prev, *pending_next;
     struct replay_object *dead_prev, *dead_next;
     /* Per-object state of ONE analysis (the happens-before model): set it in

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "shim/config.h"
+#include "shim/lifecycle.h"
 #include "shim/log.h"
 
 int cg_driver_state;
@@ -94,6 +95,7 @@ int cg_driver_resolve(int may_load)
             state = 2;
         }
         __atomic_store_n(&cg_driver_state, state, __ATOMIC_RELEASE);
+        cg_forward_refresh();
     }
     pthread_mutex_unlock(&driver_lock);
     return state;

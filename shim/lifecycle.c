@@ -20,6 +20,7 @@
 
 #include "shim/api.h"
 #include "shim/config.h"
+#include "shim/crash_guard.h"
 #include "shim/driver.h"
 #include "shim/log.h"
 #include "shim/policy.h"
@@ -29,6 +30,14 @@
 
 int cg_trace_state;
 uint32_t cg_trace_generation;
+int cg_forward_only;
+
+void cg_forward_refresh(void)
+{
+    int forward = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) == 1 &&
+                  !cg_policy_wanted() && !cg_trace_wanted();
+    __atomic_store_n(&cg_forward_only, forward, __ATOMIC_RELEASE);
+}
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t opened_by;
@@ -51,6 +60,7 @@ static int open_trace_locked(void)
     if (cg_writer_open(&wc) != 0)
         return -1;
     cg_thread_init();
+    cg_crash_guard_install();
     opened_by = getpid();
     cg_debug("tracing to %s", cg_writer_path() ? cg_writer_path() : cg_config.dir);
     return 0;
@@ -72,6 +82,7 @@ int cg_trace_ready(void)
             __atomic_fetch_add(&cg_trace_generation, 1, __ATOMIC_RELEASE);
         }
         __atomic_store_n(&cg_trace_state, state, __ATOMIC_RELEASE);
+        cg_forward_refresh();
     }
     pthread_mutex_unlock(&open_lock);
     return state == CG_TRACE_OPEN;
@@ -132,6 +143,7 @@ void cg_shim_load_config(void)
     cg_policy_load();
     int state = cg_config.tracing ? CG_TRACE_PENDING : CG_TRACE_OFF;
     __atomic_store_n(&cg_trace_state, state, __ATOMIC_RELEASE);
+    cg_forward_refresh();
     if (cg_config.tracing && !fork_handlers_registered) {
         fork_handlers_registered = pthread_atfork(fork_prepare, fork_parent, fork_child) == 0;
         if (!fork_handlers_registered)
@@ -147,6 +159,7 @@ void cg_shim_finish(void)
     if (opened_by != getpid())
         return;
     __atomic_store_n(&cg_trace_state, CG_TRACE_FAILED, __ATOMIC_RELEASE);
+    cg_forward_refresh();
     cg_writer_close();
 }
 

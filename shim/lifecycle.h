@@ -31,6 +31,14 @@ static inline int cg_trace_wanted(void)
     return s - 1u < 2u;
 }
 
+/* 1 when a wrapper may tail-call the real function and do nothing else:
+ * the driver is resolved, no policy is on and tracing is not wanted. A
+ * shortcut only: 0 always sends the call through the full wrapper, which is
+ * right in every state. Refreshed by cg_forward_refresh() whenever the
+ * driver state, the policies or the trace state change. */
+extern int cg_forward_only;
+void cg_forward_refresh(void);
+
 /* 1 when the trace is open (opening it now if it is pending), else 0. */
 int cg_trace_ready(void);
 

@@ -50,9 +50,13 @@
         } else if (pc.verdict == CG_VERDICT_CREATE_STREAM) {                                       \
             rc = cg_pcall_create_stream(&pc);                                                      \
         } else {                                                                                   \
+            if (traced)                                                                            \
+                cg_call_inside(&call, in_handle, in_arg, in_arg2);                                 \
             do                                                                                     \
                 rc = ((real_fn)pc.real)args;                                                       \
             while (cg_pcall_retry(&pc, rc));                                                       \
+            if (traced)                                                                            \
+                cg_call_outside(&call);                                                            \
         }                                                                                          \
         cg_pcall_end(&pc, rc, CG_U64(handle));                                                     \
         if (traced)                                                                                \

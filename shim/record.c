@@ -22,6 +22,7 @@
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
+__thread const struct cg_call *cg_inside_call __attribute__((tls_model("initial-exec")));
 static __thread struct cg_runtime_mark runtime_mark __attribute__((tls_model("initial-exec")));
 
 struct cg_runtime_mark cg_runtime_enter(const void *caller)

@@ -26,7 +26,36 @@ struct cg_call {
     uint16_t api;
     uint8_t flags; /* enum cg_record_flags */
     uint8_t style; /* enum cg_style */
+    /* Set by cg_call_inside(): the call's record fields as known before the
+     * call (out handles 0), and the call this thread was inside before. */
+    uint64_t handle, arg, arg2;
+    const struct cg_call *outer;
 };
+
+/* The traced call the calling thread is inside the real driver function of,
+ * or NULL. Read by the fault handler (shim/crash_guard.c) on the same thread. */
+extern __thread const struct cg_call *cg_inside_call __attribute__((tls_model("initial-exec")));
+
+/* Around the real call of a traced call: publish "this thread is inside the
+ * driver for `c`" (one TLS load, one TLS store), then take it back. The
+ * signal fences keep the compiler from moving the stores across the call. */
+static inline void cg_call_inside(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2)
+{
+    c->handle = handle;
+    c->arg = arg;
+    c->arg2 = arg2;
+    c->outer = cg_inside_call;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    cg_inside_call = c;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void cg_call_outside(const struct cg_call *c)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    cg_inside_call = c->outer;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
 /* Start recording a call of api `id` from return address `caller`. Returns
  * 0 when the call is not traced. */

@@ -6,10 +6,15 @@
  * cuGetProcAddress routes, so every route lands here exactly once per call.
  * Also the api info and name tables indexed by api id.
  *
- * A wrapper: find the real pointer of exactly its variant; when a policy or
- * CUGUARD_ON_ERROR is on, hand the call to its policied twin
- * (shim/policy_wrappers.c); when not tracing, tail-call it; else record per
- * the row's style around the real call.
+ * A wrapper is two functions. The exported one is the idle path: when
+ * cg_forward_only (shim/lifecycle.h) says nothing is on and the real
+ * pointer of exactly its variant is resolved, it tail-calls it (one
+ * predictable branch, no frame). Otherwise it hands the call to its full
+ * twin, which resolves the driver lazily (the first call does), hands the
+ * call to the policied twin (shim/policy_wrappers.c) when a policy or
+ * CUGUARD_ON_ERROR is on, forwards when not tracing, and else records per
+ * the row's style around the real call, publishing that it is inside the
+ * driver (shim/crash_guard.h) for the duration of the real call.
  *
  * What it must never do: change arguments or results, record twice, or
  * crash when the driver is missing (it returns cg_missing_real()).
@@ -30,26 +35,42 @@
 /* What the call stored through `p`, or 0 when it failed. Uses `rc`. */
 #define CG_OUT(p) (rc == CUDA_SUCCESS && (p) != NULL ? CG_U64(*(p)) : 0)
 
+/* The full wrapper: everything but the idle shortcut. Never inlined into
+ * the exported one, so that the idle path pays for none of its frame. The
+ * program's return address comes in cg_policy_caller (shim/policy.h),
+ * stored by the exported wrapper. rc starts as an error so that CG_OUT
+ * reads nothing through an out pointer before the call. */
 #define CG_API(sym, base, version, per_thread, style, params, args, handle, arg, arg2, extra)      \
-    static CUresult CUDAAPI cg_wrap_##sym params                                                   \
+    static __attribute__((noinline)) CUresult CUDAAPI cg_full_##sym params                         \
     {                                                                                              \
         typedef CUresult(CUDAAPI *real_fn) params;                                                 \
         real_fn real = (real_fn)cg_real(CG_ID_##sym);                                              \
-        CUresult rc = CUDA_SUCCESS;                                                                \
+        CUresult rc = CUDA_ERROR_UNKNOWN;                                                          \
         struct cg_call call;                                                                       \
         if (real == NULL)                                                                          \
             return cg_missing_real(CG_ID_##sym);                                                   \
-        if (__builtin_expect(cg_policy_wanted(), 0)) {                                             \
-            cg_policy_caller = __builtin_return_address(0);                                        \
+        if (__builtin_expect(cg_policy_wanted(), 0))                                               \
             return cg_policied_##sym args;                                                         \
-        }                                                                                          \
-        if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, __builtin_return_address(0))) \
+        if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, cg_policy_caller))            \
             return real args;                                                                      \
         if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                                 \
             cg_call_enter(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                       \
+        cg_call_inside(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
         rc = real args;                                                                            \
+        cg_call_outside(&call);                                                                    \
         cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));          \
         return rc;                                                                                 \
+    }                                                                                              \
+    static CUresult CUDAAPI cg_wrap_##sym params                                                   \
+    {                                                                                              \
+        typedef CUresult(CUDAAPI *real_fn) params;                                                 \
+        if (__builtin_expect(__atomic_load_n(&cg_forward_only, __ATOMIC_RELAXED), 1)) {           \
+            real_fn real = (real_fn)__atomic_load_n(&cg_real_table[CG_ID_##sym], __ATOMIC_RELAXED); \
+            if (__builtin_expect(real != NULL, 1))                                                 \
+                return real args;                                                                  \
+        }                                                                                          \
+        cg_policy_caller = __builtin_return_address(0);                                            \
+        return cg_full_##sym args;                                                                 \
     }                                                                                              \
     __attribute__((visibility("default"))) CUresult CUDAAPI sym params                             \
         __attribute__((alias("cg_wrap_" #sym)));

@@ -39,9 +39,9 @@
 
 #include <stdint.h>
 
-#define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
+#define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
 #define CG_FORMAT_VERSION 1u
-#define CG_HEADER_SIZE 8192u     /* header occupies the first two pages */
+#define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
 #define CG_STRING_CHUNK 32u
@@ -70,39 +70,39 @@ struct cg_file_header {
     uint32_t segment_records; /* CG_SEGMENT_RECORDS */
     uint32_t pid;
     uint32_t ppid;
-    uint64_t start_mono_ns;   /* CLOCK_MONOTONIC at open; record times use this clock */
-    uint64_t start_real_ns;   /* CLOCK_REALTIME at the same instant */
-    uint32_t end_state;       /* enum cg_end_state, written at clean exit */
-    uint32_t task_mode;       /* enum cg_task_mode */
-    uint64_t end_mono_ns;     /* CLOCK_MONOTONIC at clean exit, else 0 */
-    uint64_t slots_reserved;  /* writer's slot counter, refreshed at each new segment and at exit */
-    char host[CG_HOST_MAX];   /* gethostname(), NUL-terminated */
-    char task_var[64];        /* task variable name in CG_TASK_ENV mode, e.g. PYTEST_CURRENT_TEST */
+    uint64_t start_mono_ns;  /* CLOCK_MONOTONIC at open; record times use this clock */
+    uint64_t start_real_ns;  /* CLOCK_REALTIME at the same instant */
+    uint32_t end_state;      /* enum cg_end_state, written at clean exit */
+    uint32_t task_mode;      /* enum cg_task_mode */
+    uint64_t end_mono_ns;    /* CLOCK_MONOTONIC at clean exit, else 0 */
+    uint64_t slots_reserved; /* writer's slot counter, refreshed at each new segment and at exit */
+    char host[CG_HOST_MAX];  /* gethostname(), NUL-terminated */
+    char task_var[64];       /* task variable name in CG_TASK_ENV mode, e.g. PYTEST_CURRENT_TEST */
     uint32_t argc;
-    uint32_t api_count;       /* number of names in api_names */
-    char argv[CG_ARGV_MAX];   /* argv joined by NUL bytes, truncated to fit */
+    uint32_t api_count;               /* number of names in api_names */
+    char argv[CG_ARGV_MAX];           /* argv joined by NUL bytes, truncated to fit */
     char api_names[CG_API_NAMES_MAX]; /* api id i = i-th NUL-terminated name; id 0 is "" */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */
 enum cg_record_kind {
     CG_REC_NONE = 0,
-    CG_REC_CALL = 1,         /* a wrapped API call that returned; see "Fields per API" */
-    CG_REC_ENTER = 2,        /* a blocking call began (same fields as its CALL would have) */
-    CG_REC_EXIT = 3,         /* that blocking call returned: result set, handles repeated */
-    CG_REC_SPIN = 4,         /* repeated CUDA_ERROR_NOT_READY polls of one handle, see below */
-    CG_REC_STRING = 5,       /* one chunk of an interned string, see below */
-    CG_REC_THREAD_START = 6, /* first record of a host thread: site = thread name string id */
-    CG_REC_THREAD_EXIT = 7,  /* the host thread ended (pthread TLS destructor) */
-    CG_REC_TASK = 8,         /* task changed: site = task name string id (0 = no task) */
-    CG_REC_FORK = 9,         /* in the parent: arg = child pid. Child starts its own file */
-    CG_REC_STREAM_ID = 10,   /* handle = stream, arg = cuStreamGetId() value */
-    CG_REC_ARGS = 11,        /* extra arguments of the CALL/ENTER record just before it
-                                (same tid, next slot reserved together): handle, arg, arg2 */
+    CG_REC_CALL = 1,          /* a wrapped API call that returned; see "Fields per API" */
+    CG_REC_ENTER = 2,         /* a blocking call began (same fields as its CALL would have) */
+    CG_REC_EXIT = 3,          /* that blocking call returned: result set, handles repeated */
+    CG_REC_SPIN = 4,          /* repeated CUDA_ERROR_NOT_READY polls of one handle, see below */
+    CG_REC_STRING = 5,        /* one chunk of an interned string, see below */
+    CG_REC_THREAD_START = 6,  /* first record of a host thread: site = thread name string id */
+    CG_REC_THREAD_EXIT = 7,   /* the host thread ended (pthread TLS destructor) */
+    CG_REC_TASK = 8,          /* task changed: site = task name string id (0 = no task) */
+    CG_REC_FORK = 9,          /* in the parent: arg = child pid. Child starts its own file */
+    CG_REC_STREAM_ID = 10,    /* handle = stream, arg = cuStreamGetId() value */
+    CG_REC_ARGS = 11,         /* extra arguments of the CALL/ENTER record just before it
+                                 (same tid, next slot reserved together): handle, arg, arg2 */
     CG_REC_PROCESS_EXIT = 12, /* clean process end (also noted in the header) */
-    CG_REC_POLICY = 13,      /* a policy intervention: api = call concerned, arg = cg_policy_action */
-    CG_REC_STALL = 14,       /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
-    CG_REC_LOG = 15,         /* free text note from the shim: site = string id */
+    CG_REC_POLICY = 13, /* a policy intervention: api = call concerned, arg = cg_policy_action */
+    CG_REC_STALL = 14,  /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
+    CG_REC_LOG = 15,    /* free text note from the shim: site = string id */
     CG_REC_KIND_MAX = 15,
 };
 
@@ -112,7 +112,23 @@ enum cg_record_flags {
     CG_FLAG_PTSZ = 1u << 1,        /* per-thread default stream variant (_ptsz/_ptds) */
     CG_FLAG_LAST_CHUNK = 1u << 2,  /* CG_REC_STRING: this chunk ends the string */
     CG_FLAG_TASK_THREAD = 1u << 3, /* CG_REC_TASK: applies to this thread only */
+    CG_FLAG_ORPHANED = 1u << 4,    /* CG_REC_STALL: stall by orphaned wait, see below */
 };
+
+/*
+ * Crashed calls. A CALL (or, for a blocking call, EXIT) record whose result
+ * is CG_RESULT_CRASHED(signo) was written by the shim's fault handler: the
+ * thread received signal `signo` (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT)
+ * while inside the real driver function of that record's api, with the
+ * record's handle/arg/arg2 as the call's arguments (out handles are 0). The
+ * call never returned; the process then died of the signal (or the
+ * program's own handler ran). These values are negative and never a
+ * CUresult.
+ */
+#define CG_RESULT_CRASHED_BASE (-1000)
+#define CG_RESULT_CRASHED(signo) (CG_RESULT_CRASHED_BASE - (signo))
+#define CG_RESULT_IS_CRASH(result) ((result) < CG_RESULT_CRASHED_BASE && (result) >= CG_RESULT_CRASHED_BASE - 64)
+#define CG_RESULT_CRASH_SIGNAL(result) (CG_RESULT_CRASHED_BASE - (result))
 
 /*
  * One record, 48 bytes. Field meaning depends on `kind` (and for CALL,
@@ -147,6 +163,15 @@ enum cg_record_flags {
  * Stream handle 0 is the legacy default stream for plain entry points and the
  * per-thread default stream for _ptsz/_ptds ones (CG_FLAG_PTSZ set).
  *
+ * STALL: api = the blocking or polling call, handle = the object waited on,
+ *   arg = the stuck thread's tid, arg2 = ns stuck so far, tid = the
+ *   watchdog's. With CG_FLAG_ORPHANED it is a stall by orphaned wait: no
+ *   thread is blocked or polling, but the process has made no CUDA call for
+ *   arg2 ns while event `handle` has a record nobody saw complete and every
+ *   thread that polled it (or polled events and failed) after that record has
+ *   exited. Then api = the API the dead poller used (cuEventQuery), arg =
+ *   the tid of the thread that recorded the event, site = 0.
+ *
  * SPIN: handle=polled object, api=the polling API, ts_ns=first poll,
  *   arg=number of NOT_READY results (updated in place while the spin lasts),
  *   arg2=time of the latest poll. result = CUDA_ERROR_NOT_READY.
@@ -160,13 +185,13 @@ struct cg_record {
     uint64_t handle;
     uint64_t arg;
     uint64_t arg2;
-    uint64_t ts_ns;  /* CLOCK_MONOTONIC nanoseconds */
-    uint32_t tid;    /* kernel thread id (gettid) */
-    uint32_t site;   /* string id of the call site, 0 = unknown */
-    int32_t result;  /* CUresult of the call (CALL, EXIT, SPIN) */
-    uint16_t api;    /* index into the header's api_names, 0 = none */
-    uint8_t flags;   /* enum cg_record_flags */
-    uint8_t kind;    /* enum cg_record_kind; written last */
+    uint64_t ts_ns; /* CLOCK_MONOTONIC nanoseconds */
+    uint32_t tid;   /* kernel thread id (gettid) */
+    uint32_t site;  /* string id of the call site, 0 = unknown */
+    int32_t result; /* CUresult of the call (CALL, EXIT, SPIN) */
+    uint16_t api;   /* index into the header's api_names, 0 = none */
+    uint8_t flags;  /* enum cg_record_flags */
+    uint8_t kind;   /* enum cg_record_kind; written last */
 };
 
 /* The 32 payload bytes of a CG_REC_STRING record. */
@@ -208,10 +233,10 @@ enum cg_policy_action {
 
 /* Why a call was refused (CG_POLICY_REFUSED.arg2): the live finding. */
 enum cg_policy_reason {
-    CG_REASON_UNKNOWN_HANDLE = 1,   /* never returned by a create call (foreign, garbage) */
+    CG_REASON_UNKNOWN_HANDLE = 1, /* never returned by a create call (foreign, garbage) */
     CG_REASON_USE_AFTER_DESTROY = 2,
     CG_REASON_DOUBLE_DESTROY = 3,
-    CG_REASON_RECLAIMED = 4,        /* an operation a reclaimed object cannot answer */
+    CG_REASON_RECLAIMED = 4, /* an operation a reclaimed object cannot answer */
 };
 
 #ifdef __cplusplus

@@ -474,6 +474,24 @@ struct cg_record *cg_writer_reserve(uint32_t n)
     }
 }
 
+struct cg_record *cg_writer_reserve_mapped(void)
+{
+    if (atomic_load_explicit(&state, memory_order_acquire) != WRITER_ACTIVE)
+        return NULL;
+    uint64_t slot = atomic_load_explicit(&slot_counter.value, memory_order_relaxed);
+    for (;;) {
+        uint64_t s = slot / CG_SEGMENT_RECORDS;
+        if (s >= MAX_SEGMENTS)
+            return NULL;
+        struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
+        if (seg == NULL)
+            return NULL; /* would need a new segment: mapping is not signal-safe */
+        if (atomic_compare_exchange_weak_explicit(&slot_counter.value, &slot, slot + 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return seg + slot % CG_SEGMENT_RECORDS;
+    }
+}
+
 void cg_writer_publish(struct cg_record *r, uint8_t kind)
 {
     if (r)

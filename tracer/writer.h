@@ -44,6 +44,11 @@ int cg_writer_active(void);
  * mapped (and, in a fork child, to open its file at the first record). */
 struct cg_record *cg_writer_reserve(uint32_t n);
 
+/* Reserve one slot only if its segment is already mapped; async-signal-safe
+ * (one compare-and-swap loop, no lock, no syscall). NULL when tracing is not
+ * active or the slot would need a new segment. For the shim's fault handler. */
+struct cg_record *cg_writer_reserve_mapped(void);
+
 /* Store `kind` with release order: the record becomes valid. Never blocks;
  * NULL is ignored. Write nothing into a record after publishing it except
  * fields documented as updated in place (SPIN arg/arg2). */

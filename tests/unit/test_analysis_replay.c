@@ -604,12 +604,13 @@ START_TEST(enter_exit_counted_once_and_variants_by_header_name)
 {
     struct tb *b = open_trace();
     tb_call(b, MAIN, "cuStreamCreate", 0x5000, 0, OK);
+    /* The copy is synchronized before the destroy: a correct program. */
+    tb_record(b, CG_REC_CALL, MAIN, "cuMemcpyHtoDAsync_v2", 0x5000, 0x1000, 64, OK | 0, 0,
+              CG_FLAG_VIA_RUNTIME);
     for (int i = 0; i < 4; i++) {
         tb_enter(b, MAIN, "cuStreamSynchronize_ptsz", 0x5000, 0);
         tb_exit(b, MAIN, "cuStreamSynchronize_ptsz", 0x5000, 0, OK);
     }
-    tb_record(b, CG_REC_CALL, MAIN, "cuMemcpyHtoDAsync_v2", 0x5000, 0x1000, 64, OK | 0, 0,
-              CG_FLAG_VIA_RUNTIME);
     tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5000, 0, OK);
     tb_process_exit(b, MAIN);
     ck_assert_int_eq(tb_close(b), 0);
