@@ -14,15 +14,17 @@
 #include <string.h>
 
 #include "analysis/hb_model.h"
+#include "analysis/signal_names.h"
 #include "analysis/text_safe.h"
 #include "analysis/trace_set.h"
 
 struct source {
     struct cg_reader *reader;
     struct replay_process proc;
-    struct cg_record head;  /* the next record to replay */
-    struct cg_record args;  /* the CG_REC_ARGS that belongs to head */
-    struct cg_record ahead; /* read past head, not yet used */
+    struct cg_record slots[2]; /* head and ahead, swapped by pointer */
+    struct cg_record *head;    /* the next record to replay */
+    struct cg_record *ahead;   /* read past head, not yet used */
+    struct cg_record args;     /* the CG_REC_ARGS that belongs to head */
     int has_head, has_args, has_ahead;
 };
 
@@ -34,7 +36,7 @@ struct merge {
 
 static int head_before(const struct merge *m, size_t a, size_t b)
 {
-    uint64_t ta = m->src[a].head.ts_ns, tb = m->src[b].head.ts_ns;
+    uint64_t ta = m->src[a].head->ts_ns, tb = m->src[b].head->ts_ns;
     return ta != tb ? ta < tb : a < b;
 }
 
@@ -141,7 +143,21 @@ static void collect_process(void *user, struct replay_process *p)
     info->start_mono_ns = h->start_mono_ns;
     info->first_ts = p->first_ts;
     info->last_ts = p->last_ts;
+    if (p->crash.crashed) {
+        const struct replay_crash *c = &p->crash;
+        const char *api = replay_api_name(p, c->who.api);
+        const char *thread = replay_string(p, c->who.thread);
+        char other[24];
+        info->crashed = 1;
+        snprintf(info->crash_signal, sizeof info->crash_signal, "%s",
+                 signal_name(c->signal, other, sizeof other));
+        info->crash_api = strdup(api ? api : "?");
+        info->crash_tid = c->who.tid;
+        info->crash_thread = thread ? strdup(thread) : NULL;
+        info->crash_handle = c->handle;
+    }
     add_calls(a, p);
+    interventions_process_end(&a->interventions, p);
 }
 
 /* ------------------------------------------------------------------ the run */
@@ -149,19 +165,25 @@ static void collect_process(void *user, struct replay_process *p)
 /* Next record into head, with its ARGS record when one follows it. */
 static void advance(struct source *s)
 {
+    if (!s->head) {
+        s->head = &s->slots[0];
+        s->ahead = &s->slots[1];
+    }
     if (s->has_ahead) {
+        struct cg_record *was = s->head;
         s->head = s->ahead;
+        s->ahead = was;
         s->has_ahead = 0;
         s->has_head = 1;
     } else {
-        s->has_head = cg_reader_next(s->reader, &s->head) == 1;
+        s->has_head = cg_reader_next(s->reader, s->head) == 1;
     }
     s->has_args = 0;
-    if (!s->has_head || (s->head.kind != CG_REC_CALL && s->head.kind != CG_REC_ENTER))
+    if (!s->has_head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
         return;
-    s->has_ahead = cg_reader_next(s->reader, &s->ahead) == 1;
-    if (s->has_ahead && s->ahead.kind == CG_REC_ARGS && s->ahead.tid == s->head.tid) {
-        s->args = s->ahead;
+    s->has_ahead = cg_reader_next(s->reader, s->ahead) == 1;
+    if (s->has_ahead && s->ahead->kind == CG_REC_ARGS && s->ahead->tid == s->head->tid) {
+        s->args = *s->ahead;
         s->has_args = 1;
         s->has_ahead = 0;
     }
@@ -232,8 +254,12 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
     while (m.heap_len > 0) {
         size_t i = heap_pop(&m);
         struct source *s = &m.src[i];
-        replay_feed(&s->proc, &s->head, s->has_args ? &s->args : NULL);
-        advance(s);
+        /* Feed this trace until another one's head comes first: one heap
+         * operation per run of records, not per record. */
+        do {
+            replay_feed(&s->proc, s->head, s->has_args ? &s->args : NULL);
+            advance(s);
+        } while (s->has_head && (m.heap_len == 0 || !head_before(&m, m.heap[0], i)));
         if (s->has_head)
             heap_push(&m, i);
         else
@@ -260,8 +286,10 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
         fprintf(warn, "%s: out of memory\n", prog);
         return 2;
     }
-    const struct replay_hooks own = {
-        .user = a, .step = collect_interventions, .process_end = collect_process};
+    const struct replay_hooks own = {.user = a,
+                                     .step_mask = interventions_step_mask(),
+                                     .step = collect_interventions,
+                                     .process_end = collect_process};
     struct hb_model *model = hb_model_new();
     if (!model) {
         trace_set_free(&set);
@@ -305,6 +333,8 @@ void analysis_free(struct analysis *a)
             free(info->argv[j]);
         free(info->argv);
         free(info->trace);
+        free(info->crash_api);
+        free(info->crash_thread);
     }
     free(a->procs);
     for (size_t i = 0; i < a->ndiagnosis; i++)

@@ -34,6 +34,13 @@ struct process_info {
     uint64_t records;
     char *trace;
     uint64_t start_mono_ns, first_ts, last_ts;
+    /* The process died of a signal inside a driver call (crash_* unset if not). */
+    int crashed;
+    char crash_signal[24]; /* "SIGSEGV" */
+    char *crash_api;       /* the driver call it died in */
+    uint32_t crash_tid;
+    char *crash_thread; /* that thread's name, or NULL */
+    uint64_t crash_handle;
 };
 
 struct call_count {

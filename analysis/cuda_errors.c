@@ -5,12 +5,18 @@
  * written out (not generated) so the analyzer does not depend on the
  * toolkit at run time; a code missing here prints as its number.
  *
+ * Also the names of the shim's crash results (CG_RESULT_CRASHED in
+ * tracer/format.h): "CRASHED(SIGSEGV)" and so on.
+ *
  * What it must never do: index by the code (codes are sparse and may come
  * from a corrupt trace).
  */
 #include "analysis/cuda_errors.h"
 
+#include <signal.h>
 #include <stddef.h>
+
+#include "tracer/format.h"
 
 struct cuda_error {
     int32_t code;
@@ -121,8 +127,27 @@ static const struct cuda_error cuda_errors[] = {
     {999, "CUDA_ERROR_UNKNOWN"},
 };
 
+/* The results the shim's fault handler writes (CG_RESULT_CRASHED, format.h). */
+static const struct cuda_error crashes[] = {
+    {CG_RESULT_CRASHED(SIGSEGV), "CRASHED(SIGSEGV)"},
+    {CG_RESULT_CRASHED(SIGBUS), "CRASHED(SIGBUS)"},
+    {CG_RESULT_CRASHED(SIGILL), "CRASHED(SIGILL)"},
+    {CG_RESULT_CRASHED(SIGFPE), "CRASHED(SIGFPE)"},
+    {CG_RESULT_CRASHED(SIGABRT), "CRASHED(SIGABRT)"},
+};
+
+static const char *crash_name(int32_t result)
+{
+    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+        if (crashes[i].code == result)
+            return crashes[i].name;
+    return "CRASHED(signal)";
+}
+
 const char *cuda_error_name_or_null(int32_t result)
 {
+    if (CG_RESULT_IS_CRASH(result))
+        return crash_name(result);
     for (size_t i = 0; i < sizeof cuda_errors / sizeof cuda_errors[0]; i++)
         if (cuda_errors[i].code == result)
             return cuda_errors[i].name;

@@ -21,6 +21,7 @@
 
 #include "analysis/cuda_errors.h"
 #include "analysis/hb_model.h"
+#include "analysis/signal_names.h"
 
 #define LABEL 160
 
@@ -203,11 +204,14 @@ void diagnosis_stall(struct hb_proc *hp, struct replay_thread *t, const struct c
 
 void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting)
 {
-    char me[LABEL], cause[512] = "", text[1024];
+    char me[LABEL], cause[512] = "", text[1200], result[48], test[LABEL + 16] = "";
+    const char *task = replay_string(hp->p, o->had_error ? o->error_who.task : o->exit_who.task);
+    if (task)
+        snprintf(test, sizeof test, "in test %s, ", task);
     if (o->had_error)
         snprintf(cause, sizeof cause, "got %s from %s on 0x%" PRIx64 "%s at +%.6f s, then ",
-                 cuda_error_name(o->error_result), api_or(hp->p, o->error_who.api, "a call"),
-                 o->error_handle,
+                 hb_result_name(o->error_result, result, sizeof result),
+                 api_or(hp->p, o->error_who.api, "a call"), o->error_handle,
                  o->error_state == HS_UNKNOWN     ? " (a handle no create returned)"
                  : o->error_state == HS_DESTROYED ? " (a destroyed handle)"
                                                   : "",
@@ -219,17 +223,62 @@ void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsi
                  "not seen complete",
                  o->pending_events);
     snprintf(text, sizeof text,
-             "%s %sexited at +%.6f s while %u event record(s) it polled were never seen "
+             "%s%s %sexited at +%.6f s while %u event record(s) it polled were never seen "
              "complete%s",
-             hb_thread_label(hp->p, o->exit_who.tid, o->exit_who.thread, me, sizeof me), cause,
-             hb_seconds(hp->p, o->exit_who.ts_ns), waiting, others);
+             test, hb_thread_label(hp->p, o->exit_who.tid, o->exit_who.thread, me, sizeof me),
+             cause, hb_seconds(hp->p, o->exit_who.ts_ns), waiting, others);
     hb_add_fact(hp, FACT_POLLER_EXITED, o->exit_who.tid,
                 o->had_error ? o->error_who.ts_ns : o->exit_who.ts_ns, text);
+}
+
+void diagnosis_orphaned_stall(struct hb_proc *hp, const struct cg_record *stall,
+                              const char *waiting_task)
+{
+    char text[1024], who[LABEL + 32];
+    if (waiting_task)
+        snprintf(who, sizeof who, "test %s", waiting_task);
+    else
+        snprintf(who, sizeof who, "the process");
+    snprintf(text, sizeof text,
+             "the process then made no CUDA call for %.3f s (watchdog at +%.6f s): %s was "
+             "waiting for work nobody would ever see complete (event 0x%" PRIx64 ")",
+             (double)stall->arg2 / 1e9, hb_seconds(hp->p, stall->ts_ns), who, stall->handle);
+    struct hb_fact *f =
+        hb_add_fact(hp, FACT_ORPHANED_STALL, (uint32_t)stall->arg, stall->ts_ns, text);
+    if (f)
+        f->no_then = 1;
+}
+
+void diagnosis_crash(struct hb_proc *hp)
+{
+    const struct replay_crash *c = &hp->p->crash;
+    if (!c->crashed)
+        return;
+    char sig[24], me[LABEL], test[LABEL + 16] = "", cause[LABEL + 96] = "", text[1024];
+    const char *task = replay_string(hp->p, c->who.task);
+    if (task)
+        snprintf(test, sizeof test, " in test %s", task);
+    if (c->state == HS_UNKNOWN)
+        snprintf(cause, sizeof cause, ": that handle was never returned by a create call");
+    else if (c->state == HS_DESTROYED && c->has_destroyed)
+        snprintf(cause, sizeof cause, ": that handle had been destroyed by %s at +%.6f s",
+                 hb_thread_label(hp->p, c->destroyed.tid, c->destroyed.thread, me, sizeof me),
+                 hb_seconds(hp->p, c->destroyed.ts_ns));
+    else if (c->state == HS_DESTROYED)
+        snprintf(cause, sizeof cause, ": that handle had been destroyed");
+    snprintf(text, sizeof text,
+             "the process crashed with %s inside %s(0x%" PRIx64 ") called by %s%s at +%.6f s%s",
+             signal_name(c->signal, sig, sizeof sig), api_or(hp->p, c->who.api, "a driver call"),
+             c->handle, hb_thread_label(hp->p, c->who.tid, c->who.thread, me, sizeof me), test,
+             hb_seconds(hp->p, c->who.ts_ns), cause);
+    hb_add_fact(hp, FACT_CRASH, c->who.tid, c->who.ts_ns, text);
 }
 
 static int fact_before(const void *a, const void *b)
 {
     const struct hb_fact *x = a, *y = b;
+    if ((x->kind == FACT_CRASH) != (y->kind == FACT_CRASH))
+        return x->kind == FACT_CRASH ? -1 : 1; /* the crash leads */
     if (x->ts_ns != y->ts_ns)
         return x->ts_ns < y->ts_ns ? -1 : 1;
     return (int)x->kind - (int)y->kind;
@@ -249,10 +298,14 @@ void diagnosis_collect(struct hb_model *m, struct hb_proc *hp)
         char *line = malloc(len);
         if (!line)
             continue;
+        const struct hb_fact *f = &hp->facts[i];
+        int after_crash = i == 1 && hp->facts[0].kind == FACT_CRASH;
         if (i == 0)
-            snprintf(line, len, "pid %" PRIu32 ": %s.", hp->p->hdr->pid, hp->facts[i].text);
+            snprintf(line, len, "pid %" PRIu32 ": %s.", hp->p->hdr->pid, f->text);
+        else if (after_crash)
+            snprintf(line, len, "how it came to that: %s.", f->text);
         else
-            snprintf(line, len, "then %s.", hp->facts[i].text);
+            snprintf(line, len, "%s%s.", f->no_then ? "" : "then ", f->text);
         m->diagnosis[m->ndiagnosis++] = line;
     }
 }

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/cuda_errors.h"
+#include "analysis/signal_names.h"
+
 #define RESULT_SUCCESS 0
 #define RESULT_NOT_READY 600
 #define STREAM_FLAG_NON_BLOCKING 1u
@@ -53,9 +56,7 @@ struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o)
         return o->ext;
     if (hp->nspare) {
         struct hb_obj *x = hp->spare[--hp->nspare];
-        struct hb_clock keep = x->snap; /* empty, with its memory */
-        memset(x, 0, sizeof *x);
-        x->snap = keep;
+        memset(x, 0, offsetof(struct hb_obj, snap)); /* snap: empty, with its memory */
         o->ext = x;
     } else {
         o->ext = calloc(1, sizeof(struct hb_obj));
@@ -104,16 +105,28 @@ void hb_describe_timeline(char *buf, size_t len, const struct hb_timeline *tl)
         snprintf(buf, len, "stream 0x%" PRIx64, tl->handle);
 }
 
-void hb_add_fact(struct hb_proc *hp, enum hb_fact_kind kind, uint32_t tid, uint64_t ts_ns,
-                 const char *text)
+struct hb_fact *hb_add_fact(struct hb_proc *hp, enum hb_fact_kind kind, uint32_t tid,
+                            uint64_t ts_ns, const char *text)
 {
-    if (hp->nfacts >= HB_MAX_FACTS)
-        return;
-    struct hb_fact *f = &hp->facts[hp->nfacts++];
+    if (hp->nfacts >= HB_MAX_FACTS && kind != FACT_CRASH)
+        return NULL;
+    struct hb_fact *f = &hp->facts[hp->nfacts < HB_MAX_FACTS ? hp->nfacts++ : HB_MAX_FACTS - 1];
     f->kind = kind;
     f->ts_ns = ts_ns;
     f->tid = tid;
+    f->no_then = 0;
     snprintf(f->text, sizeof f->text, "%s", text);
+    return f;
+}
+
+const char *hb_result_name(int32_t result, char *buf, size_t len)
+{
+    if (!CG_RESULT_IS_CRASH(result))
+        return cuda_error_name(result);
+    char sig[24];
+    snprintf(buf, len, "a crash (%s)",
+             signal_name(CG_RESULT_CRASH_SIGNAL(result), sig, sizeof sig));
+    return buf;
 }
 
 /* ------------------------------------------------------------------ timelines in play */
@@ -860,6 +873,7 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
     struct hb_proc *hp = proc_of(user, p);
     if (!hp)
         return;
+    hp->call_steps += s->phase != PHASE_OTHER;
     dispatch(hp, s);
     check_cross_task(hp, s);
 }
@@ -970,6 +984,7 @@ static void hook_process_end(void *user, struct replay_process *p)
     if (!hp)
         return;
     races_process_end(hp);
+    diagnosis_crash(hp);
     diagnosis_collect(m, hp);
     proc_free(m, hp);
 }
@@ -981,6 +996,9 @@ struct hb_model *hb_model_new(void)
         return NULL;
     m->hooks = (struct replay_hooks){
         .user = m,
+        /* every modelled call and every other record; calls the replay does
+         * not model (OP_OTHER) change nothing here */
+        .step_mask = ~REPLAY_WANTS_OP(OP_OTHER), /* spins and other records included */
         .process_begin = hook_process_begin,
         .step = hook_step,
         .finding = hook_finding,

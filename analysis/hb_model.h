@@ -101,7 +101,6 @@ struct hb_copy {
 struct hb_obj {
     uint32_t xtask_flagged; /* task (string id) already told cross-task-use */
     /* events */
-    struct hb_clock snap; /* the latest record's snapshot */
     struct hb_timeline *rec_tl;
     uint64_t rec_pos;
     uint64_t record_serial;
@@ -111,16 +110,21 @@ struct hb_obj {
     /* streams */
     struct hb_timeline *tl;
     /* pinned ranges */
-    struct hb_copy copies[HB_MAX_COPIES];
     unsigned ncopies;
+    /* Kept last: a reused hb_obj is zeroed up to `snap` (hb_obj_of), keeps
+     * the snapshot's memory, and copies[] counts only up to ncopies. */
+    struct hb_clock snap; /* events: the latest record's snapshot */
+    struct hb_copy copies[HB_MAX_COPIES];
 };
 
-enum hb_fact_kind { FACT_POLLER_EXITED, FACT_STALL, FACT_BLOCKED };
+/* In the order facts of the same time are told; FACT_CRASH always leads. */
+enum hb_fact_kind { FACT_POLLER_EXITED, FACT_STALL, FACT_BLOCKED, FACT_ORPHANED_STALL, FACT_CRASH };
 
 struct hb_fact {
     enum hb_fact_kind kind;
     uint64_t ts_ns; /* when it began (the exit, the blocking call) */
     uint32_t tid;   /* the thread it is about */
+    int no_then;    /* the text says "then" itself */
     char text[2048];
 };
 
@@ -164,6 +168,11 @@ struct hb_proc {
     struct hb_orphan *orphans;
     struct hb_fact facts[HB_MAX_FACTS];
     size_t nfacts;
+    /* the orphaned stall already reported (the watchdog repeats it while no
+     * call comes): its event, and the number of call steps seen by then */
+    uint64_t call_steps;
+    uint64_t orphan_stall_handle, orphan_stall_calls;
+    int orphan_stall_told;
     /* released object states kept for reuse (events come and go by the million) */
     struct hb_obj *spare[HB_SPARE_OBJS];
     size_t nspare;
@@ -189,8 +198,12 @@ const char *hb_thread_label(const struct replay_process *p, uint32_t tid, uint32
                             size_t len);
 double hb_seconds(const struct replay_process *p, uint64_t ts_ns);
 void hb_describe_timeline(char *buf, size_t len, const struct hb_timeline *tl);
-void hb_add_fact(struct hb_proc *hp, enum hb_fact_kind kind, uint32_t tid, uint64_t ts_ns,
-                 const char *text);
+/* Adds a fact (a FACT_CRASH replaces the last one when the list is full);
+ * returns it, or NULL when there was no room. */
+struct hb_fact *hb_add_fact(struct hb_proc *hp, enum hb_fact_kind kind, uint32_t tid,
+                            uint64_t ts_ns, const char *text);
+/* "CUDA_ERROR_INVALID_HANDLE", or "a crash (SIGSEGV)" for a crash record. */
+const char *hb_result_name(int32_t result, char *buf, size_t len);
 
 /* races.c: called by the model at the right moments */
 void races_cross_task(struct hb_proc *hp, const struct replay_step *s, struct replay_object *o);
@@ -210,6 +223,11 @@ void races_process_end(struct hb_proc *hp);
 void diagnosis_blocked(struct hb_proc *hp, const struct finding_input *in);
 void diagnosis_stall(struct hb_proc *hp, struct replay_thread *t, const struct cg_record *stall);
 void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting);
+/* A CG_FLAG_ORPHANED stall: `text` says what nobody will see complete. */
+void diagnosis_orphaned_stall(struct hb_proc *hp, const struct cg_record *stall,
+                              const char *waiting_task);
+/* The process died of a signal inside a driver call (replay_process.crash). */
+void diagnosis_crash(struct hb_proc *hp);
 /* What a blocked thread waits on ("event 0x.. (recorded by ... on stream
  * ...)") and, in `cause`, why it may never finish ("the oldest work on that
  * stream no thread saw finish is a host function ..."; may be empty). */

@@ -9,7 +9,8 @@
  *
  * What it must never do: change the replay's state, print unsanitised
  * trace strings, or grow without bound (notes are capped; the pending table
- * holds one small entry per stream with unproven work).
+ * holds one small entry per live stream that had work, forgotten when the
+ * stream is destroyed or its process ends), or allocate per record.
  */
 #include "analysis/interventions.h"
 
@@ -25,15 +26,22 @@
 
 #define PENDING_RING 32u /* calls remembered per stream, newest kept */
 #define PENDING_APIS 4
+#define PENDING_MARKS 8u /* event records per stream whose completion is followed */
 
 struct pending_key {
     uint64_t process; /* no padding: the key is hashed as bytes */
-    uint64_t handle;  /* a stream (pending table) or an event (marks) */
+    uint64_t handle;  /* the stream */
 };
 
 struct pending_call {
     uint64_t seq;
-    char api[40]; /* base name */
+    uint16_t api; /* api id in the process's header table */
+};
+
+/* Where an event's record is in its stream's sequence. */
+struct event_mark {
+    uint64_t event;
+    uint64_t seq;
 };
 
 struct pending_on_stream {
@@ -41,14 +49,9 @@ struct pending_on_stream {
     uint64_t seq;      /* calls enqueued so far */
     uint64_t done_seq; /* calls up to this one are proven complete */
     struct pending_call ring[PENDING_RING];
-    UT_hash_handle hh;
-};
-
-/* Where the latest record of an event is in its stream's sequence. */
-struct event_mark {
-    struct pending_key key;
-    uint64_t stream;
-    uint64_t seq;
+    /* the newest records on it not yet proven complete, oldest first */
+    struct event_mark marks[PENDING_MARKS];
+    unsigned nmarks;
     UT_hash_handle hh;
 };
 
@@ -84,7 +87,10 @@ static struct pending_on_stream *pending_find(struct interventions *iv, int proc
                                               uint64_t stream, int create)
 {
     struct pending_key key = key_of(process, stream);
-    struct pending_on_stream *e = NULL;
+    struct pending_on_stream **slot = &iv->pending_cache[replay_cache_slot(stream)];
+    struct pending_on_stream *e = *slot;
+    if (e != NULL && e->key.handle == key.handle && e->key.process == key.process)
+        return e;
     HASH_FIND(hh, iv->pending, &key, sizeof key, e);
     if (e == NULL && create) {
         e = calloc(1, sizeof *e);
@@ -93,7 +99,22 @@ static struct pending_on_stream *pending_find(struct interventions *iv, int proc
             HASH_ADD(hh, iv->pending, key, sizeof key, e);
         }
     }
+    if (e != NULL)
+        *slot = e;
     return e;
+}
+
+/* The stream is gone (destroyed, or its process ended): a new stream at
+ * the same handle value starts afresh. */
+static void pending_forget(struct interventions *iv, struct pending_on_stream *e)
+{
+    if (e == NULL)
+        return;
+    struct pending_on_stream **slot = &iv->pending_cache[replay_cache_slot(e->key.handle)];
+    if (*slot == e)
+        *slot = NULL;
+    HASH_DEL(iv->pending, e);
+    free(e);
 }
 
 /* Everything enqueued on the stream so far is proven complete. */
@@ -118,34 +139,41 @@ static void pending_add(struct interventions *iv, struct replay_process *p,
         return;
     struct pending_call *c = &e->ring[e->seq % PENDING_RING];
     c->seq = ++e->seq;
-    api_base_name(s->api, c->api, sizeof c->api);
+    c->api = s->rec->api;
     if (s->op != OP_EVENT_RECORD)
         return;
-    struct pending_key key = key_of(p->index, s->rec->handle);
-    struct event_mark *m = NULL;
-    HASH_FIND(hh, iv->marks, &key, sizeof key, m);
-    if (m == NULL && (m = calloc(1, sizeof *m)) != NULL) {
-        m->key = key;
-        HASH_ADD(hh, iv->marks, key, sizeof key, m);
+    /* Keep the marks still unproven, minus an earlier record of this event. */
+    unsigned kept = 0;
+    for (unsigned i = 0; i < e->nmarks; i++)
+        if (e->marks[i].seq > e->done_seq && e->marks[i].event != s->rec->handle)
+            e->marks[kept++] = e->marks[i];
+    if (kept == PENDING_MARKS) { /* forget the oldest */
+        memmove(&e->marks[0], &e->marks[1], (PENDING_MARKS - 1) * sizeof e->marks[0]);
+        kept--;
     }
-    if (m != NULL) {
-        m->stream = s->stream.handle;
-        m->seq = e->seq;
-    }
+    e->marks[kept].event = s->rec->handle;
+    e->marks[kept].seq = e->seq;
+    e->nmarks = kept + 1;
 }
 
 /* The event's latest record was seen complete: so was its stream's work
  * up to that record. */
-static void event_complete(struct interventions *iv, struct replay_process *p, uint64_t event)
+static void event_complete(struct interventions *iv, struct replay_process *p,
+                           const struct replay_object *ev)
 {
-    struct pending_key key = key_of(p->index, event);
-    struct event_mark *m = NULL;
-    HASH_FIND(hh, iv->marks, &key, sizeof key, m);
-    if (m == NULL)
+    if (ev == NULL || ev->record_stream.kind != STREAM_CREATED)
         return;
-    struct pending_on_stream *e = pending_find(iv, p->index, m->stream, 0);
-    if (e != NULL && e->done_seq < m->seq)
-        e->done_seq = m->seq;
+    struct pending_on_stream *e = pending_find(iv, p->index, ev->record_stream.handle, 0);
+    if (e == NULL)
+        return;
+    for (unsigned i = 0; i < e->nmarks; i++) {
+        if (e->marks[i].event != ev->handle)
+            continue;
+        if (e->done_seq < e->marks[i].seq)
+            e->done_seq = e->marks[i].seq;
+        e->marks[i] = e->marks[--e->nmarks];
+        return;
+    }
 }
 
 /* Calls on created streams, and what proves them complete. */
@@ -164,7 +192,7 @@ static void follow_stream(struct interventions *iv, struct replay_process *p,
     case OP_EVENT_QUERY:
     case OP_EVENT_SYNC:
         if (ok)
-            event_complete(iv, p, s->rec->handle);
+            event_complete(iv, p, s->obj);
         break;
     case OP_STREAM_SYNC:
     case OP_STREAM_QUERY:
@@ -176,13 +204,37 @@ static void follow_stream(struct interventions *iv, struct replay_process *p,
         if (ok)
             pending_done_process(iv, p->index);
         break;
+    case OP_STREAM_DESTROY:
+        if (ok && created)
+            pending_forget(iv, pending_find(iv, p->index, s->stream.handle, 0));
+        break;
     default:
         break;
     }
 }
 
+uint32_t interventions_step_mask(void)
+{
+    return REPLAY_WANTS_RECORDS | REPLAY_WANTS_OP(OP_STREAM_WORK) |
+           REPLAY_WANTS_OP(OP_EVENT_RECORD) | REPLAY_WANTS_OP(OP_STREAM_WAIT_EVENT) |
+           REPLAY_WANTS_OP(OP_EVENT_QUERY) | REPLAY_WANTS_OP(OP_EVENT_SYNC) |
+           REPLAY_WANTS_OP(OP_STREAM_SYNC) | REPLAY_WANTS_OP(OP_STREAM_QUERY) |
+           REPLAY_WANTS_OP(OP_CTX_SYNC) | REPLAY_WANTS_OP(OP_PINNED_FREE) |
+           REPLAY_WANTS_OP(OP_STREAM_DESTROY);
+}
+
+void interventions_process_end(struct interventions *iv, const struct replay_process *p)
+{
+    uint64_t process = (uint64_t)p->index;
+    struct pending_on_stream *e, *etmp;
+    HASH_ITER(hh, iv->pending, e, etmp)
+    if (e->key.process == process)
+        pending_forget(iv, e);
+}
+
 /* "N call(s) not proven complete: api xN, ..." for the drained stream. */
-static void describe_pending(const struct pending_on_stream *e, char *out, size_t len)
+static void describe_pending(const struct replay_process *p, const struct pending_on_stream *e,
+                             char *out, size_t len)
 {
     uint64_t n = e != NULL ? e->seq - e->done_seq : 0;
     if (n == 0) {
@@ -195,10 +247,12 @@ static void describe_pending(const struct pending_on_stream *e, char *out, size_
         const struct pending_call *c = &e->ring[(seq - 1) % PENDING_RING];
         if (c->seq != seq)
             continue; /* older than the ring remembers */
+        char api[40];
+        api_base_name(replay_api_name(p, c->api), api, sizeof api);
         for (int i = 0; i < PENDING_APIS; i++) {
             if (names[i][0] == '\0')
-                snprintf(names[i], sizeof names[i], "%s", c->api);
-            if (strcmp(names[i], c->api) == 0) {
+                snprintf(names[i], sizeof names[i], "%s", api);
+            if (strcmp(names[i], api) == 0) {
                 counts[i]++;
                 break;
             }
@@ -240,7 +294,7 @@ static void describe_drain(struct interventions *iv, struct replay_process *p,
     const struct cg_record *r = s->rec;
     struct pending_on_stream *e = pending_find(iv, p->index, r->handle, 0);
     char what[256];
-    describe_pending(e, what, sizeof what);
+    describe_pending(p, e, what, sizeof what);
     add_note(iv,
              "drained stream %#" PRIx64 " (pid %" PRIu32 ") before task %s proceeded: %s; "
              "waited %.1f ms",
@@ -374,10 +428,5 @@ void interventions_free(struct interventions *iv)
         HASH_DEL(iv->pending, e);
         free(e);
     }
-    struct event_mark *m, *mtmp;
-    HASH_ITER(hh, iv->marks, m, mtmp)
-    {
-        HASH_DEL(iv->marks, m);
-        free(m);
-    }
+    memset(iv->pending_cache, 0, sizeof iv->pending_cache);
 }

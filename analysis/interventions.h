@@ -23,8 +23,7 @@
 
 #define INTERVENTION_NOTES_MAX 40
 
-struct pending_on_stream; /* per (process, stream): calls not yet proven complete */
-struct event_mark;        /* per (process, event): where its record is in its stream */
+struct pending_on_stream; /* per (process, live stream): calls not yet proven complete */
 
 struct interventions {
     uint64_t refused;           /* calls that never reached the driver */
@@ -42,12 +41,19 @@ struct interventions {
     size_t nnotes;
     uint64_t notes_dropped;
     struct pending_on_stream *pending;
-    struct event_mark *marks;
+    /* direct-mapped cache in front of `pending` (replay_cache_slot of the stream) */
+    struct pending_on_stream *pending_cache[REPLAY_CACHE_SLOTS];
 };
 
 /* The replay step hook's work (analysis/analyze.c calls it for every step). */
 void interventions_step(struct interventions *iv, struct replay_process *p,
                         const struct replay_step *s);
+
+/* The steps interventions_step reads (replay_hooks.step_mask). */
+uint32_t interventions_step_mask(void);
+
+/* The process's trace ended: forget its streams and events. */
+void interventions_process_end(struct interventions *iv, const struct replay_process *p);
 
 /* 1 when any policy record was seen. */
 int interventions_any(const struct interventions *iv);

@@ -23,6 +23,7 @@
 #include "analysis/hb_model.h"
 
 #define LABEL 160
+#define RESULT_NOT_READY 600
 
 static const char *api_or(const struct replay_process *p, uint16_t api, const char *fallback)
 {
@@ -345,11 +346,11 @@ void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct r
 static void raise_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting,
                                 const struct hb_poll *first)
 {
-    char me[LABEL], cause[512] = "", msg[1200];
+    char me[LABEL], cause[512] = "", msg[1200], result[48];
     if (o->had_error)
         snprintf(cause, sizeof cause, "; before exiting it got %s from %s on 0x%" PRIx64 "%s",
-                 cuda_error_name(o->error_result), api_or(hp->p, o->error_who.api, "a call"),
-                 o->error_handle,
+                 hb_result_name(o->error_result, result, sizeof result),
+                 api_or(hp->p, o->error_who.api, "a call"), o->error_handle,
                  o->error_state == HS_UNKNOWN     ? ", a handle no create returned"
                  : o->error_state == HS_DESTROYED ? ", a destroyed handle"
                                                   : "");
@@ -395,12 +396,96 @@ void races_process_end(struct hb_proc *hp)
 
 /* ------------------------------------------------------------------ watchdog records */
 
+/* The exited thread that polled `handle` and never saw it complete, if any. */
+static const struct hb_orphan *orphan_polling(struct hb_proc *hp, uint64_t handle)
+{
+    const struct hb_orphan *with_error = NULL;
+    for (const struct hb_orphan *o = hp->orphans; o; o = o->next) {
+        for (unsigned i = 0; i < o->npolls; i++)
+            if (!o->polls[i].unknown && o->polls[i].handle == handle &&
+                hb_poll_waiting(&o->polls[i]))
+                return o;
+        if (o->had_error && !with_error)
+            with_error = o;
+    }
+    return with_error;
+}
+
+/* CG_FLAG_ORPHANED: nobody is blocked, but the process has made no CUDA call
+ * for arg2 ns while event `handle` (recorded by thread `arg`) has a record
+ * no thread saw complete, and every thread that polled it has exited. */
+static void orphaned_stall(struct hb_proc *hp, const struct replay_step *s)
+{
+    const struct cg_record *r = s->rec;
+    uint64_t since = r->ts_ns >= r->arg2 ? r->ts_ns - r->arg2 : 0;
+    if (hp->orphan_stall_told && hp->orphan_stall_handle == r->handle &&
+        hp->orphan_stall_calls == hp->call_steps)
+        return; /* the same silence, reported again by the watchdog */
+    hp->orphan_stall_told = 1;
+    hp->orphan_stall_handle = r->handle;
+    hp->orphan_stall_calls = hp->call_steps;
+    struct replay_object *ev = NULL;
+    HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &r->handle, sizeof r->handle, ev);
+    int known = ev && ev->live && ev->records;
+    uint32_t rec_tid = known ? ev->record.tid : (uint32_t)r->arg;
+    struct replay_thread *rt = hb_find_thread(hp->p, rec_tid);
+    uint32_t rec_name = known ? ev->record.thread : rt ? rt->name : 0;
+    uint32_t rec_task = known ? ev->record.task : replay_task_of(hp->p, rt);
+    const char *task_name = replay_string(hp->p, rec_task);
+    const struct hb_orphan *o = orphan_polling(hp, r->handle);
+    char recorder[LABEL], poller[LABEL + 64], task[LABEL + 16] = "", msg[1200];
+    hb_thread_label(hp->p, rec_tid, rec_name, recorder, sizeof recorder);
+    if (task_name)
+        snprintf(task, sizeof task, " (task %s)", task_name);
+    if (o) {
+        char who[LABEL];
+        snprintf(poller, sizeof poller, "%s, which exited at +%.6f s",
+                 who_label(hp->p, &o->exit_who, who, sizeof who),
+                 hb_seconds(hp->p, o->exit_who.ts_ns));
+    } else {
+        snprintf(poller, sizeof poller, "threads that have exited");
+    }
+    snprintf(msg, sizeof msg,
+             "The process made no CUDA call for %.3f s (since +%.6f s, when the watchdog checked "
+             "at +%.6f s) while event 0x%" PRIx64 ", recorded by %s%s, was polled only by %s "
+             "without seeing it complete: whoever waits for that work will wait forever.",
+             (double)r->arg2 / 1e9, hb_seconds(hp->p, since), hb_seconds(hp->p, r->ts_ns),
+             r->handle, recorder, task, poller);
+    struct hb_who w = {
+        .ts_ns = since,
+        .tid = rec_tid,
+        .thread = rec_name,
+        .task = hp->task ? hp->task : rec_task,
+        .site = 0,
+        .api = r->api,
+    };
+    raise_as(hp, FK_STALL, &w, known ? ev : NULL, r->handle, 1, msg);
+    const char *waiting = replay_string(hp->p, hp->task);
+    diagnosis_orphaned_stall(hp, r, hp->task && hp->task != rec_task ? waiting : NULL);
+}
+
+/* Is the thread inside a blocking call or a poll loop, as the trace shows? */
+static int thread_waiting(const struct replay_thread *t)
+{
+    if (!t)
+        return 0;
+    if (t->in_call)
+        return 1;
+    return t->has_last && (t->last.kind == CG_REC_SPIN || t->last.result == RESULT_NOT_READY);
+}
+
 void races_stall(struct hb_proc *hp, const struct replay_step *s)
 {
     const struct cg_record *r = s->rec;
+    if (r->flags & CG_FLAG_ORPHANED) {
+        orphaned_stall(hp, s);
+        return;
+    }
     if (r->arg > UINT32_MAX)
         return;
     struct replay_thread *t = hb_find_thread(hp->p, (uint32_t)r->arg);
+    if (!thread_waiting(t))
+        return; /* the trace shows that thread idle: nothing it waits on */
     struct hb_thread *ht = hb_thread_of(t);
     uint64_t since = r->ts_ns >= r->arg2 ? r->ts_ns - r->arg2 : 0;
     const struct cg_record *cur = t && t->in_call ? &t->enter : t && t->has_last ? &t->last : NULL;

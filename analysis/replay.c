@@ -34,7 +34,9 @@ const char *replay_string(const struct replay_process *p, uint32_t id)
 
 const char *replay_api_name(const struct replay_process *p, uint16_t api)
 {
-    return api ? cg_reader_api_name(p->reader, api) : NULL;
+    if (!api)
+        return NULL;
+    return api < p->api_count ? p->api_names[api] : cg_reader_api_name(p->reader, api);
 }
 
 uint32_t replay_task_of(const struct replay_process *p, const struct replay_thread *t)
@@ -279,10 +281,41 @@ static void apply_result(struct replay_process *p, struct replay_step *s)
     }
 }
 
+/* The shim's fault handler wrote this call's record: the process died of a
+ * signal inside the driver. Not a CUresult, so never an api-error; the
+ * first one is the process's crash. */
+static int note_crash(struct replay_process *p, const struct replay_step *s)
+{
+    int32_t result = s->rec->result;
+    if (!CG_RESULT_IS_CRASH(result))
+        return 0;
+    struct replay_crash *c = &p->crash;
+    if (c->crashed)
+        return 1;
+    c->crashed = 1;
+    c->signal = CG_RESULT_CRASH_SIGNAL(result);
+    c->who = rp_origin_of(p, s->enter ? s->enter : s->rec, s->thread);
+    c->handle = s->rec->handle;
+    c->state = s->obj_state;
+    if (s->obj_state != HS_UNKNOWN && s->obj_state != HS_DESTROYED &&
+        (s->arg_state == HS_UNKNOWN || s->arg_state == HS_DESTROYED)) {
+        c->handle = s->rec->arg; /* the misused one explains the crash */
+        c->state = s->arg_state;
+    }
+    const struct replay_object *o = c->handle == s->rec->handle ? s->obj : s->arg_obj;
+    if (c->state == HS_DESTROYED && o && !o->live) {
+        c->has_destroyed = 1;
+        c->destroyed = o->destroyed;
+    }
+    return 1;
+}
+
 static void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
 {
     int32_t result = s->rec->result;
-    if (result == RESULT_SUCCESS || result == RESULT_NOT_READY || explained)
+    if (result == RESULT_SUCCESS || result == RESULT_NOT_READY)
+        return;
+    if (note_crash(p, s) || explained)
         return;
     char msg[512];
     const char *api = replay_api_name(p, s->rec->api);
@@ -294,11 +327,46 @@ static void check_api_error(struct replay_process *p, const struct replay_step *
 
 /* ------------------------------------------------------------------ dispatch */
 
+_Static_assert(OP_COUNT < 30, "every op has its REPLAY_WANTS_OP bit");
+
+static unsigned step_class(enum replay_phase phase, enum api_op op)
+{
+    if (phase == PHASE_OTHER)
+        return 2 * OP_COUNT;
+    return phase == PHASE_SPIN ? OP_COUNT + (unsigned)op : (unsigned)op;
+}
+
+static int hook_wants(const struct replay_hooks *h, unsigned cls)
+{
+    uint32_t m = h->step_mask;
+    if (!h->step)
+        return 0;
+    if (!m)
+        return 1;
+    if (cls == 2 * OP_COUNT)
+        return (m & REPLAY_WANTS_RECORDS) != 0;
+    if (cls >= OP_COUNT)
+        return (m & REPLAY_WANTS_SPINS) && (m & REPLAY_WANTS_OP(cls - OP_COUNT));
+    return (m & REPLAY_WANTS_OP(cls)) != 0;
+}
+
+/* Sort the hooks by the steps they want, once per process. */
+static void sort_step_hooks(struct replay_process *p)
+{
+    for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
+        p->nstep_hooks[cls] = 0;
+        for (int i = 0; i < p->nhooks; i++)
+            if (hook_wants(p->hooks[i], cls))
+                p->step_hooks[cls][p->nstep_hooks[cls]++] = p->hooks[i];
+    }
+}
+
 static void run_step_hooks(struct replay_process *p, const struct replay_step *s)
 {
-    for (int i = 0; i < p->nhooks; i++)
-        if (p->hooks[i]->step)
-            p->hooks[i]->step(p->hooks[i]->user, p, s);
+    unsigned cls = step_class(s->phase, s->op);
+    const struct replay_hooks *const *h = p->step_hooks[cls];
+    for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
+        h[i]->step(h[i]->user, p, s);
 }
 
 static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
@@ -315,7 +383,7 @@ void rp_step_init(struct replay_process *p, struct replay_step *s, const struct 
     s->args = args;
     s->phase = phase;
     s->op = rp_op_of(p, rec->api);
-    s->api = rec->api ? cg_reader_api_name(p->reader, rec->api) : "";
+    s->api = !rec->api ? "" : replay_api_name(p, rec->api);
     s->thread = replay_thread_get(p, rec->tid);
     s->task = replay_task_of(p, s->thread);
 }
@@ -548,7 +616,8 @@ void replay_feed(struct replay_process *p, const struct cg_record *rec,
             p->last_ts = last;
     }
     dispatch(p, rec, args);
-    rp_evict_tombstones(p);
+    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
+        rp_evict_tombstones(p);
 }
 
 /* ------------------------------------------------------------------ begin / end */
@@ -567,15 +636,20 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
     p->api_count = cg_reader_api_count(reader);
     p->ops = calloc(p->api_count ? p->api_count : 1, sizeof *p->ops);
     p->calls = calloc(p->api_count ? p->api_count : 1, sizeof *p->calls);
-    if (!p->ops || !p->calls) {
+    p->api_names = calloc(p->api_count ? p->api_count : 1, sizeof *p->api_names);
+    if (!p->ops || !p->calls || !p->api_names) {
         free(p->ops);
         free(p->calls);
+        free(p->api_names);
         return -1;
     }
-    for (uint32_t i = 1; i < p->api_count; i++)
-        p->ops[i] = api_op_of_name(cg_reader_api_name(reader, (uint16_t)i));
+    for (uint32_t i = 0; i < p->api_count; i++) {
+        p->api_names[i] = cg_reader_api_name(reader, (uint16_t)i);
+        p->ops[i] = i ? api_op_of_name(p->api_names[i]) : OP_OTHER;
+    }
     for (int i = 0; i < nhooks && i < REPLAY_MAX_HOOKS; i++)
         p->hooks[p->nhooks++] = hooks[i];
+    sort_step_hooks(p);
     for (int i = 0; i < p->nhooks; i++)
         if (p->hooks[i]->process_begin)
             p->hooks[i]->process_begin(p->hooks[i]->user, p);
@@ -584,7 +658,7 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
 
 void replay_process_finish(struct replay_process *p)
 {
-    p->complete = p->hdr->end_state == CG_END_CLEAN || p->saw_process_exit;
+    p->complete = (p->hdr->end_state == CG_END_CLEAN || p->saw_process_exit) && !p->crash.crashed;
     rp_raise_exit_findings(p);
     while (p->pending_head)
         rp_resolve_record(p, p->pending_head, UNRESOLVED_END, NULL, p->last_ts);
@@ -596,6 +670,8 @@ void replay_process_finish(struct replay_process *p)
     rp_free_objects(p);
     free(p->ops);
     free(p->calls);
+    free(p->api_names);
     p->ops = NULL;
     p->calls = NULL;
+    p->api_names = NULL;
 }

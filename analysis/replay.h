@@ -33,6 +33,13 @@
 #include "tracer/format.h"
 #include "tracer/reader.h"
 
+/* Slots of the per-process lookup caches, and the slot of a key. */
+#define REPLAY_CACHE_SLOTS 16u
+static inline unsigned replay_cache_slot(uint64_t key)
+{
+    return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 60);
+}
+
 /* Destroyed handles remembered per process (oldest forgotten first). A use of
  * a forgotten one is reported as unknown-handle instead of use-after-destroy. */
 #define REPLAY_MAX_TOMBSTONES (1u << 20)
@@ -151,9 +158,22 @@ enum record_resolution {
 
 struct replay_process;
 
+/* Bits of replay_hooks.step_mask: which steps a step hook wants. A call step
+ * matches REPLAY_WANTS_OP(its op), and a PHASE_SPIN step only when
+ * REPLAY_WANTS_SPINS is set too; a step of any other record kind
+ * (PHASE_OTHER) matches REPLAY_WANTS_RECORDS. */
+#define REPLAY_WANTS_OP(op) (1u << (op))
+#define REPLAY_WANTS_SPINS (1u << 30)
+#define REPLAY_WANTS_RECORDS (1u << 31)
+#define REPLAY_WANTS_ALL 0u
+
 /* Extension points for other analyses. Every member may be NULL. */
 struct replay_hooks {
     void *user;
+    /* Steps `step` is called for (REPLAY_WANTS_* bits); 0 = every step. The
+     * replay skips the others: a hook that names what it reads costs
+     * nothing on the records it ignores. */
+    uint32_t step_mask;
     void (*process_begin)(void *user, struct replay_process *p);
     /* After the replay applied a record (findings for it already raised). */
     void (*step)(void *user, struct replay_process *p, const struct replay_step *s);
@@ -173,8 +193,24 @@ struct replay_hooks {
 
 #define REPLAY_MAX_HOOKS 4
 
+/* Step classes the hooks are sorted by: one per op (calls), then spins of
+ * each op, then every other record. */
+#define REPLAY_STEP_CLASSES (2 * OP_COUNT + 1)
+
 struct replay_counts {
     uint64_t created, destroyed, live, peak_live;
+};
+
+/* The process died of a signal inside a driver call: the first CALL/EXIT
+ * record whose result is CG_RESULT_CRASHED(signo) (tracer/format.h). */
+struct replay_crash {
+    int crashed;
+    int signal;
+    struct replay_origin who; /* the crashing call: thread, task, site, api, time */
+    uint64_t handle;          /* its handle argument */
+    enum handle_state state;  /* that handle when the call began */
+    int has_destroyed;        /* state HS_DESTROYED: who destroyed it */
+    struct replay_origin destroyed;
 };
 
 struct replay_pinned_counts {
@@ -194,8 +230,9 @@ struct replay_process {
     struct cg_reader *reader;
     const struct cg_file_header *hdr;
     const char *path;
-    enum api_op *ops; /* by api id */
-    uint64_t *calls;  /* by api id */
+    enum api_op *ops;       /* by api id */
+    const char **api_names; /* by api id, from the reader */
+    uint64_t *calls;        /* by api id */
     uint32_t api_count;
     uint32_t task; /* process-wide task string id */
     struct replay_object *objects[OBJ_TYPE_COUNT];
@@ -203,9 +240,15 @@ struct replay_process {
     struct replay_object *dead_head, *dead_tail;
     size_t dead_count;
     struct replay_thread *threads;
+    /* Small direct-mapped caches in front of the thread and object tables
+     * (slot = replay_cache_slot(key)): nearby records mostly name the same
+     * few threads and objects. A slot never holds a freed one. */
+    struct replay_thread *thread_cache[REPLAY_CACHE_SLOTS];
+    struct replay_object *object_cache[OBJ_TYPE_COUNT][REPLAY_CACHE_SLOTS];
     uint64_t next_serial;
     int saw_process_exit;
-    int complete; /* set at the end */
+    int complete; /* set at the end; never for a process that crashed */
+    struct replay_crash crash;
     uint64_t first_ts, last_ts;
     struct replay_counts events, streams;
     struct replay_pinned_counts pinned;
@@ -213,6 +256,9 @@ struct replay_process {
     struct finding_set *findings;
     const struct replay_hooks *hooks[REPLAY_MAX_HOOKS];
     int nhooks;
+    /* The step hooks that want each kind of step, by replay_step_class(). */
+    const struct replay_hooks *step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
+    unsigned char nstep_hooks[REPLAY_STEP_CLASSES];
 };
 
 /* Start a process. Returns 0, -1 on allocation failure. The reader stays

@@ -17,16 +17,20 @@
 
 struct replay_thread *replay_thread_get(struct replay_process *p, uint32_t tid)
 {
-    struct replay_thread *t = NULL;
-    HASH_FIND(hh, p->threads, &tid, sizeof tid, t);
-    if (t)
+    struct replay_thread **slot = &p->thread_cache[replay_cache_slot(tid)];
+    struct replay_thread *t = *slot;
+    if (t && t->tid == tid)
         return t;
-    t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->tid = tid;
-    t->serial = ++p->next_serial;
-    HASH_ADD(hh, p->threads, tid, sizeof t->tid, t);
+    HASH_FIND(hh, p->threads, &tid, sizeof tid, t);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            return NULL;
+        t->tid = tid;
+        t->serial = ++p->next_serial;
+        HASH_ADD(hh, p->threads, tid, sizeof t->tid, t);
+    }
+    *slot = t;
     return t;
 }
 
@@ -35,15 +39,32 @@ void rp_thread_end(struct replay_process *p, struct replay_thread *t)
     for (int i = 0; i < p->nhooks; i++)
         if (p->hooks[i]->thread_end)
             p->hooks[i]->thread_end(p->hooks[i]->user, p, t);
+    struct replay_thread **slot = &p->thread_cache[replay_cache_slot(t->tid)];
+    if (*slot == t)
+        *slot = NULL;
     HASH_DEL(p->threads, t);
     free(t);
 }
 
 struct replay_object *rp_object_find(struct replay_process *p, enum obj_type type, uint64_t handle)
 {
-    struct replay_object *o = NULL;
+    struct replay_object **slot = &p->object_cache[type][replay_cache_slot(handle)];
+    struct replay_object *o = *slot;
+    if (o && o->handle == handle)
+        return o;
     HASH_FIND(hh, p->objects[type], &handle, sizeof handle, o);
+    if (o)
+        *slot = o;
     return o;
+}
+
+/* Take `o` out of its table before it is freed. */
+static void object_unlink(struct replay_process *p, struct replay_object *o)
+{
+    struct replay_object **slot = &p->object_cache[o->type][replay_cache_slot(o->handle)];
+    if (*slot == o)
+        *slot = NULL;
+    HASH_DEL(p->objects[o->type], o);
 }
 
 static void pending_unlink(struct replay_process *p, struct replay_object *o)
@@ -206,6 +227,7 @@ struct replay_object *rp_object_create(struct replay_process *p, enum obj_type t
             return NULL;
         o->handle = handle;
         HASH_ADD(hh, p->objects[type], handle, sizeof o->handle, o);
+        p->object_cache[type][replay_cache_slot(handle)] = o;
     }
     o->handle = handle;
     o->type = type;
@@ -234,7 +256,7 @@ void rp_evict_tombstones(struct replay_process *p)
         struct replay_object *o = p->dead_head;
         dead_unlink(p, o);
         rp_object_release(p, o);
-        HASH_DEL(p->objects[o->type], o);
+        object_unlink(p, o);
         free(o);
     }
 }
@@ -319,7 +341,7 @@ void rp_free_objects(struct replay_process *p)
             if (o->live)
                 rp_count_object(p, o, 0, 0);
             rp_object_release(p, o);
-            HASH_DEL(p->objects[type], o);
+            object_unlink(p, o);
             free(o);
         }
     }

@@ -4,8 +4,9 @@
  *
  * What it is for: the stable document a CI gate reads. Keys of issue 4:
  * format, version, processes[pid, ppid, host, argv, complete, records,
- * trace], summary{events, streams, pinned, calls}, diagnosis[sentences of the
- * chain that explains a hang, oldest first], findings[kind, severity,
+ * trace, crashed (null, or {signal, api, tid, thread, handle} for a process
+ * that died of a signal inside a driver call)], summary{events, streams, pinned, calls},
+ * diagnosis[sentences of the chain that explains a hang, oldest first], findings[kind, severity,
  * pid, tid, task, api, handle, count, bytes, ts_ns, message, site]. Extra
  * keys may be added; none may be renamed.
  *
@@ -37,6 +38,19 @@ static void write_processes(struct json_writer *w, const struct analysis *a)
         json_kv_string(w, "trace", p->trace);
         json_kv_uint(w, "start_ns", p->start_mono_ns);
         json_kv_uint(w, "last_ts_ns", p->last_ts);
+        json_key(w, "crashed");
+        if (p->crashed) {
+            json_begin_object(w);
+            json_kv_string(w, "signal", p->crash_signal);
+            json_kv_string(w, "api", p->crash_api);
+            json_kv_uint(w, "tid", p->crash_tid);
+            json_kv_string(w, "thread", p->crash_thread);
+            json_key(w, "handle");
+            json_hex(w, p->crash_handle);
+            json_end_object(w);
+        } else {
+            json_null(w);
+        }
         json_end_object(w);
     }
     json_end_array(w);

@@ -44,8 +44,26 @@ static void print_process(FILE *out, const struct process_info *p)
         fprintf(out, " %s", p->argv[i]);
     if (p->argc > 6)
         fputs(" ...", out);
-    if (!p->complete)
+    if (p->crashed)
+        fprintf(out, "  [crashed (%s) inside %s]", p->crash_signal,
+                p->crash_api ? p->crash_api : "?");
+    else if (!p->complete)
         fputs("  [did not exit cleanly]", out);
+}
+
+/* "  pid 7 ./prog: crashed (SIGSEGV) inside cuEventQuery(0x..) in thread 12 "watcher"" */
+static void print_crashed_processes(FILE *out, const struct analysis *a)
+{
+    for (size_t i = 0; i < a->nprocs; i++) {
+        const struct process_info *p = &a->procs[i];
+        if (!p->crashed)
+            continue;
+        fprintf(out, "  pid %" PRIu32 "%s%s: crashed (%s) inside %s(0x%" PRIx64 ") in thread ",
+                p->pid, p->argc ? " " : "", p->argc ? p->argv[0] : "", p->crash_signal,
+                p->crash_api ? p->crash_api : "?", p->crash_handle);
+        print_thread(out, p->crash_tid, p->crash_thread);
+        fputc('\n', out);
+    }
 }
 
 static void print_origin(FILE *out, const char *label, const struct finding_origin *o,
@@ -113,8 +131,15 @@ static void print_summary_table(FILE *out, const struct analysis *a)
         records += a->procs[i].records;
         incomplete += !a->procs[i].complete;
     }
-    fprintf(out, "summary: %zu process%s (%zu did not exit cleanly), %" PRIu64 " records\n",
-            a->nprocs, a->nprocs == 1 ? "" : "es", incomplete, records);
+    size_t crashed = 0;
+    for (size_t i = 0; i < a->nprocs; i++)
+        crashed += a->procs[i].crashed != 0;
+    fprintf(out, "summary: %zu process%s (%zu did not exit cleanly", a->nprocs,
+            a->nprocs == 1 ? "" : "es", incomplete);
+    if (crashed)
+        fprintf(out, ", %zu crashed", crashed);
+    fprintf(out, "), %" PRIu64 " records\n", records);
+    print_crashed_processes(out, a);
     fprintf(out, "  %-8s %10s %10s %10s %10s\n", "", "created", "destroyed", "leaked", "peak live");
     fprintf(out, "  %-8s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", "events",
             t->events.created, t->events.destroyed, t->leaked_events, t->events.peak_live);

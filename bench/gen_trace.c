@@ -3,12 +3,18 @@
  * benchmark.
  *
  * Usage: gen_trace RECORDS OUT.cgt
- * The trace is a steady-state program: 8 threads, each looping over
- * create event -> async copy -> record -> a spin of NOT_READY polls ->
- * successful query -> destroy, with a stream and a pinned buffer recycled
- * every 64 cycles, handle values reused the way a driver reuses them. So
- * the live set stays small while the trace grows: what the analyzer's
- * memory must not grow with.
+ * The trace is a steady-state test suite: 8 threads, each looping over
+ * create event -> kernel launch -> async copy into a pinned buffer ->
+ * record -> a spin of NOT_READY polls -> successful query -> (every 8th
+ * cycle) another stream waits on the event, (every 16th) a blocking
+ * cuStreamSynchronize (ENTER/EXIT) -> destroy, with a stream (and its
+ * cuStreamGetId record) and a pinned buffer recycled every 64 cycles,
+ * handle values reused the way a driver reuses them, and a new test (task)
+ * every 256 rounds. Every record is one the replay and the happens-before
+ * model act on (objects, snapshots, polls, copies, joins, task epochs), and
+ * the program is correct: the report must have no error and no warning
+ * beyond the objects live when the trace stops. The live set stays small
+ * while the trace grows: what the analyzer's memory must not grow with.
  *
  * What it must never do: write anything but OUT, or need the shim.
  */
@@ -21,7 +27,11 @@
 
 struct ids {
     uint16_t ev_create, record, query, destroy, copy, st_create, st_destroy, alloc, free_host;
+    uint16_t launch, st_sync, wait_event;
 };
+
+#define TASKS 64
+#define ROUNDS_PER_TASK 256u
 
 static struct cg_record make(uint8_t kind, uint32_t tid, uint16_t api, uint64_t handle,
                              uint64_t arg, uint64_t arg2, int32_t result, uint64_t ts)
@@ -44,18 +54,27 @@ static uint64_t cycle(struct tb *b, const struct ids *id, uint32_t t, uint64_t n
     uint32_t tid = 1000 + t;
     uint64_t ev = 0xe0000000ull + t * 0x100;
     uint64_t st = 0x50000000ull + t * 0x100, buf = 0x70000000ull + t * 0x100000;
-    struct cg_record r[10];
+    uint64_t other = 0x50000000ull + ((t + 1) % THREADS) * 0x100; /* a neighbour's stream */
+    struct cg_record r[16];
     int k = 0;
     if (n % 64 == 0) {
         r[k++] = make(CG_REC_CALL, tid, id->st_create, st, 1, 0, 0, (*ts)++);
+        r[k++] = make(CG_REC_STREAM_ID, tid, 0, st, n * THREADS + t + 1, 0, 0, (*ts)++);
         r[k++] = make(CG_REC_CALL, tid, id->alloc, buf, 65536, 0, 0, (*ts)++);
     }
     r[k++] = make(CG_REC_CALL, tid, id->ev_create, ev, 0, 0, 0, (*ts)++);
+    r[k++] = make(CG_REC_CALL, tid, id->launch, st, 0x400000, 0, 0, (*ts)++);
     r[k++] = make(CG_REC_CALL, tid, id->copy, st, buf, 65536, 0, (*ts)++);
     r[k++] = make(CG_REC_CALL, tid, id->record, ev, st, 0, 0, (*ts)++);
     r[k++] = make(CG_REC_SPIN, tid, id->query, ev, 100, *ts + 50, 600, *ts);
     *ts += 100;
     r[k++] = make(CG_REC_CALL, tid, id->query, ev, 0, 0, 0, (*ts)++);
+    if (n % 8 == 4 && n % 64 != 0 && n % 64 != 63) /* the neighbour's stream is live */
+        r[k++] = make(CG_REC_CALL, tid, id->wait_event, other, ev, 0, 0, (*ts)++);
+    if (n % 16 == 15) {
+        r[k++] = make(CG_REC_ENTER, tid, id->st_sync, st, 0, 0, 0, (*ts)++);
+        r[k++] = make(CG_REC_EXIT, tid, id->st_sync, st, 0, 0, 0, (*ts)++);
+    }
     r[k++] = make(CG_REC_CALL, tid, id->destroy, ev, 0, 0, 0, (*ts)++);
     if (n % 64 == 63) {
         r[k++] = make(CG_REC_CALL, tid, id->st_destroy, st, 0, 0, 0, (*ts)++);
@@ -83,13 +102,22 @@ int main(int argc, char **argv)
         tb_api(b, "cuEventQuery"),         tb_api(b, "cuEventDestroy_v2"),
         tb_api(b, "cuMemcpyDtoHAsync_v2"), tb_api(b, "cuStreamCreate"),
         tb_api(b, "cuStreamDestroy_v2"),   tb_api(b, "cuMemHostAlloc"),
-        tb_api(b, "cuMemFreeHost"),
+        tb_api(b, "cuMemFreeHost"),        tb_api(b, "cuLaunchKernel"),
+        tb_api(b, "cuStreamSynchronize"),  tb_api(b, "cuStreamWaitEvent"),
     };
+    static char names[TASKS][64];
+    for (int i = 0; i < TASKS; i++)
+        snprintf(names[i], sizeof names[i], "tests/test_solver.py::test_case[%d]", i);
     tb_string(b, 1000, "bench.c:1");
     for (uint32_t t = 0; t < THREADS; t++)
         tb_thread_start(b, 1000 + t, "bench-worker");
     uint64_t ts = b->now_ns, n = 0;
     while (b->records < want) {
+        if (n % ROUNDS_PER_TASK == 0) {
+            b->now_ns = ts;
+            tb_task(b, 1000, names[(n / ROUNDS_PER_TASK) % TASKS], 0);
+            ts = b->now_ns;
+        }
         for (uint32_t t = 0; t < THREADS && b->records < want; t++)
             cycle(b, &id, t, n, &ts);
         n++;

@@ -403,6 +403,44 @@ static void emit_last_calls(const struct cg_hang_snapshot *s, cg_hang_emit emit,
     }
 }
 
+/* ---- section 0: orphaned waits ---- */
+
+static void put_named(struct line *l, uint32_t tid, const char *name)
+{
+    put(l, "thread %" PRIu32, tid);
+    if (name[0] != '\0')
+        put(l, " \"%s\"", name);
+}
+
+static void emit_orphan(const struct cg_hang_snapshot *s, const struct cg_hang_orphan *o,
+                        cg_hang_emit emit, void *ctx)
+{
+    const struct cg_event_state *e = &o->event;
+    struct line l = {.used = 0};
+    put(&l, "  orphaned wait: no CUDA call for %.1f s: event 0x%" PRIx64 " recorded by ",
+        (double)o->idle_ns / 1e9, e->event);
+    put_named(&l, e->tid, o->recorder_name);
+    put(&l, " on stream 0x%" PRIx64 "%s", e->stream,
+        e->per_thread && e->stream == 0 ? " (per-thread default)" : "");
+    uint32_t poller = e->poller_count > 0 ? e->pollers[e->poller_count - 1] : 0;
+    if (e->poll_handle == e->event) {
+        put(&l, " was polled only by ");
+        put_named(&l, poller, o->poller_name);
+        if (e->poller_count > 1)
+            put(&l, " (and %u other thread(s), all gone)", e->poller_count - 1u);
+        put(&l, ", which exited %.1f s ago", seconds_since(s, o->poller_exit_ns));
+    } else {
+        char result[48];
+        put(&l, " was never polled by its handle; ");
+        put_named(&l, poller, o->poller_name);
+        put(&l, " got %s from %s(0x%" PRIx64 ") after it was recorded and exited %.1f s ago",
+            cg_hang_result_name(e->poll_result, result, sizeof result), api_name(e->poll_api),
+            e->poll_handle, seconds_since(s, o->poller_exit_ns));
+    }
+    put(&l, "; nobody has seen it complete");
+    emit_line(&l, emit, ctx);
+}
+
 /* ---- the report ---- */
 
 static void emit_title(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *ctx)
@@ -423,6 +461,8 @@ static void emit_title(const struct cg_hang_snapshot *s, cg_hang_emit emit, void
 void cg_hang_report(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *ctx)
 {
     emit_title(s, emit, ctx);
+    for (unsigned i = 0; i < s->orphan_count; i++)
+        emit_orphan(s, &s->orphans[i], emit, ctx);
     unsigned waiting = emit_waiting(s, 1, emit, ctx);
     waiting += emit_waiting(s, 0, emit, ctx);
     if (waiting == 0) {

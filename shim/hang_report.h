@@ -61,6 +61,16 @@ struct cg_hang_thread {
     int last_in_progress;     /* `last` is the blocking call it is still in */
 };
 
+/* An orphaned wait: a pending event whose every poller has exited while
+ * the process makes no CUDA call (shim/stall_detect.h). */
+struct cg_hang_orphan {
+    struct cg_event_state event; /* with its pollers, poll_api/result/handle */
+    uint64_t idle_ns;            /* since the process's latest CUDA call */
+    char recorder_name[32];      /* "" when unknown */
+    char poller_name[32];        /* of event.pollers[event.poller_count - 1] */
+    uint64_t poller_exit_ns;     /* when that poller exited */
+};
+
 struct cg_hang_snapshot {
     uint32_t pid;
     uint64_t now_ns;
@@ -73,6 +83,8 @@ struct cg_hang_snapshot {
     unsigned event_count;
     unsigned events_total; /* pending events in all (more than listed = "and N more") */
     int events_unknown;    /* the trace could not be read back: no event list */
+    const struct cg_hang_orphan *orphans;
+    unsigned orphan_count;
 };
 
 /* Receives one line (without "cuguard: " nor newline). */

@@ -34,8 +34,8 @@ int cg_forward_only;
 
 void cg_forward_refresh(void)
 {
-    int forward = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) == 1 &&
-                  !cg_policy_wanted() && !cg_trace_wanted();
+    int forward = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) == 1 && !cg_policy_wanted() &&
+                  !cg_trace_wanted();
     __atomic_store_n(&cg_forward_only, forward, __ATOMIC_RELEASE);
 }
 

@@ -108,6 +108,7 @@ struct stream_entry {
 struct thread_entry {
     uint32_t tid;
     uint64_t enter_ns; /* start of its current or latest blocking call */
+    uint64_t exit_ns;  /* THREAD_EXIT time, 0 while alive */
     UT_hash_handle hh;
 };
 
@@ -119,6 +120,7 @@ static struct event_entry *events;
 static struct stream_entry *streams;
 static struct thread_entry *threads;
 static uint64_t context_synced_from_ns;
+static uint64_t last_call_ns;
 
 /* Where reading resumes, and which file that position belongs to. */
 static struct {
@@ -218,6 +220,42 @@ static void event_recorded(const struct cg_record *r)
     };
 }
 
+static void add_poller(struct cg_event_state *e, const struct cg_record *r)
+{
+    e->poll_api = r->api;
+    e->poll_result = r->result;
+    e->poll_handle = r->handle;
+    for (unsigned i = 0; i < e->poller_count; i++) {
+        if (e->pollers[i] == r->tid)
+            return;
+    }
+    if (e->poller_count < CG_PENDING_POLLERS)
+        e->pollers[e->poller_count++] = r->tid;
+    else
+        e->poller_overflow = 1;
+}
+
+/* `r` waited for `event` (a poll or a synchronize, any result). */
+static void event_polled(const struct cg_record *r)
+{
+    struct event_entry *e = event_find(r->handle);
+    if (e != NULL && e->state.pending && r->ts_ns >= e->state.record_ns)
+        add_poller(&e->state, r);
+}
+
+/* A poll of `r->handle` failed with an error: if that handle is no event
+ * with a record, the thread meant some other event; count it a poller of
+ * every event then pending. */
+static void failed_poll(const struct cg_record *r)
+{
+    if (event_find(r->handle) != NULL)
+        return;
+    for (struct event_entry *e = events; e != NULL; e = e->hh.next) {
+        if (e->state.pending && r->ts_ns >= e->state.record_ns)
+            add_poller(&e->state, r);
+    }
+}
+
 static void event_completed(uint64_t event)
 {
     struct event_entry *e = event_find(event);
@@ -269,6 +307,11 @@ static unsigned role_of(uint16_t api)
 
 static void replay_call(const struct cg_record *r)
 {
+    if (role_of(r->api) == ROLE_EVENT_QUERY) {
+        event_polled(r);
+        if (r->result != CUDA_SUCCESS && r->result != CUDA_ERROR_NOT_READY)
+            failed_poll(r);
+    }
     if (r->result != CUDA_SUCCESS)
         return;
     switch (role_of(r->api)) {
@@ -313,20 +356,49 @@ static void replay_exit(const struct cg_record *r)
     }
 }
 
+static void note_call_time(const struct cg_record *r)
+{
+    if (r->ts_ns > last_call_ns)
+        last_call_ns = r->ts_ns;
+}
+
+static void replay_thread(const struct cg_record *r, int exited)
+{
+    struct thread_entry *t = thread_get(r->tid, exited);
+    if (t != NULL)
+        t->exit_ns = exited ? (r->ts_ns != 0 ? r->ts_ns : 1) : 0;
+}
+
 static void replay(const struct cg_record *r)
 {
     switch (r->kind) {
     case CG_REC_CALL:
+        note_call_time(r);
         replay_call(r);
         break;
     case CG_REC_ENTER: {
+        note_call_time(r);
         struct thread_entry *t = thread_get(r->tid, 1);
         if (t != NULL)
             t->enter_ns = r->ts_ns;
+        if (role_of(r->api) == ROLE_EVENT_SYNC)
+            event_polled(r);
         break;
     }
     case CG_REC_EXIT:
+        note_call_time(r);
         replay_exit(r);
+        break;
+    case CG_REC_SPIN:
+        note_call_time(r);
+        if (role_of(r->api) == ROLE_EVENT_QUERY)
+            event_polled(r);
+        break;
+    case CG_REC_THREAD_START:
+        replay_thread(r, 0);
+        break;
+    case CG_REC_THREAD_EXIT:
+        replay_thread(r, 1);
         break;
     default:
         break;
@@ -494,6 +566,51 @@ unsigned cg_pending_collect(struct cg_event_state *out, unsigned max, unsigned *
     return n;
 }
 
+uint64_t cg_pending_last_call_ns(void)
+{
+    return last_call_ns;
+}
+
+int cg_pending_thread_exited(uint32_t tid, uint64_t *exit_ns)
+{
+    struct thread_entry *t = thread_get(tid, 0);
+    if (t == NULL || t->exit_ns == 0)
+        return 0;
+    if (exit_ns != NULL)
+        *exit_ns = t->exit_ns;
+    return 1;
+}
+
+static int orphaned(const struct cg_event_state *e, int include_reported)
+{
+    if (e->poller_count == 0 || e->poller_overflow || (e->orphan_reported && !include_reported))
+        return 0;
+    for (unsigned i = 0; i < e->poller_count; i++) {
+        if (!cg_pending_thread_exited(e->pollers[i], NULL))
+            return 0;
+    }
+    return 1;
+}
+
+unsigned cg_pending_orphans(struct cg_event_state *out, unsigned max, int include_reported)
+{
+    unsigned n = 0;
+    for (struct event_entry *e = events; e != NULL && n < max; e = e->hh.next) {
+        if (still_pending(&e->state) && orphaned(&e->state, include_reported)) {
+            out[n] = e->state;
+            out[n++].pending = 1;
+        }
+    }
+    return n;
+}
+
+void cg_pending_mark_orphan_reported(uint64_t event)
+{
+    struct event_entry *e = event_find(event);
+    if (e != NULL)
+        e->state.orphan_reported = 1;
+}
+
 /* ---- lifetime ---- */
 
 void cg_pending_forget(void)
@@ -504,6 +621,7 @@ void cg_pending_forget(void)
     free_cells = NULL;
     chunk_count = 0;
     context_synced_from_ns = 0;
+    last_call_ns = 0;
     memset(&position, 0, sizeof position);
 }
 

@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#define CG_PENDING_POLLERS 3u
+
 /* What is known of one event's latest record. */
 struct cg_event_state {
     uint64_t event;
@@ -31,6 +33,16 @@ struct cg_event_state {
     uint32_t tid;       /* thread that recorded it */
     uint8_t per_thread; /* recorded with a _ptsz variant (stream 0 = that thread's) */
     uint8_t pending;    /* 1 = nobody has seen that record complete */
+    /* Threads that waited for this record after it was made: polled or
+     * synchronized the event, or failed a poll of any handle (a wrong
+     * handle, DESIGN §1) while the record was pending. */
+    uint8_t poller_count;    /* 0..CG_PENDING_POLLERS; more = poller_overflow */
+    uint8_t poller_overflow; /* more pollers than could be kept: never orphaned */
+    uint8_t orphan_reported; /* the watchdog wrote its orphaned-wait STALL */
+    uint32_t pollers[CG_PENDING_POLLERS];
+    uint16_t poll_api;    /* api of the latest of those polls */
+    int32_t poll_result;  /* its result (a failed poll of another handle: that error) */
+    uint64_t poll_handle; /* its handle (the event, or the wrong one) */
 };
 
 /* Read whatever the trace file at `path` gained since the last call (the
@@ -46,6 +58,22 @@ int cg_pending_lookup(uint64_t event, struct cg_event_state *out);
 /* Up to `max` events whose latest record is pending, oldest record first.
  * Returns how many were stored; `*total` gets how many there are. */
 unsigned cg_pending_collect(struct cg_event_state *out, unsigned max, unsigned *total);
+
+/* Time of the latest CUDA call in the trace (CALL, ENTER, EXIT, or a SPIN's
+ * first poll), 0 when none. */
+uint64_t cg_pending_last_call_ns(void);
+
+/* Whether thread `tid` has exited (CG_REC_THREAD_EXIT seen, no later
+ * THREAD_START of that tid); its exit time in *exit_ns. */
+int cg_pending_thread_exited(uint32_t tid, uint64_t *exit_ns);
+
+/* Pending events whose every poller (at least one) has exited: up to `max`
+ * into `out`; returns how many. Those already reported are left out unless
+ * `include_reported`. */
+unsigned cg_pending_orphans(struct cg_event_state *out, unsigned max, int include_reported);
+
+/* Remember that the orphaned wait of `event`'s current record was reported. */
+void cg_pending_mark_orphan_reported(uint64_t event);
 
 /* Forget everything (fork child; the memory of a table a parent thread may
  * have been changing is abandoned, never touched again). */

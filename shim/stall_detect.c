@@ -28,6 +28,7 @@
 #include "tracer/writer.h"
 
 #define MAX_LISTED_EVENTS 64u
+#define MAX_ORPHANS 8u
 
 struct episode {
     const struct cg_record *rec; /* SPIN record seen last; NULL = no open spin */
@@ -53,6 +54,11 @@ static unsigned stalls_written;
 static unsigned stuck_threads;
 static int trace_read_this_tick;
 static int trace_unreadable;
+/* Latest CUDA activity the slots showed (a call, a poll, a blocking call
+ * still in progress counts as now), kept across ticks: exited threads'
+ * slots are cleared, the trace has the rest. */
+static uint64_t slots_activity_ns;
+static unsigned orphans_written;
 
 void cg_stall_configure(uint64_t limit)
 {
@@ -88,6 +94,18 @@ void cg_stall_forget(void)
 {
     memset(tracks, 0, sizeof tracks);
     stuck_threads = 0;
+    slots_activity_ns = 0;
+}
+
+unsigned cg_stall_orphans(void)
+{
+    return __atomic_load_n(&orphans_written, __ATOMIC_RELAXED);
+}
+
+static void note_activity(uint64_t ts)
+{
+    if (ts > slots_activity_ns)
+        slots_activity_ns = ts;
 }
 
 static uint64_t age(uint64_t now, uint64_t since)
@@ -108,6 +126,8 @@ static void read_trace_once(void)
     trace_read_this_tick = 1;
     trace_unreadable = cg_pending_update(cg_writer_path()) != 0;
 }
+
+static void thread_name(uint32_t tid, char *name, size_t len);
 
 /* ---- observing one slot ---- */
 
@@ -171,7 +191,7 @@ static void write_stall(uint16_t api, uint8_t flags, uint64_t handle, uint32_t t
     r->ts_ns = now;
     r->tid = cg_gettid();
     r->api = api;
-    r->flags = flags & CG_FLAG_PTSZ;
+    r->flags = flags;
     cg_writer_publish(r, CG_REC_STALL);
 }
 
@@ -190,10 +210,12 @@ static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
     if (tid == 0)
         return 0;
     const struct cg_record *blocked = __atomic_load_n(&slot->blocked, __ATOMIC_ACQUIRE);
+    const struct cg_record *last = __atomic_load_n(&slot->last, __ATOMIC_ACQUIRE);
+    note_activity(blocked != NULL ? now : last != NULL ? last->ts_ns : 0);
     if (blocked != NULL && limit_ns != 0 && age(now, blocked->ts_ns) >= limit_ns) {
         *stuck = 1;
         if (blocked != tr->blocked_reported) {
-            write_stall(blocked->api, blocked->flags, blocked->handle, tid,
+            write_stall(blocked->api, blocked->flags & CG_FLAG_PTSZ, blocked->handle, tid,
                         age(now, blocked->ts_ns), now);
             tr->blocked_reported = blocked;
             fresh++;
@@ -202,6 +224,8 @@ static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
     for (unsigned j = 0; j < CG_SPIN_SLOTS; j++) {
         struct episode *ep = &tr->spin[j];
         observe_spin(ep, slot, j, now);
+        if (ep->rec != NULL)
+            note_activity(__atomic_load_n(&ep->rec->arg2, __ATOMIC_RELAXED));
         if (!ep->active || limit_ns == 0 || age(now, ep->start_ns) < limit_ns)
             continue;
         struct cg_event_state target;
@@ -211,12 +235,64 @@ static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
             continue;
         *stuck = 1;
         if (!ep->reported) {
-            write_stall(ep->api, ep->flags, ep->handle, tid, age(now, since), now);
+            write_stall(ep->api, ep->flags & CG_FLAG_PTSZ, ep->handle, tid, age(now, since), now);
             ep->reported = 1;
             fresh++;
         }
     }
     return fresh;
+}
+
+/* ---- orphaned waits ---- */
+
+/* ns since the process's latest CUDA call, or 0 when it made one within
+ * the limit (or none at all). Reads the trace only when the slots show
+ * nothing recent. */
+static uint64_t idle_for(uint64_t now)
+{
+    if (limit_ns == 0 || (slots_activity_ns != 0 && age(now, slots_activity_ns) < limit_ns))
+        return 0;
+    read_trace_once();
+    if (trace_unreadable)
+        return 0;
+    uint64_t last = cg_pending_last_call_ns();
+    if (slots_activity_ns > last)
+        last = slots_activity_ns;
+    if (last == 0 || age(now, last) < limit_ns)
+        return 0;
+    return age(now, last);
+}
+
+static void fill_orphan(struct cg_hang_orphan *o, const struct cg_event_state *e, uint64_t idle)
+{
+    memset(o, 0, sizeof *o);
+    o->event = *e;
+    o->idle_ns = idle;
+    uint32_t poller = e->poller_count > 0 ? e->pollers[e->poller_count - 1] : 0;
+    cg_pending_thread_exited(poller, &o->poller_exit_ns);
+    if (!cg_watch_exited_name(poller, o->poller_name, sizeof o->poller_name))
+        o->poller_name[0] = '\0';
+    thread_name(e->tid, o->recorder_name, sizeof o->recorder_name);
+    if (o->recorder_name[0] == '\0')
+        cg_watch_exited_name(e->tid, o->recorder_name, sizeof o->recorder_name);
+}
+
+/* One STALL with CG_FLAG_ORPHANED per newly orphaned event record. */
+static unsigned orphan_tick(uint64_t now)
+{
+    uint64_t idle = idle_for(now);
+    if (idle == 0)
+        return 0;
+    struct cg_event_state found[MAX_ORPHANS];
+    unsigned n = cg_pending_orphans(found, MAX_ORPHANS, 0);
+    for (unsigned i = 0; i < n; i++) {
+        const struct cg_event_state *e = &found[i];
+        write_stall(e->poll_api, (uint8_t)(CG_FLAG_ORPHANED | (e->per_thread ? CG_FLAG_PTSZ : 0)),
+                    e->event, e->tid, idle, now);
+        cg_pending_mark_orphan_reported(e->event);
+        __atomic_fetch_add(&orphans_written, 1, __ATOMIC_RELAXED);
+    }
+    return n;
 }
 
 unsigned cg_stall_tick(uint64_t now)
@@ -229,13 +305,14 @@ unsigned cg_stall_tick(uint64_t now)
         stuck_count += (unsigned)stuck;
     }
     stuck_threads = stuck_count;
-    return fresh;
+    return fresh + orphan_tick(now);
 }
 
 /* ---- the report snapshot ---- */
 
 static struct cg_hang_thread snap_threads[CG_WATCH_THREADS];
 static struct cg_event_state snap_events[MAX_LISTED_EVENTS];
+static struct cg_hang_orphan snap_orphans[MAX_ORPHANS];
 
 static void call_of(struct cg_hang_call *c, const struct cg_record *r)
 {
@@ -356,6 +433,14 @@ void cg_stall_report(uint64_t now, const char *why, int fd)
     unsigned total = 0;
     unsigned listed =
         trace_unreadable ? 0 : cg_pending_collect(snap_events, MAX_LISTED_EVENTS, &total);
+    unsigned orphans = 0;
+    uint64_t idle = idle_for(now);
+    if (idle != 0) {
+        struct cg_event_state found[MAX_ORPHANS];
+        orphans = cg_pending_orphans(found, MAX_ORPHANS, 1);
+        for (unsigned i = 0; i < orphans; i++)
+            fill_orphan(&snap_orphans[i], &found[i], idle);
+    }
     struct cg_hang_snapshot s = {
         .pid = (uint32_t)getpid(),
         .now_ns = now,
@@ -368,6 +453,8 @@ void cg_stall_report(uint64_t now, const char *why, int fd)
         .event_count = listed,
         .events_total = total,
         .events_unknown = trace_unreadable,
+        .orphans = snap_orphans,
+        .orphan_count = orphans,
     };
     struct report_out out = {fd};
     cg_hang_report(&s, write_line, &out);

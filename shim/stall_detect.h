@@ -13,6 +13,12 @@
  * some event was recorded elsewhere (shim/spin.h epochs) continues the same
  * episode, but a re-record of the polled event itself starts it afresh.
  *
+ * An orphaned wait (CG_FLAG_ORPHANED, tracer/format.h) is a stall no
+ * thread is in: the process has made no CUDA call for the limit, and an
+ * event has a record nobody saw complete whose every poller has exited
+ * (shim/pending_events.h says who polled it). One STALL per such record;
+ * the check reads the trace only once the slots show no recent call.
+ *
  * What it must never do: run on more than one thread at a time (the
  * watchdog thread, or a unit suite with the watchdog stopped), lock,
  * allocate with malloc, or call CUDA.
@@ -40,8 +46,11 @@ unsigned cg_stall_stuck_threads(void);
  * goes in the title line. */
 void cg_stall_report(uint64_t now, const char *why, int fd);
 
-/* Total STALL records written. */
+/* Total STALL records written (orphaned waits included). */
 unsigned cg_stall_records(void);
+
+/* Orphaned-wait STALL records written. */
+unsigned cg_stall_orphans(void);
 
 /* Forget every episode (fork child, unit suites). */
 void cg_stall_forget(void);

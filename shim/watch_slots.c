@@ -13,6 +13,7 @@
 #include "shim/watch_slots.h"
 
 #include <pthread.h>
+#include <sys/prctl.h>
 
 #include "shim/watchdog.h"
 #include "tracer/writer.h"
@@ -21,6 +22,9 @@ struct cg_watch_slot cg_watch_slots[CG_WATCH_THREADS];
 __thread struct cg_watch_slot *cg_watch_self __attribute__((tls_model("initial-exec")));
 /* 1 once the thread released its slot or found none: never claim again. */
 static __thread int watch_gone __attribute__((tls_model("initial-exec")));
+
+struct cg_watch_exit cg_watch_exited[CG_WATCH_EXITED];
+static unsigned exited_next;
 
 static unsigned unwatched_threads;
 static pthread_key_t release_key;
@@ -35,11 +39,44 @@ static void clear_slot(struct cg_watch_slot *s)
         __atomic_store_n(&s->spin[i], (const struct cg_record *)0, __ATOMIC_RELEASE);
 }
 
+/* Note the exiting thread's tid and name in the ring. */
+static void note_exit(uint32_t tid)
+{
+    char name[16] = "";
+    if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
+        name[0] = '\0';
+    name[sizeof name - 1] = '\0';
+    unsigned i = __atomic_fetch_add(&exited_next, 1, __ATOMIC_RELAXED) % CG_WATCH_EXITED;
+    struct cg_watch_exit *e = &cg_watch_exited[i];
+    __atomic_store_n(&e->tid, 0u, __ATOMIC_RELAXED);
+    for (size_t k = 0; k < sizeof name; k++)
+        __atomic_store_n(&e->name[k], name[k], __ATOMIC_RELAXED);
+    __atomic_store_n(&e->tid, tid, __ATOMIC_RELEASE);
+}
+
+int cg_watch_exited_name(uint32_t tid, char *name, size_t len)
+{
+    if (tid == 0 || len == 0)
+        return 0;
+    for (unsigned i = 0; i < CG_WATCH_EXITED; i++) {
+        struct cg_watch_exit *e = &cg_watch_exited[i];
+        if (__atomic_load_n(&e->tid, __ATOMIC_ACQUIRE) != tid)
+            continue;
+        size_t k = 0;
+        for (; k + 1 < len && k < sizeof e->name; k++)
+            name[k] = __atomic_load_n(&e->name[k], __ATOMIC_RELAXED);
+        name[k] = '\0';
+        return __atomic_load_n(&e->tid, __ATOMIC_ACQUIRE) == tid;
+    }
+    return 0;
+}
+
 static void release_slot(void *arg)
 {
     struct cg_watch_slot *s = arg;
     if (s == NULL || s != cg_watch_self)
         return;
+    note_exit(__atomic_load_n(&s->tid, __ATOMIC_RELAXED));
     clear_slot(s);
     __atomic_store_n(&s->tid, 0u, __ATOMIC_RELEASE);
     cg_watch_self = NULL;
@@ -110,6 +147,8 @@ unsigned cg_watch_unwatched(void)
 void cg_watch_after_fork_child(void)
 {
     __atomic_store_n(&unwatched_threads, 0u, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < CG_WATCH_EXITED; i++)
+        __atomic_store_n(&cg_watch_exited[i].tid, 0u, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < CG_WATCH_THREADS; i++) {
         clear_slot(&cg_watch_slots[i]);
         __atomic_store_n(&cg_watch_slots[i].tid, 0u, __ATOMIC_RELEASE);

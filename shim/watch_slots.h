@@ -90,6 +90,20 @@ void cg_watch_spin_open(unsigned index, const struct cg_record *spin);
  * CUDA_ERROR_NOT_READY). */
 void cg_watch_spin_end(unsigned index);
 
+/* The latest watched threads to exit, with their names (read by the
+ * watchdog to name a dead poller; /proc no longer has them). A ring
+ * written with one atomic add per exit; an entry is valid once its tid is
+ * stored (last). */
+#define CG_WATCH_EXITED 64u
+struct cg_watch_exit {
+    uint32_t tid;
+    char name[16];
+};
+extern struct cg_watch_exit cg_watch_exited[CG_WATCH_EXITED];
+
+/* The name thread `tid` had when it exited, if it is in the ring. */
+int cg_watch_exited_name(uint32_t tid, char *name, size_t len);
+
 /* Threads that found every slot taken (they are traced, not watched). */
 unsigned cg_watch_unwatched(void);
 

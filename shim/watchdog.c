@@ -152,6 +152,7 @@ static void *watchdog_main(void *unused)
         if (__atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE))
             break;
         uint64_t now = cg_now_ns();
+        unsigned orphans_before = cg_stall_orphans();
         unsigned fresh = limit != 0 ? cg_stall_tick(now) : 0;
         int signo = __atomic_exchange_n(&dump_requested, 0, __ATOMIC_ACQ_REL);
         if (signo != 0) {
@@ -160,7 +161,11 @@ static void *watchdog_main(void *unused)
                    __atomic_load_n(&cg_log_level, __ATOMIC_RELAXED) > CG_LOG_QUIET) {
             char why[64];
             unsigned stuck = cg_stall_stuck_threads();
-            snprintf(why, sizeof why, "%u thread%s stuck", stuck, stuck == 1 ? "" : "s");
+            unsigned orphans = cg_stall_orphans() - orphans_before;
+            if (stuck == 0 && orphans > 0)
+                snprintf(why, sizeof why, "%u orphaned wait%s", orphans, orphans == 1 ? "" : "s");
+            else
+                snprintf(why, sizeof why, "%u thread%s stuck", stuck, stuck == 1 ? "" : "s");
             print_report(now, why);
             last_auto = now;
             printed_auto = 1;

@@ -64,8 +64,9 @@
     static CUresult CUDAAPI cg_wrap_##sym params                                                   \
     {                                                                                              \
         typedef CUresult(CUDAAPI *real_fn) params;                                                 \
-        if (__builtin_expect(__atomic_load_n(&cg_forward_only, __ATOMIC_RELAXED), 1)) {           \
-            real_fn real = (real_fn)__atomic_load_n(&cg_real_table[CG_ID_##sym], __ATOMIC_RELAXED); \
+        if (__builtin_expect(__atomic_load_n(&cg_forward_only, __ATOMIC_RELAXED), 1)) {            \
+            real_fn real =                                                                         \
+                (real_fn)__atomic_load_n(&cg_real_table[CG_ID_##sym], __ATOMIC_RELAXED);           \
             if (__builtin_expect(real != NULL, 1))                                                 \
                 return real args;                                                                  \
         }                                                                                          \

@@ -127,7 +127,8 @@ enum cg_record_flags {
  */
 #define CG_RESULT_CRASHED_BASE (-1000)
 #define CG_RESULT_CRASHED(signo) (CG_RESULT_CRASHED_BASE - (signo))
-#define CG_RESULT_IS_CRASH(result) ((result) < CG_RESULT_CRASHED_BASE && (result) >= CG_RESULT_CRASHED_BASE - 64)
+#define CG_RESULT_IS_CRASH(result)                                                                 \
+    ((result) < CG_RESULT_CRASHED_BASE && (result) >= CG_RESULT_CRASHED_BASE - 64)
 #define CG_RESULT_CRASH_SIGNAL(result) (CG_RESULT_CRASHED_BASE - (result))
 
 /*

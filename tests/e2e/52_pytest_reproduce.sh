@@ -12,6 +12,8 @@
 #   - the dump: the failing cuEventQuery (CUDA_ERROR_INVALID_HANDLE, a handle
 #     no create returned) on the watcher, the watcher's thread-exit, then the
 #     next test's wait with no CUDA progress for the whole timeout;
+#   - the watchdog (--watchdog 2, under the 3 s hang stop) wrote an
+#     orphaned-wait STALL record while the next test waited;
 #   - poller-exited and stall (issue 5): TODO(issue 5) while they do not exist.
 set -u
 BUILD=${BUILD:-build}
@@ -34,7 +36,7 @@ CUGUARD_TEST_MANIFEST=$WORK/manifest.json timeout -k 5 120 "$PYTHON" -m pytest -
     { echo "FAIL: collection"; tail -n 20 "$WORK/collect.out"; exit 1; }
 
 start=$(date +%s)
-timeout -k 5 180 "$BUILD/cuguard" run --no-report --dir "$WORK/trace" -- \
+timeout -k 5 180 "$BUILD/cuguard" run --no-report --watchdog 2 --dir "$WORK/trace" -- \
     "$PYTHON" -m pytest -n 2 -p no:cacheprovider -v "$PROJECT" --bugs -m repro \
     >"$WORK/pytest.out" 2>&1
 rc=$?
@@ -59,6 +61,14 @@ timeout 60 "$BUILD/cuguard" report --format json "$WORK/trace" >"$WORK/report.js
     { echo "FAIL: cuguard report exited $?"; exit 1; }
 timeout 60 "$BUILD/cuguard" dump "$WORK/trace" >"$WORK/dump.txt" ||
     { echo "FAIL: cuguard dump exited $?"; exit 1; }
+if grep -q ' task="[^"]*test_next_batch_after_wrapper" stall cuEventQuery ' "$WORK/dump.txt" &&
+    grep -q 'cuguard:   orphaned wait: .*"watcher".*nobody has seen it complete' "$WORK/pytest.out"; then
+    echo "ok: the watchdog wrote an orphaned-wait stall during test_next_batch_after_wrapper"
+else
+    echo "FAIL: no orphaned-wait stall during test_next_batch_after_wrapper"
+    grep ' stall \|orphaned' "$WORK/dump.txt" "$WORK/pytest.out" | head -n 5
+    failures=$((failures + 1))
+fi
 "$PYTHON" "$CHECK" repro "$WORK/report.json" "$WORK/manifest.json" "$WORK/dump.txt" \
     "$TIMEOUT_S" || failures=$((failures + 1))
 

@@ -11,6 +11,11 @@
                                   and polls it for S seconds; prints
                                   "child=PID event=0x.. stream=0x.." and the
                                   child's exit status as "child-status=N"
+  watchdog_probe.py idle S        a correct program that then idles: a
+                                  "watcher" thread polls an event until it
+                                  completes and exits; a second event is
+                                  recorded and never polled; then S seconds
+                                  without a CUDA call; prints "idle-done"
 
 Must never: import anything outside the standard library and shim_probe.py.
 """
@@ -18,6 +23,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,9 +67,35 @@ def fork_stall(seconds):
     return 0
 
 
+def idle(seconds):
+    cuda = shim_probe.load()
+    stream = ctypes.c_void_p()
+    if cuda.cuStreamCreate(ctypes.byref(stream), 1) != shim_probe.CUDA_SUCCESS:
+        return 1
+    polled = shim_probe.new_event(cuda)
+    never_polled = shim_probe.new_event(cuda)
+    if cuda.cuEventRecord(polled, stream) != shim_probe.CUDA_SUCCESS:
+        return 1
+
+    def watch():
+        while cuda.cuEventQuery(polled) == shim_probe.CUDA_ERROR_NOT_READY:
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch, name="watcher")
+    watcher.start()
+    watcher.join()
+    if cuda.cuEventRecord(never_polled, stream) != shim_probe.CUDA_SUCCESS:
+        return 1
+    time.sleep(seconds)
+    print("idle-done", flush=True)
+    return 0
+
+
 def main(argv):
     if len(argv) == 2 and argv[1] == "app-handler":
         return app_handler()
+    if len(argv) == 3 and argv[1] == "idle":
+        return idle(float(argv[2]))
     if len(argv) == 3 and argv[1] == "fork-stall":
         return fork_stall(float(argv[2]))
     print(__doc__)

@@ -60,9 +60,9 @@ int main(int argc, char **argv)
         cuEventDestroy(event);
         cuEventQuery(event);
     } else if (strcmp(argv[1], "outside") == 0) {
-        volatile int *bad = (volatile int *)(uintptr_t)0x10;
+        static int *volatile nowhere; /* NULL, unknown to the compiler */
         printf("faulting outside the driver\n");
-        *bad = 1;
+        *nowhere = 1;
     }
     fprintf(stderr, "crashcall: no fault happened\n");
     return 1;
