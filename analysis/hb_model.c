@@ -773,9 +773,11 @@ static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
         return; /* judged when it began */
     if (!s->task)
         return;
-    if (s->obj && s->obj->live && s->obj->created.task)
+    /* Only an object made in another task can be a cross-task use. */
+    const struct replay_object *o = s->obj, *a = s->arg_obj;
+    if (o && o->live && o->created.task && o->created.task != s->task)
         races_cross_task(hp, s, s->obj);
-    if (s->arg_obj && s->arg_obj->live && s->arg_obj->created.task)
+    if (a && a->live && a->created.task && a->created.task != s->task)
         races_cross_task(hp, s, s->arg_obj);
 }
 
@@ -873,7 +875,6 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
     struct hb_proc *hp = proc_of(user, p);
     if (!hp)
         return;
-    hp->call_steps += s->phase != PHASE_OTHER;
     dispatch(hp, s);
     check_cross_task(hp, s);
 }

@@ -169,8 +169,7 @@ struct hb_proc {
     struct hb_fact facts[HB_MAX_FACTS];
     size_t nfacts;
     /* the orphaned stall already reported (the watchdog repeats it while no
-     * call comes): its event, and the number of call steps seen by then */
-    uint64_t call_steps;
+     * call comes): its event, and the number of calls replayed by then */
     uint64_t orphan_stall_handle, orphan_stall_calls;
     int orphan_stall_told;
     /* released object states kept for reuse (events come and go by the million) */

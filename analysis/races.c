@@ -411,6 +411,15 @@ static const struct hb_orphan *orphan_polling(struct hb_proc *hp, uint64_t handl
     return with_error;
 }
 
+/* Calls the process made so far (the replay counts them per API). */
+static uint64_t calls_so_far(const struct replay_process *p)
+{
+    uint64_t n = 0;
+    for (uint32_t api = 0; api < p->api_count; api++)
+        n += p->calls[api];
+    return n;
+}
+
 /* CG_FLAG_ORPHANED: nobody is blocked, but the process has made no CUDA call
  * for arg2 ns while event `handle` (recorded by thread `arg`) has a record
  * no thread saw complete, and every thread that polled it has exited. */
@@ -418,12 +427,13 @@ static void orphaned_stall(struct hb_proc *hp, const struct replay_step *s)
 {
     const struct cg_record *r = s->rec;
     uint64_t since = r->ts_ns >= r->arg2 ? r->ts_ns - r->arg2 : 0;
+    uint64_t calls = calls_so_far(hp->p);
     if (hp->orphan_stall_told && hp->orphan_stall_handle == r->handle &&
-        hp->orphan_stall_calls == hp->call_steps)
+        hp->orphan_stall_calls == calls)
         return; /* the same silence, reported again by the watchdog */
     hp->orphan_stall_told = 1;
     hp->orphan_stall_handle = r->handle;
-    hp->orphan_stall_calls = hp->call_steps;
+    hp->orphan_stall_calls = calls;
     struct replay_object *ev = NULL;
     HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &r->handle, sizeof r->handle, ev);
     int known = ev && ev->live && ev->records;

@@ -44,11 +44,6 @@ uint32_t replay_task_of(const struct replay_process *p, const struct replay_thre
     return t && t->has_task ? t->task : p->task;
 }
 
-enum api_op rp_op_of(const struct replay_process *p, uint16_t api)
-{
-    return api < p->api_count ? p->ops[api] : OP_OTHER;
-}
-
 /* ------------------------------------------------------------------ phase 1: call began */
 
 struct call_state {
@@ -383,9 +378,11 @@ void rp_step_init(struct replay_process *p, struct replay_step *s, const struct 
     s->args = args;
     s->phase = phase;
     s->op = rp_op_of(p, rec->api);
-    s->api = !rec->api ? "" : replay_api_name(p, rec->api);
-    s->thread = replay_thread_get(p, rec->tid);
-    s->task = replay_task_of(p, s->thread);
+    s->api = !rec->api                 ? ""
+             : rec->api < p->api_count ? p->api_names[rec->api]
+                                       : replay_api_name(p, rec->api);
+    s->thread = rp_thread_get(p, rec->tid);
+    s->task = s->thread && s->thread->has_task ? s->thread->task : p->task;
 }
 
 static void remember_last(struct replay_thread *t, const struct cg_record *rec)

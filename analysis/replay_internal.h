@@ -20,7 +20,10 @@
 #define STREAM_FLAG_NON_BLOCKING 1u /* CU_STREAM_NON_BLOCKING */
 
 /* replay.c */
-enum api_op rp_op_of(const struct replay_process *p, uint16_t api);
+static inline enum api_op rp_op_of(const struct replay_process *p, uint16_t api)
+{
+    return api < p->api_count ? p->ops[api] : OP_OTHER;
+}
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
                   const struct cg_record *args, enum replay_phase phase);
 
@@ -29,7 +32,22 @@ void rp_thread_end(struct replay_process *p, struct replay_thread *t);
 
 /* replay_objects.c: objects, one table per type, destroyed ones kept as
  * tombstones (FIFO, at most REPLAY_MAX_TOMBSTONES) */
-struct replay_object *rp_object_find(struct replay_process *p, enum obj_type type, uint64_t handle);
+struct replay_object *rp_object_find_slow(struct replay_process *p, enum obj_type type,
+                                          uint64_t handle);
+/* The object at `handle` (live or a tombstone), or NULL; the cache first. */
+static inline struct replay_object *rp_object_find(struct replay_process *p, enum obj_type type,
+                                                   uint64_t handle)
+{
+    struct replay_object *o = p->object_cache[type][replay_cache_slot(handle)];
+    return o && o->handle == handle ? o : rp_object_find_slow(p, type, handle);
+}
+
+/* replay_thread_get with its cache check inline. */
+static inline struct replay_thread *rp_thread_get(struct replay_process *p, uint32_t tid)
+{
+    struct replay_thread *t = p->thread_cache[replay_cache_slot(tid)];
+    return t && t->tid == tid ? t : replay_thread_get(p, tid);
+}
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,
                                        uint64_t handle, const struct replay_origin *origin);
 void rp_object_destroy(struct replay_process *p, struct replay_object *o,

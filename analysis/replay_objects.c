@@ -46,7 +46,8 @@ void rp_thread_end(struct replay_process *p, struct replay_thread *t)
     free(t);
 }
 
-struct replay_object *rp_object_find(struct replay_process *p, enum obj_type type, uint64_t handle)
+struct replay_object *rp_object_find_slow(struct replay_process *p, enum obj_type type,
+                                          uint64_t handle)
 {
     struct replay_object **slot = &p->object_cache[type][replay_cache_slot(handle)];
     struct replay_object *o = *slot;
@@ -268,7 +269,7 @@ struct replay_origin rp_origin_of(const struct replay_process *p, const struct c
         .ts_ns = rec->ts_ns,
         .tid = rec->tid,
         .site = rec->site,
-        .task = replay_task_of(p, t),
+        .task = t && t->has_task ? t->task : p->task,
         .thread = t ? t->name : 0,
         .api = rec->api,
     };
