@@ -231,9 +231,44 @@ void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsi
                 o->had_error ? o->error_who.ts_ns : o->exit_who.ts_ns, text);
 }
 
+/* The fact of an orphaned stall found by the same watchdog check (one tick
+ * reports every orphaned event at once), or NULL. */
+static struct hb_fact *same_check_stall(struct hb_proc *hp, const struct cg_record *stall)
+{
+    for (size_t i = hp->nfacts; i-- > 0;)
+        if (hp->facts[i].kind == FACT_ORPHANED_STALL && hp->facts[i].ts_ns == stall->ts_ns &&
+            hp->facts[i].tid == (uint32_t)stall->arg)
+            return &hp->facts[i];
+    return NULL;
+}
+
+/* Adds one more event to the list that closes an orphaned-stall fact:
+ * "... (event 0xA)" becomes "... (events 0xA, 0xB)". */
+static void add_stalled_event(struct hb_fact *f, uint64_t handle)
+{
+    char *open = strrchr(f->text, '(');
+    size_t len = strlen(f->text);
+    if (!open || len < 2 || f->text[len - 1] != ')')
+        return;
+    char list[256];
+    const char *first = "(event ";
+    if (!strncmp(open, first, strlen(first)))
+        snprintf(list, sizeof list, "(events %.*s",
+                 (int)(len - 1 - (size_t)(open - f->text) - strlen(first)), open + strlen(first));
+    else
+        snprintf(list, sizeof list, "%.*s", (int)(len - 1 - (size_t)(open - f->text)), open);
+    size_t room = sizeof f->text - (size_t)(open - f->text);
+    snprintf(open, room, "%s, 0x%" PRIx64 ")", list, handle);
+}
+
 void diagnosis_orphaned_stall(struct hb_proc *hp, const struct cg_record *stall,
                               const char *waiting_task)
 {
+    struct hb_fact *earlier = same_check_stall(hp, stall);
+    if (earlier) {
+        add_stalled_event(earlier, stall->handle);
+        return;
+    }
     char text[1024], who[LABEL + 32];
     if (waiting_task)
         snprintf(who, sizeof who, "test %s", waiting_task);
