@@ -387,8 +387,9 @@ static void summarise_new_traces(const char *dir, char *const *before)
     }
     if (count == 0)
         fprintf(stderr, "cuguard: no CUDA call was traced in this run (no new trace in %s)\n", dir);
-    else
-        report_summary_to_stderr(paths, count);
+    else if (report_summary_to_stderr(paths, count) == 0)
+        fprintf(stderr, "cuguard: %d trace(s) in %s; details: cuguard report %s\n", count, dir,
+                dir);
     for (int i = 0; i < count; i++)
         free(paths[i]);
     free(paths);
