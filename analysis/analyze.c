@@ -21,11 +21,10 @@
 struct source {
     struct cg_reader *reader;
     struct replay_process proc;
-    struct cg_record slots[2]; /* head and ahead, swapped by pointer */
-    struct cg_record *head;    /* the next record to replay */
-    struct cg_record *ahead;   /* read past head, not yet used */
-    struct cg_record args;     /* the CG_REC_ARGS that belongs to head */
-    int has_head, has_args, has_ahead;
+    const struct cg_record *next, *end; /* handed out by the reader, not yet used */
+    const struct cg_record *head;       /* the next record to replay, NULL at the end */
+    const struct cg_record *args;       /* the CG_REC_ARGS that belongs to head, or NULL */
+    struct cg_record head_copy;         /* head, when reading past it refilled the reader */
 };
 
 struct merge {
@@ -162,31 +161,35 @@ static void collect_process(void *user, struct replay_process *p)
 
 /* ------------------------------------------------------------------ the run */
 
+/* Records from the reader into next..end; returns 0 at the end of the trace. */
+static int have_next(struct source *s)
+{
+    if (s->next != s->end)
+        return 1;
+    const struct cg_record *first = NULL;
+    size_t n = cg_reader_next_batch(s->reader, &first);
+    if (n == 0)
+        return 0;
+    s->next = first;
+    s->end = first + n;
+    return 1;
+}
+
 /* Next record into head, with its ARGS record when one follows it. */
 static void advance(struct source *s)
 {
-    if (!s->head) {
-        s->head = &s->slots[0];
-        s->ahead = &s->slots[1];
-    }
-    if (s->has_ahead) {
-        struct cg_record *was = s->head;
-        s->head = s->ahead;
-        s->ahead = was;
-        s->has_ahead = 0;
-        s->has_head = 1;
-    } else {
-        s->has_head = cg_reader_next(s->reader, s->head) == 1;
-    }
-    s->has_args = 0;
-    if (!s->has_head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
+    s->args = NULL;
+    s->head = have_next(s) ? s->next++ : NULL;
+    if (!s->head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
         return;
-    s->has_ahead = cg_reader_next(s->reader, s->ahead) == 1;
-    if (s->has_ahead && s->ahead->kind == CG_REC_ARGS && s->ahead->tid == s->head->tid) {
-        s->args = *s->ahead;
-        s->has_args = 1;
-        s->has_ahead = 0;
+    if (s->next == s->end) { /* reading on reuses the buffer head points into */
+        s->head_copy = *s->head;
+        s->head = &s->head_copy;
+        if (!have_next(s))
+            return;
     }
+    if (s->next->kind == CG_REC_ARGS && s->next->tid == s->head->tid)
+        s->args = s->next++;
 }
 
 static void finish_source(struct source *s)
@@ -246,7 +249,7 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
     size_t opened = open_batch(a, m.src, files, n, prog, warn, hooks, nhooks);
     for (size_t i = 0; i < opened; i++) {
         advance(&m.src[i]);
-        if (m.src[i].has_head)
+        if (m.src[i].head)
             heap_push(&m, i);
         else
             finish_source(&m.src[i]);
@@ -257,10 +260,10 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
         /* Feed this trace until another one's head comes first: one heap
          * operation per run of records, not per record. */
         do {
-            replay_feed(&s->proc, s->head, s->has_args ? &s->args : NULL);
+            replay_feed(&s->proc, s->head, s->args);
             advance(s);
-        } while (s->has_head && (m.heap_len == 0 || !head_before(&m, m.heap[0], i)));
-        if (s->has_head)
+        } while (s->head && (m.heap_len == 0 || !head_before(&m, m.heap[0], i)));
+        if (s->head)
             heap_push(&m, i);
         else
             finish_source(s);

@@ -316,6 +316,43 @@ int cg_reader_next(struct cg_reader *r, struct cg_record *out)
     }
 }
 
+/* Step over unfinished and corrupt slots; returns 0 at end of file. */
+static int skip_invalid(struct cg_reader *r)
+{
+    for (;;) {
+        if (r->buf_pos == r->buf_len && !refill(r))
+            return 0;
+        uint8_t kind = r->buf[r->buf_pos].kind;
+        if (kind != CG_REC_NONE && kind <= CG_REC_KIND_MAX)
+            return 1;
+        r->bad_records += kind != CG_REC_NONE;
+        r->buf_pos++;
+    }
+}
+
+size_t cg_reader_next_batch(struct cg_reader *r, const struct cg_record **first)
+{
+    if (!skip_invalid(r)) {
+        *first = NULL;
+        return 0;
+    }
+    uint32_t start = r->buf_pos, pos = start;
+    while (pos < r->buf_len) {
+        uint8_t kind = r->buf[pos].kind;
+        if (kind == CG_REC_NONE || kind > CG_REC_KIND_MAX)
+            break;
+        pos++;
+        if (kind == CG_REC_STRING) {
+            add_string_chunk(r, &r->buf[pos - 1]);
+            break;
+        }
+    }
+    r->buf_pos = pos;
+    r->records += pos - start;
+    *first = &r->buf[start];
+    return pos - start;
+}
+
 void cg_reader_rewind(struct cg_reader *r)
 {
     r->buf_len = r->buf_pos = 0;

@@ -33,6 +33,16 @@ const char *cg_reader_path(const struct cg_reader *r);
  * Returns 1 and fills *out, 0 at end of file. */
 int cg_reader_next(struct cg_reader *r, struct cg_record *out);
 
+/* The next run of valid records, handed out by pointer into the reader's
+ * buffer instead of copied: sets *first and returns how many records follow
+ * it (0 and NULL at end of file). A run ends at an unfinished or corrupt slot, at the
+ * end of the buffer, and just after a CG_REC_STRING record, so a string
+ * becomes known (cg_reader_string) only once its last chunk has been handed
+ * out, exactly as with cg_reader_next. The records stay valid until the next
+ * call of cg_reader_next_batch, cg_reader_next, cg_reader_rewind or
+ * cg_reader_close. Mixing it with cg_reader_next is fine. */
+size_t cg_reader_next_batch(struct cg_reader *r, const struct cg_record **first);
+
 /* Rewind to the first record (string table is kept). */
 void cg_reader_rewind(struct cg_reader *r);
 

@@ -14,7 +14,7 @@
 #     next test's wait with no CUDA progress for the whole timeout;
 #   - the watchdog (--watchdog 2, under the 3 s hang stop) wrote an
 #     orphaned-wait STALL record while the next test waited;
-#   - poller-exited and stall (issue 5): TODO(issue 5) while they do not exist.
+#   - poller-exited, stall and the diagnosis chain (issue 5), in order.
 set -u
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}

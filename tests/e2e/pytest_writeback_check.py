@@ -10,10 +10,9 @@ Usage: pytest_writeback_check.py CHECK ARGS...   (exit 0 = pass, 1 = fail)
   sigkill  REPORT_JSON MANIFEST_JSON KILLED_TEST_ID
 
 Finding kinds of issue 5 (poller-exited, stall, cross-task-use,
-pending-at-task-end, ...) are not produced yet: a check that needs one prints
-"TODO(issue 5): ..." and passes while the kind is absent; once the kind
-appears it is checked in full. ISSUE5_READY = True (one line, below) makes
-their absence a failure.
+pending-at-task-end, ...) and the report's diagnosis are required:
+ISSUE5_READY = True makes their absence a failure (False would turn each
+such check into a printed "TODO(issue 5): ..." line).
 
 Must never: hard-code handles, counts or pids that the run itself printed or
 recorded; crash on a malformed document (one FAIL line instead).
@@ -22,7 +21,7 @@ import json
 import re
 import sys
 
-ISSUE5_READY = False  # switch on when issue 5's finding kinds exist
+ISSUE5_READY = True  # issue 5's finding kinds and diagnosis exist
 ISSUE5_KINDS = {"poller-exited", "stall", "cross-task-use", "pending-at-task-end",
                 "destroy-while-waited", "record-while-polled", "pinned-reuse-while-inflight",
                 "stream-destroy-with-pending", "shared-event"}
@@ -286,6 +285,28 @@ def check_repro(report_path, manifest_path, dump_path, timeout_s):
         fail("stall not on %s: %r" % (victim, [describe(f) for f in by_kind["stall"]]))
     elif exited and min(f["ts_ns"] for f in by_kind["stall"]) < exited[0]["ts_ns"]:
         fail("stall reported before the watcher's exit")
+    check_diagnosis_chain(report, culprit, victim)
+
+
+def check_diagnosis_chain(report, culprit, victim):
+    """The diagnosis names, in this order: the culprit test, the
+    unknown-handle on cuEventQuery, the watcher's exit, then the stall of
+    the victim test."""
+    chain = " ".join(report.get("diagnosis") or [])
+    steps = [("the culprit test", culprit),
+             ("the invalid handle", "CUDA_ERROR_INVALID_HANDLE from cuEventQuery"),
+             ("a handle no create returned", "a handle no create returned"),
+             ("the watcher's exit", "exited"),
+             ("the stall", "made no CUDA call"),
+             ("the victim test", victim)]
+    at = 0
+    for what, text in steps:
+        found = chain.find(text, at)
+        if found < 0:
+            todo("diagnosis: %s (%r) missing or out of order in %r" % (what, text, chain))
+            return
+        at = found + len(text)
+    ok("diagnosis, in order: %s" % ", ".join(what for what, _ in steps))
 
 
 # ---- SIGKILL of a worker ----------------------------------------------------------
