@@ -5,7 +5,7 @@
 #   build/workloads/stuck  a workload that blocks forever in cuEventSynchronize
 ANALYSIS_LIB_SRCS := $(filter-out analysis/main.c analysis/cmd_%.c,$(wildcard analysis/*.c))
 ANALYSIS_TEST_SRCS := $(ANALYSIS_LIB_SRCS) $(TRACER_SRCS) tests/unit/trace_builder.c \
-                      tests/unit/tracer_testlib.c
+                      tests/unit/tracer_testlib.c tests/unit/analysis_testlib.c
 
 UNIT_SUITES += test_analysis_replay
 test_analysis_replay_SRCS := tests/unit/test_analysis_replay.c $(ANALYSIS_TEST_SRCS)

@@ -21,6 +21,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/report.h"
+#include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"
 
@@ -82,31 +83,9 @@ static const struct analysis *finish(struct tb *b, int clean)
     if (clean)
         tb_process_exit(b, MAIN);
     ck_assert_int_eq(tb_close(b), 0);
-    char *paths[1] = {dir};
-    FILE *warn = tmpfile();
-    ck_assert_ptr_nonnull(warn);
-    int rc = analyze_paths(&result, paths, 1, "test", warn, NULL, 0);
-    fclose(warn);
-    ck_assert_int_eq(rc, 0);
+    analyze_dir(&result, dir);
     analyzed = 1;
     return &result;
-}
-
-static uint64_t count_kind(const struct analysis *a, enum finding_kind kind)
-{
-    uint64_t n = 0;
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        if (f->kind == kind)
-            n += f->count;
-    return n;
-}
-
-static const struct finding *find_kind(const struct analysis *a, enum finding_kind kind)
-{
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        if (f->kind == kind)
-            return f;
-    return NULL;
 }
 
 static void assert_has(const char *text, const char *part)
@@ -150,9 +129,9 @@ START_TEST(crash_on_foreign_handle)
     struct tb *b = solver_trace();
     tb_call(b, WATCHER, "cuEventQuery", FOREIGN, 0, CG_RESULT_CRASHED(SIGSEGV));
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_API_ERROR), 0);
-    ck_assert_uint_eq(count_kind(a, FK_UNKNOWN_HANDLE), 1);
-    const struct finding *f = find_kind(a, FK_UNKNOWN_HANDLE);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_API_ERROR), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_UNKNOWN_HANDLE), 1);
+    const struct finding *f = first_of_kind(a, FK_UNKNOWN_HANDLE);
     ck_assert_uint_eq(f->tid, WATCHER);
     ck_assert_uint_eq(f->handle, FOREIGN);
     ck_assert_int_eq(a->nprocs, 1);
@@ -183,9 +162,9 @@ START_TEST(crash_on_destroyed_handle)
     tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, CG_RESULT_CRASHED(SIGBUS));
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_API_ERROR), 0);
-    ck_assert_uint_eq(count_kind(a, FK_USE_AFTER_DESTROY), 1);
-    ck_assert_uint_eq(find_kind(a, FK_USE_AFTER_DESTROY)->tid, WATCHER);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_API_ERROR), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_USE_AFTER_DESTROY), 1);
+    ck_assert_uint_eq(first_of_kind(a, FK_USE_AFTER_DESTROY)->tid, WATCHER);
     ck_assert_int_eq(a->procs[0].crashed, 1);
     ck_assert_str_eq(a->procs[0].crash_signal, "SIGBUS");
     ck_assert_uint_ge(a->ndiagnosis, 1);
@@ -201,7 +180,7 @@ START_TEST(failed_call_without_crash_is_an_api_error)
     tb_call(b, WATCHER, "cuEventQuery", FOREIGN, 0, INVALID_HANDLE);
     tb_call(b, MAIN, "cuEventSynchronize", EVENT, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_UNKNOWN_HANDLE), 1);
     ck_assert_int_eq(a->procs[0].complete, 1);
     ck_assert_int_eq(a->procs[0].crashed, 0);
     for (size_t i = 0; i < a->ndiagnosis; i++)
@@ -238,15 +217,15 @@ START_TEST(orphaned_stall_chain)
     tb_record(b, CG_REC_STALL, 999, "cuEventQuery", EVENT, MAIN, 60 * SECOND, 0, 0,
               CG_FLAG_ORPHANED); /* the same silence, told again */
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_STALL), 1);
-    const struct finding *f = find_kind(a, FK_STALL);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STALL), 1);
+    const struct finding *f = first_of_kind(a, FK_STALL);
     ck_assert_uint_eq(f->handle, EVENT);
     assert_has(f->message, "no CUDA call for 30.000 s");
     assert_has(f->message, "event 0xe000, recorded by thread 100 \"main\" (task " TEST_A ")");
     assert_has(f->message, "polled only by thread 124 \"watcher\", which exited");
     assert_has(f->message, "without seeing it complete");
-    ck_assert_uint_eq(count_kind(a, FK_UNKNOWN_HANDLE), 1);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
     /* The chain: the test, the bad query by the watcher, its exit, the silence. */
     size_t test = diagnosis_pos(a, "in test " TEST_A);
     size_t query = diagnosis_pos(a, "\"watcher\" got CUDA_ERROR_INVALID_HANDLE from cuEventQuery");
@@ -268,8 +247,8 @@ START_TEST(idle_process_without_orphaned_stall_has_no_stall)
     /* The twin: the same story, but the watchdog wrote no orphaned stall. */
     struct tb *b = watcher_dies_on_foreign_query();
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_STALL), 0);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STALL), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
     for (size_t i = 0; i < a->ndiagnosis; i++)
         ck_assert_ptr_null(strstr(a->diagnosis[i], "no CUDA call"));
 }
@@ -281,7 +260,7 @@ START_TEST(stall_record_without_flag_for_idle_thread_is_ignored)
     struct tb *b = watcher_dies_on_foreign_query();
     tb_record(b, CG_REC_STALL, 999, "cuEventQuery", EVENT, MAIN, 30 * SECOND, 0, 0, 0);
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_STALL), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STALL), 0);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include "analysis/json_writer.h"
 #include "analysis/report.h"
 #include "analysis/suppress.h"
+#include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"
 
@@ -245,10 +246,7 @@ static void teardown(void)
 
 static void analyze(struct analysis *a)
 {
-    char *paths[1] = {dir};
-    FILE *warn = tmpfile();
-    ck_assert_int_eq(analyze_paths(a, paths, 1, "test", warn, NULL, 0), 0);
-    fclose(warn);
+    analyze_dir(a, dir);
 }
 
 START_TEST(text_report_blocks_and_summary)

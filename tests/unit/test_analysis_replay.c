@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"
 
@@ -54,28 +55,7 @@ static struct tb *open_trace(void)
 /* Replay every trace in the test directory. */
 static void analyze(struct analysis *a)
 {
-    char *paths[1] = {dir};
-    FILE *warn = tmpfile();
-    ck_assert_ptr_nonnull(warn);
-    int rc = analyze_paths(a, paths, 1, "test", warn, NULL, 0);
-    fclose(warn);
-    ck_assert_int_eq(rc, 0);
-}
-
-static size_t count_kind(const struct analysis *a, enum finding_kind kind)
-{
-    size_t n = 0;
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        n += f->kind == kind;
-    return n;
-}
-
-static const struct finding *find_kind(const struct analysis *a, enum finding_kind kind)
-{
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        if (f->kind == kind)
-            return f;
-    return NULL;
+    analyze_dir(a, dir);
 }
 
 static uint64_t calls_of(const struct analysis *a, const char *name)
@@ -153,14 +133,14 @@ START_TEST(leaks_are_counted_and_name_creator)
     ck_assert_uint_eq(a.totals.leaked_pinned_bytes, 2 * MIB);
     ck_assert_uint_eq(a.totals.pinned.peak_bytes, 5 * MIB);
     /* grouped: one finding per kind (same site and task) with the count */
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_EVENT), 1);
-    const struct finding *f = find_kind(&a, FK_LEAK_EVENT);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 1);
+    const struct finding *f = first_of_kind(&a, FK_LEAK_EVENT);
     ck_assert_uint_eq(f->count, 7);
     ck_assert_str_eq(f->task, "test_leaky");
     ck_assert_str_eq(f->thread, "main");
     ck_assert_str_eq(f->site, "leaky.c:20");
     ck_assert_str_eq(f->api, "cuEventCreate");
-    f = find_kind(&a, FK_LEAK_PINNED);
+    f = first_of_kind(&a, FK_LEAK_PINNED);
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(f->count, 2);
     ck_assert_uint_eq(f->bytes, 2 * MIB);
@@ -185,9 +165,9 @@ START_TEST(leaks_group_by_task)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_EVENT), 2);
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_STREAM), 1);
-    ck_assert_str_eq(find_kind(&a, FK_LEAK_STREAM)->task, "test_b");
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_STREAM), 1);
+    ck_assert_str_eq(first_of_kind(&a, FK_LEAK_STREAM)->task, "test_b");
     ck_assert_uint_eq(a.totals.leaked_streams, 1);
     analysis_free(&a);
 }
@@ -206,8 +186,8 @@ START_TEST(failed_destroy_still_leaks_and_failed_create_makes_nothing)
     analyze(&a);
     ck_assert_uint_eq(a.totals.events.created, 1);
     ck_assert_uint_eq(a.totals.leaked_events, 1);
-    ck_assert_uint_eq(count_kind(&a, FK_API_ERROR), 2);
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_EVENT), 1);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_API_ERROR), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 1);
     analysis_free(&a);
 }
 END_TEST
@@ -221,10 +201,10 @@ START_TEST(killed_process_still_reports_leaks)
     struct analysis a;
     analyze(&a);
     ck_assert_int_eq(a.procs[0].complete, 0);
-    const struct finding *f = find_kind(&a, FK_LEAK_EVENT);
+    const struct finding *f = first_of_kind(&a, FK_LEAK_EVENT);
     ck_assert_ptr_nonnull(f);
     ck_assert_ptr_nonnull(strstr(f->message, "did not exit cleanly"));
-    ck_assert_uint_eq(count_kind(&a, FK_BLOCKED_AT_EXIT), 0);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_BLOCKED_AT_EXIT), 0);
     analysis_free(&a);
 }
 END_TEST
@@ -244,7 +224,7 @@ START_TEST(registrations_are_pinned_ranges)
     ck_assert_uint_eq(a.totals.pinned.unregistered, 1);
     ck_assert_uint_eq(a.totals.leaked_pinned, 1);
     ck_assert_uint_eq(a.totals.leaked_pinned_bytes, 8192);
-    ck_assert_ptr_nonnull(strstr(find_kind(&a, FK_LEAK_PINNED)->message, "unregistered"));
+    ck_assert_ptr_nonnull(strstr(first_of_kind(&a, FK_LEAK_PINNED)->message, "unregistered"));
     analysis_free(&a);
 }
 END_TEST
@@ -263,9 +243,9 @@ START_TEST(foreign_handle_is_unknown_not_api_error)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_UNKNOWN_HANDLE), 1);
-    ck_assert_uint_eq(count_kind(&a, FK_API_ERROR), 0);
-    const struct finding *f = find_kind(&a, FK_UNKNOWN_HANDLE);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_API_ERROR), 0);
+    const struct finding *f = first_of_kind(&a, FK_UNKNOWN_HANDLE);
     ck_assert_str_eq(f->thread, "watcher");
     ck_assert_uint_eq(f->tid, WATCHER);
     ck_assert_str_eq(f->api, "cuEventQuery");
@@ -289,9 +269,9 @@ START_TEST(use_after_destroy_names_the_destroyer)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_USE_AFTER_DESTROY), 1);
-    ck_assert_uint_eq(count_kind(&a, FK_API_ERROR), 0);
-    const struct finding *f = find_kind(&a, FK_USE_AFTER_DESTROY);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_USE_AFTER_DESTROY), 1);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_API_ERROR), 0);
+    const struct finding *f = first_of_kind(&a, FK_USE_AFTER_DESTROY);
     ck_assert_int_eq(f->destroyed.present, 1);
     ck_assert_str_eq(f->destroyed.thread, "main");
     ck_assert_str_eq(f->destroyed.api, "cuEventDestroy_v2");
@@ -315,8 +295,8 @@ START_TEST(double_destroy)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_DOUBLE_DESTROY), 2);
-    ck_assert_uint_eq(count_kind(&a, FK_API_ERROR), 0);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_DOUBLE_DESTROY), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_API_ERROR), 0);
     ck_assert_uint_eq(a.totals.streams.destroyed, 1);
     analysis_free(&a);
 }
@@ -410,7 +390,7 @@ START_TEST(query_before_record)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_QUERY_BEFORE_RECORD), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_QUERY_BEFORE_RECORD), 2);
     uint64_t total = 0;
     for (const struct finding *f = a.findings.table; f; f = f->hh.next)
         if (f->kind == FK_QUERY_BEFORE_RECORD)
@@ -455,7 +435,7 @@ START_TEST(api_errors_exclude_not_ready)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_API_ERROR), 2); /* grouped per API */
+    ck_assert_uint_eq(findings_of_kind(&a, FK_API_ERROR), 2); /* grouped per API */
     uint64_t total = 0;
     for (const struct finding *f = a.findings.table; f; f = f->hh.next)
         total += f->count;
@@ -478,8 +458,8 @@ START_TEST(killed_inside_synchronize_is_blocked_at_exit)
     struct analysis a;
     analyze(&a);
     ck_assert_int_eq(a.procs[0].complete, 0);
-    ck_assert_uint_eq(count_kind(&a, FK_BLOCKED_AT_EXIT), 1);
-    const struct finding *f = find_kind(&a, FK_BLOCKED_AT_EXIT);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_BLOCKED_AT_EXIT), 1);
+    const struct finding *f = first_of_kind(&a, FK_BLOCKED_AT_EXIT);
     ck_assert_str_eq(f->thread, "main");
     ck_assert_str_eq(f->api, "cuEventSynchronize");
     ck_assert_uint_eq(f->handle, 0xe000);
@@ -500,7 +480,7 @@ START_TEST(clean_exit_while_another_thread_waits_is_not_blocked)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_BLOCKED_AT_EXIT), 0);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_BLOCKED_AT_EXIT), 0);
     analysis_free(&a);
 }
 END_TEST
@@ -516,8 +496,8 @@ START_TEST(spinning_at_the_end_is_blocked_at_exit)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_BLOCKED_AT_EXIT), 1);
-    const struct finding *f = find_kind(&a, FK_BLOCKED_AT_EXIT);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_BLOCKED_AT_EXIT), 1);
+    const struct finding *f = first_of_kind(&a, FK_BLOCKED_AT_EXIT);
     ck_assert_str_eq(f->thread, "watcher");
     ck_assert_uint_eq(f->handle, 0xe000);
     ck_assert_uint_eq(calls_of(&a, "cuEventQuery"), 1000);
@@ -537,7 +517,7 @@ START_TEST(finished_spin_is_not_blocked)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_BLOCKED_AT_EXIT), 0);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_BLOCKED_AT_EXIT), 0);
     ck_assert_uint_eq(calls_of(&a, "cuEventQuery"), 1000);
     analysis_free(&a);
 }
@@ -558,7 +538,7 @@ START_TEST(thread_scoped_task_applies_to_its_thread_only)
 
     struct analysis a;
     analyze(&a);
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_EVENT), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 2);
     int saw_proc = 0, saw_watch = 0;
     for (const struct finding *f = a.findings.table; f; f = f->hh.next) {
         saw_proc += f->task && !strcmp(f->task, "proc_task") && f->tid == MAIN;
@@ -594,8 +574,8 @@ START_TEST(processes_are_merged)
     ck_assert_uint_eq(a.totals.leaked_events, 2);
     ck_assert_uint_eq(a.totals.events.peak_live, 3); /* overlapping in time */
     ck_assert_uint_eq(calls_of(&a, "cuEventCreate"), 3);
-    ck_assert_uint_eq(count_kind(&a, FK_LEAK_EVENT), 1);
-    ck_assert_uint_eq(find_kind(&a, FK_LEAK_EVENT)->pid, 1000);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 1);
+    ck_assert_uint_eq(first_of_kind(&a, FK_LEAK_EVENT)->pid, 1000);
     analysis_free(&a);
 }
 END_TEST

@@ -19,6 +19,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/report.h"
+#include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"
 
@@ -74,31 +75,9 @@ static const struct analysis *finish(struct tb *b, int clean)
     if (clean)
         tb_process_exit(b, MAIN);
     ck_assert_int_eq(tb_close(b), 0);
-    char *paths[1] = {dir};
-    FILE *warn = tmpfile();
-    ck_assert_ptr_nonnull(warn);
-    int rc = analyze_paths(&result, paths, 1, "test", warn, NULL, 0);
-    fclose(warn);
-    ck_assert_int_eq(rc, 0);
+    analyze_dir(&result, dir);
     analyzed = 1;
     return &result;
-}
-
-static uint64_t count_kind(const struct analysis *a, enum finding_kind kind)
-{
-    uint64_t n = 0;
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        if (f->kind == kind)
-            n += f->count;
-    return n;
-}
-
-static const struct finding *find_kind(const struct analysis *a, enum finding_kind kind)
-{
-    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
-        if (f->kind == kind)
-            return f;
-    return NULL;
 }
 
 /* No error or warning at all (info and leaks are checked by the caller). */
@@ -167,8 +146,8 @@ START_TEST(destroy_while_waited_raised)
     tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
     tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_DESTROY_WHILE_WAITED), 1);
-    const struct finding *f = find_kind(a, FK_DESTROY_WHILE_WAITED);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_DESTROY_WHILE_WAITED), 1);
+    const struct finding *f = first_of_kind(a, FK_DESTROY_WHILE_WAITED);
     ck_assert_uint_eq(f->tid, MAIN);
     ck_assert_uint_eq(f->handle, EVENT);
     assert_message_has(f, "\"watcher\"");
@@ -184,7 +163,7 @@ START_TEST(destroy_after_stream_sync_is_fine)
     tb_call(b, MAIN, "cuEventDestroy_v2", EVENT, 0, OK);
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, INVALID_HANDLE);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_DESTROY_WHILE_WAITED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_DESTROY_WHILE_WAITED), 0);
 }
 END_TEST
 
@@ -208,8 +187,8 @@ START_TEST(record_while_polled_raised)
     tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
     tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 1);
-    const struct finding *f = find_kind(a, FK_RECORD_WHILE_POLLED);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_RECORD_WHILE_POLLED), 1);
+    const struct finding *f = first_of_kind(a, FK_RECORD_WHILE_POLLED);
     ck_assert_int_eq(finding_kind_severity(f->kind), SEV_WARNING);
     assert_message_has(f, "\"main\" re-recorded event 0xe000");
     assert_message_has(f, "\"watcher\" was still polling");
@@ -223,7 +202,7 @@ START_TEST(rerecord_after_poller_saw_completion_is_fine)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_RECORD_WHILE_POLLED), 0);
 }
 END_TEST
 
@@ -236,7 +215,7 @@ START_TEST(rerecord_after_any_thread_saw_completion_is_fine)
     tb_exit(b, OTHER, "cuEventSynchronize", EVENT, 0, OK);
     tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_RECORD_WHILE_POLLED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_RECORD_WHILE_POLLED), 0);
 }
 END_TEST
 
@@ -248,8 +227,8 @@ START_TEST(poller_exited_raised)
     tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
     tb_thread_exit(b, WATCHER);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
-    const struct finding *f = find_kind(a, FK_POLLER_EXITED);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
+    const struct finding *f = first_of_kind(a, FK_POLLER_EXITED);
     ck_assert_uint_eq(f->tid, WATCHER);
     ck_assert_str_eq(f->thread, "watcher");
     ck_assert_uint_eq(f->handle, EVENT);
@@ -265,7 +244,7 @@ START_TEST(poller_exit_after_completion_is_fine)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     tb_thread_exit(b, WATCHER);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 0);
     ck_assert_uint_eq(a->ndiagnosis, 0);
 }
 END_TEST
@@ -278,7 +257,7 @@ START_TEST(poller_exit_handed_over_is_fine)
     tb_thread_exit(b, WATCHER);
     tb_call(b, MAIN, "cuCtxSynchronize", 0, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 0);
 }
 END_TEST
 
@@ -291,9 +270,9 @@ START_TEST(foreign_handle_diagnosis)
     tb_thread_exit(b, WATCHER);
     tb_enter(b, MAIN, "cuEventSynchronize", EVENT, 0); /* hangs: killed below */
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_UNKNOWN_HANDLE), 1);
-    ck_assert_uint_eq(count_kind(a, FK_POLLER_EXITED), 1);
-    ck_assert_uint_eq(count_kind(a, FK_BLOCKED_AT_EXIT), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_BLOCKED_AT_EXIT), 1);
     ck_assert_uint_eq(a->ndiagnosis, 2);
     const char *first = a->diagnosis[0], *second = a->diagnosis[1];
     ck_assert_ptr_nonnull(strstr(first, "\"watcher\" got CUDA_ERROR_INVALID_HANDLE"));
@@ -313,7 +292,7 @@ START_TEST(hang_on_host_function_names_it)
     tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
     tb_spin(b, WATCHER, "cuEventQuery", EVENT, 5000, 5000000000ull);
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_BLOCKED_AT_EXIT), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_BLOCKED_AT_EXIT), 1);
     ck_assert_uint_eq(a->ndiagnosis, 1);
     ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "\"watcher\" was polling"));
     ck_assert_ptr_nonnull(strstr(a->diagnosis[0], "event 0xe000"));
@@ -334,11 +313,11 @@ START_TEST(cross_task_use_raised)
     tb_record(b, CG_REC_CALL, MAIN, "cuLaunchKernel", STREAM, 0x4000, 0, OK, 0, 0);
     stream_sync(b, MAIN, STREAM, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_CROSS_TASK_USE), 1); /* once per object and task */
-    const struct finding *f = find_kind(a, FK_CROSS_TASK_USE);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_CROSS_TASK_USE), 1); /* once per object and task */
+    const struct finding *f = first_of_kind(a, FK_CROSS_TASK_USE);
     ck_assert_str_eq(f->task, "test_b");
     assert_message_has(f, "earlier task test_a");
-    ck_assert_uint_eq(count_kind(a, FK_PENDING_AT_TASK_END), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PENDING_AT_TASK_END), 0);
 }
 END_TEST
 
@@ -369,8 +348,8 @@ START_TEST(pending_at_task_end_raised)
     tb_task(b, MAIN, NULL, 0);
     tb_task(b, MAIN, "test_b", 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PENDING_AT_TASK_END), 1);
-    const struct finding *f = find_kind(a, FK_PENDING_AT_TASK_END);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PENDING_AT_TASK_END), 1);
+    const struct finding *f = first_of_kind(a, FK_PENDING_AT_TASK_END);
     ck_assert_str_eq(f->task, "test_a");
     assert_message_has(f, "when task test_b began");
     assert_message_has(f, "cuLaunchHostFunc");
@@ -414,8 +393,8 @@ START_TEST(pinned_reuse_raised)
     struct tb *b = copy_then_record();
     copy_to_host(b, MAIN, STREAM, PINNED + 64, 0); /* inside the same range */
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
-    const struct finding *f = find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    const struct finding *f = first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT);
     ck_assert_uint_eq(f->handle, PINNED);
     assert_message_has(f, "into pinned range 0x7f0000000000");
     assert_message_has(f, "earlier cuMemcpyDtoHAsync_v2 into it");
@@ -428,7 +407,7 @@ START_TEST(pinned_reuse_after_stream_sync_is_fine)
     stream_sync(b, MAIN, STREAM, 0);
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
 }
 END_TEST
 
@@ -439,7 +418,7 @@ START_TEST(pinned_reuse_after_other_thread_saw_event_is_fine)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK); /* then a pool hands the buffer back */
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
 }
 END_TEST
 
@@ -451,7 +430,7 @@ START_TEST(two_uploads_from_one_buffer_are_fine)
     copy_to_device(b, STREAM, PINNED);
     copy_to_device(b, STREAM, PINNED);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
 }
 END_TEST
 
@@ -465,8 +444,8 @@ START_TEST(snapshot_is_taken_at_the_record)
     copy_to_host(b, MAIN, STREAM, PINNED, 0);  /* proven: fine */
     copy_to_host(b, MAIN, STREAM, PINNED2, 0); /* not proven */
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
-    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
 }
 END_TEST
 
@@ -481,7 +460,7 @@ START_TEST(stream_wait_event_orders_streams)
     tb_call(b, WATCHER, "cuEventQuery", EVENT2, 0, OK);
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
 }
 END_TEST
 
@@ -494,7 +473,7 @@ START_TEST(streams_without_wait_are_not_ordered)
     tb_call(b, WATCHER, "cuEventQuery", EVENT2, 0, OK);
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
 }
 END_TEST
 
@@ -511,8 +490,8 @@ START_TEST(legacy_sync_covers_blocking_streams_only)
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     copy_to_host(b, MAIN, STREAM2, PINNED2, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
-    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
 }
 END_TEST
 
@@ -529,7 +508,7 @@ START_TEST(legacy_work_orders_after_blocking_streams)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
 }
 END_TEST
 
@@ -544,8 +523,8 @@ START_TEST(per_thread_default_streams)
     copy_to_host(b, MAIN, 0, PINNED, CG_FLAG_PTSZ);
     copy_to_host(b, WATCHER, 0, PINNED2, CG_FLAG_PTSZ);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
-    ck_assert_uint_eq(find_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
 }
 END_TEST
 
@@ -570,8 +549,8 @@ START_TEST(stream_destroy_with_pending_raised)
     struct tb *b = copy_then_record();
     tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 1);
-    const struct finding *f = find_kind(a, FK_STREAM_DESTROY_WITH_PENDING);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 1);
+    const struct finding *f = first_of_kind(a, FK_STREAM_DESTROY_WITH_PENDING);
     ck_assert_uint_eq(f->handle, STREAM);
     assert_message_has(f, "cuMemcpyDtoHAsync_v2");
 }
@@ -583,7 +562,7 @@ START_TEST(stream_destroy_after_event_seen_is_fine)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK); /* the record covers all the work */
     tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STREAM_DESTROY_WITH_PENDING), 0);
 }
 END_TEST
 
@@ -605,8 +584,8 @@ START_TEST(stall_record_raised_once_per_wait)
     b->now_ns += 2000000000ull;
     write_stall(b, STREAM, 4000000000ull); /* the same wait, reported again */
     const struct analysis *a = finish(b, 0);
-    ck_assert_uint_eq(count_kind(a, FK_STALL), 1);
-    const struct finding *f = find_kind(a, FK_STALL);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_STALL), 1);
+    const struct finding *f = first_of_kind(a, FK_STALL);
     ck_assert_uint_eq(f->tid, MAIN);
     ck_assert_str_eq(f->thread, "main");
     ck_assert_str_eq(f->api, "cuStreamSynchronize");
@@ -637,9 +616,9 @@ START_TEST(shared_event_raised_as_info)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     tb_call(b, MAIN, "cuEventQuery", EVENT, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_SHARED_EVENT), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_SHARED_EVENT), 1);
     ck_assert_int_eq(finding_kind_severity(FK_SHARED_EVENT), SEV_INFO);
-    assert_message_has(find_kind(a, FK_SHARED_EVENT), "\"watcher\"");
+    assert_message_has(first_of_kind(a, FK_SHARED_EVENT), "\"watcher\"");
 }
 END_TEST
 
@@ -649,7 +628,7 @@ START_TEST(one_consumer_is_not_shared)
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
     const struct analysis *a = finish(b, 1);
-    ck_assert_uint_eq(count_kind(a, FK_SHARED_EVENT), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_SHARED_EVENT), 0);
 }
 END_TEST
 

@@ -1,0 +1,42 @@
+/*
+ * tests/unit/analysis_testlib.c — see analysis_testlib.h.
+ */
+#include <check.h>
+#include <stdio.h>
+
+#include "tests/unit/analysis_testlib.h"
+
+void analyze_dir(struct analysis *a, const char *dir)
+{
+    char *paths[1] = {(char *)dir};
+    FILE *warn = tmpfile();
+    ck_assert_ptr_nonnull(warn);
+    int rc = analyze_paths(a, paths, 1, "test", warn, NULL, 0);
+    fclose(warn);
+    ck_assert_int_eq(rc, 0);
+}
+
+size_t findings_of_kind(const struct analysis *a, enum finding_kind kind)
+{
+    size_t n = 0;
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        n += f->kind == kind;
+    return n;
+}
+
+uint64_t occurrences_of_kind(const struct analysis *a, enum finding_kind kind)
+{
+    uint64_t n = 0;
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        if (f->kind == kind)
+            n += f->count;
+    return n;
+}
+
+const struct finding *first_of_kind(const struct analysis *a, enum finding_kind kind)
+{
+    for (const struct finding *f = a->findings.table; f; f = f->hh.next)
+        if (f->kind == kind)
+            return f;
+    return NULL;
+}
