@@ -3,8 +3,36 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "tests/unit/analysis_testlib.h"
+#include "tests/unit/tracer_testlib.h"
+
+void scratch_setup(struct scratch_trace *s)
+{
+    s->dir = testlib_tmpdir();
+    ck_assert_ptr_nonnull(s->dir);
+    snprintf(s->path, sizeof s->path, "%s/host-1000-1.cgt", s->dir);
+    s->analyzed = 0;
+}
+
+void scratch_teardown(struct scratch_trace *s)
+{
+    if (s->analyzed)
+        analysis_free(&s->result);
+    testlib_rmtree(s->dir);
+    free(s->dir);
+}
+
+const struct analysis *scratch_finish(struct scratch_trace *s, struct tb *b, uint32_t exit_tid)
+{
+    if (exit_tid)
+        tb_process_exit(b, exit_tid);
+    ck_assert_int_eq(tb_close(b), 0);
+    analyze_dir(&s->result, s->dir);
+    s->analyzed = 1;
+    return &s->result;
+}
 
 void analyze_dir(struct analysis *a, const char *dir)
 {

@@ -39,32 +39,23 @@
 #define TEST_B "tests/test_solver.py::test_b"
 #define SECOND 1000000000ull
 
-static char *dir;
-static char path[4096];
-static struct analysis result;
-static int analyzed;
+static struct scratch_trace scratch;
 
 static void setup(void)
 {
-    dir = testlib_tmpdir();
-    ck_assert_ptr_nonnull(dir);
-    snprintf(path, sizeof path, "%s/host-1000-1.cgt", dir);
-    analyzed = 0;
+    scratch_setup(&scratch);
 }
 
 static void teardown(void)
 {
-    if (analyzed)
-        analysis_free(&result);
-    testlib_rmtree(dir);
-    free(dir);
+    scratch_teardown(&scratch);
 }
 
 /* The DESIGN §1 program up to the watcher's first polls: in test A, main
  * copies into a pinned buffer, records EVENT and hands it to the watcher. */
 static struct tb *solver_trace(void)
 {
-    struct tb *b = tb_open(path, 1000, "./solver");
+    struct tb *b = tb_open(scratch.path, 1000, "./solver");
     ck_assert_ptr_nonnull(b);
     tb_thread_start(b, MAIN, "main");
     tb_thread_start(b, WATCHER, "watcher");
@@ -80,12 +71,7 @@ static struct tb *solver_trace(void)
 
 static const struct analysis *finish(struct tb *b, int clean)
 {
-    if (clean)
-        tb_process_exit(b, MAIN);
-    ck_assert_int_eq(tb_close(b), 0);
-    analyze_dir(&result, dir);
-    analyzed = 1;
-    return &result;
+    return scratch_finish(&scratch, b, clean ? MAIN : 0);
 }
 
 static void assert_has(const char *text, const char *part)

@@ -39,30 +39,21 @@
 #define NON_BLOCKING 1u
 #define FOREIGN 0x1234567ull
 
-static char *dir;
-static char path[4096];
-static struct analysis result;
-static int analyzed;
+static struct scratch_trace scratch;
 
 static void setup(void)
 {
-    dir = testlib_tmpdir();
-    ck_assert_ptr_nonnull(dir);
-    snprintf(path, sizeof path, "%s/host-1000-1.cgt", dir);
-    analyzed = 0;
+    scratch_setup(&scratch);
 }
 
 static void teardown(void)
 {
-    if (analyzed)
-        analysis_free(&result);
-    testlib_rmtree(dir);
-    free(dir);
+    scratch_teardown(&scratch);
 }
 
 static struct tb *open_trace(void)
 {
-    struct tb *b = tb_open(path, 1000, "./prog");
+    struct tb *b = tb_open(scratch.path, 1000, "./prog");
     ck_assert_ptr_nonnull(b);
     tb_thread_start(b, MAIN, "main");
     tb_thread_start(b, WATCHER, "watcher");
@@ -72,12 +63,7 @@ static struct tb *open_trace(void)
 /* Close the trace (clean exit unless killed) and analyze it. */
 static const struct analysis *finish(struct tb *b, int clean)
 {
-    if (clean)
-        tb_process_exit(b, MAIN);
-    ck_assert_int_eq(tb_close(b), 0);
-    analyze_dir(&result, dir);
-    analyzed = 1;
-    return &result;
+    return scratch_finish(&scratch, b, clean ? MAIN : 0);
 }
 
 /* No error or warning at all (info and leaks are checked by the caller). */
