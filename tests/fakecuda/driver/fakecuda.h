@@ -25,7 +25,8 @@
 
 #define FC_DRIVER_VERSION 13000
 #define FC_DEVICE_COUNT 1
-#define FC_TOTAL_MEMORY ((size_t)16 << 30)
+#define FC_DEFAULT_TOTAL_MEMORY ((size_t)16 << 30)
+#define FC_TOTAL_MEMORY (fc_knob_total_memory())
 
 /* ---- state.c: global lock, initialization, fork handling ---- */
 void fc_lock(void);
@@ -47,6 +48,8 @@ CUresult fc_initialize(void);
 unsigned fc_knob_delay_us(void);
 /* 1-based index of the created stream that never runs (0 = none). */
 unsigned fc_knob_stall_stream(void);
+/* Device memory size in bytes (FAKECUDA_MEMORY_MB, else 16 GiB). */
+size_t fc_knob_total_memory(void);
 /* CUDA_SUCCESS, or the CUresult FAKECUDA_FAIL injects into this call. */
 CUresult fc_injected_failure(const char *api);
 
@@ -92,6 +95,8 @@ struct fc_op {
     void *staging; /* owned copy of pageable source memory, or NULL */
     CUhostFn host_fn;
     void *user_data;
+    CUstreamCallback stream_callback; /* cuStreamAddCallback */
+    CUstream callback_stream;         /* the stream handle as the caller passed it */
     struct fc_op *next; /* stream queue link */
 };
 struct fc_op *fc_op_new(fc_op_action action);
@@ -105,6 +110,9 @@ void fc_op_drop_deps(struct fc_op *op);
 void fc_op_wait(struct fc_op *op);
 void fc_op_action_copy(struct fc_op *op);
 void fc_op_action_host_fn(struct fc_op *op);
+/* Calls op->stream_callback(callback_stream, status, user_data); the status
+ * is CUDA_SUCCESS unless FAKECUDA_FAIL names "CUstreamCallback". */
+void fc_op_action_stream_callback(struct fc_op *op);
 double fc_now_ms(void);
 
 /* ---- context.c ---- */

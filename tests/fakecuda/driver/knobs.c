@@ -2,6 +2,8 @@
  * knobs.c — the simulator's test knobs, read once from the environment:
  *   FAKECUDA_DELAY_US=N         every enqueued operation takes N µs longer
  *   FAKECUDA_STALL_STREAM=K     the K-th created stream (1-based) never runs
+ *   FAKECUDA_MEMORY_MB=N        the device has N MiB of memory (default 16 GiB);
+ *                               clients' own suites size allocations from it
  *   FAKECUDA_FAIL=cuName:code:nth[,...]  the nth call of cuName returns code
  * A bad value gets one warning line on stderr and is ignored.
  *
@@ -29,6 +31,7 @@ struct fail_spec {
 static pthread_once_t knobs_once = PTHREAD_ONCE_INIT;
 static unsigned delay_us;
 static unsigned stall_stream;
+static unsigned memory_mb;
 static struct fail_spec fail_specs[MAX_FAIL_SPECS];
 static size_t fail_spec_count;
 
@@ -133,6 +136,7 @@ static void read_knobs(void)
 {
     read_unsigned_knob("FAKECUDA_DELAY_US", &delay_us);
     read_unsigned_knob("FAKECUDA_STALL_STREAM", &stall_stream);
+    read_unsigned_knob("FAKECUDA_MEMORY_MB", &memory_mb);
     read_fail_knob();
 }
 
@@ -160,4 +164,10 @@ CUresult fc_injected_failure(const char *api)
             return spec->code;
     }
     return CUDA_SUCCESS;
+}
+
+size_t fc_knob_total_memory(void)
+{
+    pthread_once(&knobs_once, read_knobs);
+    return memory_mb > 0 ? (size_t)memory_mb << 20 : FC_DEFAULT_TOTAL_MEMORY;
 }

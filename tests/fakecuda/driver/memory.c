@@ -1,5 +1,6 @@
 /*
- * memory.c — device memory (host heap blocks, so copies are plain memcpy),
+ * memory.c — device memory (host heap blocks, so copies are plain memcpy;
+ * cuMemAllocManaged memory is the same, cuMemGetAddressRange finds a block),
  * page-locked host memory from cuMemAllocHost/cuMemHostAlloc, and ranges
  * registered with cuMemHostRegister, with the error codes a real driver
  * gives (DRIVER_FACTS "Pinned memory"): overlap → 712, unregister of an
@@ -178,6 +179,55 @@ CUresult cuMemAlloc(CUdeviceptr_v1 *dptr, unsigned int bytesize)
 CUresult cuMemFree(CUdeviceptr_v1 dptr)
 {
     return device_free(dptr);
+}
+
+/* Managed memory is host memory here too; cuMemFree frees it. The flags
+ * must be exactly one of CU_MEM_ATTACH_GLOBAL / CU_MEM_ATTACH_HOST. */
+CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
+{
+    if (flags != CU_MEM_ATTACH_GLOBAL && flags != CU_MEM_ATTACH_HOST) {
+        CUresult rc = fc_enter("cuMemAllocManaged");
+        return rc != CUDA_SUCCESS ? rc : CUDA_ERROR_INVALID_VALUE;
+    }
+    return device_alloc(dptr, bytesize);
+}
+
+/* Base and size of the allocation (device, managed, or mapped pinned host
+ * memory under unified addressing) containing dptr; either out may be NULL. */
+static CUresult address_range(CUdeviceptr *pbase, size_t *psize, CUdeviceptr dptr)
+{
+    CUresult rc = fc_enter("cuMemGetAddressRange");
+    if (rc != CUDA_SUCCESS)
+        return rc;
+    fc_lock();
+    struct memory_range *range = range_containing(device_ranges, (uintptr_t)dptr, 1);
+    if (range == NULL)
+        range = range_containing(host_ranges, (uintptr_t)dptr, 1);
+    if (range != NULL && pbase != NULL)
+        *pbase = (CUdeviceptr)range->base;
+    if (range != NULL && psize != NULL)
+        *psize = range->size;
+    fc_unlock();
+    return range != NULL ? CUDA_SUCCESS : CUDA_ERROR_NOT_FOUND;
+}
+
+CUresult cuMemGetAddressRange_v2(CUdeviceptr *pbase, size_t *psize, CUdeviceptr dptr)
+{
+    return address_range(pbase, psize, dptr);
+}
+
+CUresult cuMemGetAddressRange(CUdeviceptr_v1 *pbase, unsigned int *psize, CUdeviceptr_v1 dptr)
+{
+    CUdeviceptr base = 0;
+    size_t size = 0;
+    CUresult rc = address_range(&base, &size, dptr);
+    if (rc == CUDA_SUCCESS && (base > 0xFFFFFFFFu || size > 0xFFFFFFFFu))
+        return CUDA_ERROR_INVALID_VALUE;
+    if (rc == CUDA_SUCCESS && pbase != NULL)
+        *pbase = (CUdeviceptr_v1)base;
+    if (rc == CUDA_SUCCESS && psize != NULL)
+        *psize = (unsigned int)size;
+    return rc;
 }
 
 static CUresult memory_info(size_t *free_bytes, size_t *total_bytes)

@@ -97,3 +97,9 @@ void fc_op_action_host_fn(struct fc_op *op)
 {
     op->host_fn(op->user_data);
 }
+
+void fc_op_action_stream_callback(struct fc_op *op)
+{
+    op->stream_callback(op->callback_stream, fc_injected_failure("CUstreamCallback"),
+                        op->user_data);
+}

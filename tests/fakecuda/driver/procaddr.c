@@ -12,6 +12,8 @@
  */
 #include "tests/fakecuda/driver/fakecuda.h"
 
+#include <cudaProfiler.h>
+
 #include <string.h>
 
 typedef void (*fc_entry_point)(void);
@@ -91,6 +93,9 @@ static const struct proc_entry proc_table[] = {
     {"cuMemHostGetDevicePointer", 2020, false, (fc_entry_point)cuMemHostGetDevicePointer},
     {"cuMemHostGetDevicePointer", 3020, false, (fc_entry_point)cuMemHostGetDevicePointer_v2},
     {"cuMemHostGetFlags", 2030, false, (fc_entry_point)cuMemHostGetFlags},
+    {"cuMemAllocManaged", 6000, false, (fc_entry_point)cuMemAllocManaged},
+    {"cuMemGetAddressRange", 2000, false, (fc_entry_point)cuMemGetAddressRange},
+    {"cuMemGetAddressRange", 3020, false, (fc_entry_point)cuMemGetAddressRange_v2},
     {"cuMemcpy", 4000, false, (fc_entry_point)cuMemcpy},
     {"cuMemcpy", 7000, true, (fc_entry_point)cuMemcpy_ptds},
     {"cuMemcpyAsync", 4000, false, (fc_entry_point)cuMemcpyAsync},
@@ -153,6 +158,10 @@ static const struct proc_entry proc_table[] = {
     {"cuLaunchKernel", 7000, true, (fc_entry_point)cuLaunchKernel_ptsz},
     {"cuLaunchHostFunc", 10000, false, (fc_entry_point)cuLaunchHostFunc},
     {"cuLaunchHostFunc", 10000, true, (fc_entry_point)cuLaunchHostFunc_ptsz},
+    {"cuStreamAddCallback", 5000, false, (fc_entry_point)cuStreamAddCallback},
+    {"cuStreamAddCallback", 7000, true, (fc_entry_point)cuStreamAddCallback_ptsz},
+    {"cuProfilerStart", 4000, false, (fc_entry_point)cuProfilerStart},
+    {"cuProfilerStop", 4000, false, (fc_entry_point)cuProfilerStop},
 };
 
 #define VALID_FLAGS                                                                                \
