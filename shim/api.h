@@ -32,6 +32,8 @@ enum cg_style {
     CG_STYLE_NEW_STREAM,
     CG_STYLE_WITH_ARGS,
     CG_STYLE_ENTRY,
+    CG_STYLE_DESTROY,          /* CALL reserved and stamped before the call (format.h) */
+    CG_STYLE_BLOCKING_DESTROY, /* ENTER, and its EXIT reserved and stamped with it */
 };
 
 struct cg_api_info {

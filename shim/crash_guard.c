@@ -39,7 +39,14 @@ static int guard_index(int signo)
 
 static void write_crash_record(const struct cg_call *c, int signo)
 {
-    struct cg_record *r = cg_writer_reserve_mapped();
+    int exit_kind = c->style == CG_STYLE_BLOCKING || c->style == CG_STYLE_BLOCKING_DESTROY;
+    struct cg_record *r = c->reserved; /* a teardown's slot, taken before the call */
+    if (r != NULL) {
+        r->result = CG_RESULT_CRASHED(signo);
+        cg_writer_publish(r, exit_kind ? CG_REC_EXIT : CG_REC_CALL);
+        return;
+    }
+    r = cg_writer_reserve_mapped();
     if (r == NULL)
         return;
     r->handle = c->handle;
@@ -51,7 +58,7 @@ static void write_crash_record(const struct cg_call *c, int signo)
     r->result = CG_RESULT_CRASHED(signo);
     r->api = c->api;
     r->flags = c->flags;
-    cg_writer_publish(r, c->style == CG_STYLE_BLOCKING ? CG_REC_EXIT : CG_REC_CALL);
+    cg_writer_publish(r, exit_kind ? CG_REC_EXIT : CG_REC_CALL);
 }
 
 /* Hand the signal to what was there before us. */

@@ -186,6 +186,31 @@ void cg_policy_record(const struct cg_pcall *pc, uint32_t action, uint64_t handl
     cg_writer_publish(r, CG_REC_POLICY);
 }
 
+struct cg_record *cg_policy_reserve(uint32_t action, uint64_t handle, uint64_t arg2)
+{
+    if (!cg_trace_wanted() || !cg_trace_ready())
+        return NULL;
+    struct cg_thread *t = cg_thread_self();
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return NULL;
+    memset(r, 0, sizeof *r);
+    r->handle = handle;
+    r->arg = action;
+    r->arg2 = arg2;
+    r->ts_ns = cg_now_ns();
+    r->tid = t != NULL ? t->tid : cg_gettid();
+    return r;
+}
+
+void cg_policy_publish(struct cg_record *r, int32_t result)
+{
+    if (r == NULL)
+        return;
+    r->result = result;
+    cg_writer_publish(r, CG_REC_POLICY);
+}
+
 /* ---- one call ---- */
 
 uint64_t cg_pcall_note_out(struct cg_pcall *pc, void *out)

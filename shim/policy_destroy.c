@@ -46,8 +46,8 @@ static int complete(const struct cg_obj_ref *o)
 static void destroy_real(const struct cg_obj_ref *o, uint64_t when)
 {
     unsigned id = o->kind == CG_OBJ_EVENT ? CG_ID_cuEventDestroy_v2 : CG_ID_cuStreamDestroy_v2;
-    CUresult rc = call_real(id, o->handle);
-    cg_policy_record(NULL, CG_POLICY_RECLAIMED, o->handle, o->kind | when, rc);
+    struct cg_record *r = cg_policy_reserve(CG_POLICY_RECLAIMED, o->handle, o->kind | when);
+    cg_policy_publish(r, call_real(id, o->handle));
 }
 
 /* The LIVE objects last used in [min, max], in a malloc'ed array. */

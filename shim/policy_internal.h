@@ -65,6 +65,13 @@ uint64_t cg_policy_task_now(void);
 void cg_policy_record(const struct cg_pcall *pc, uint32_t action, uint64_t handle, uint64_t arg2,
                       int32_t result);
 
+/* The same record for a teardown the shim makes itself (RELEASED,
+ * RECLAIMED): reserved and stamped before the real destroy, published with
+ * its result after it (format.h "Order"). reserve returns NULL when not
+ * tracing; publish ignores NULL. */
+struct cg_record *cg_policy_reserve(uint32_t action, uint64_t handle, uint64_t arg2);
+void cg_policy_publish(struct cg_record *r, int32_t result);
+
 /* ownership and ON_ERROR (shim/policy_ownership.c). */
 void cg_ownership_check(struct cg_pcall *pc);
 void cg_ownership_destroy(struct cg_pcall *pc);

@@ -138,8 +138,8 @@ static void release(struct quarantined victim)
 {
     if (!cg_registry_transition(victim.handle, CG_OBJ_QUARANTINED, CG_OBJ_DESTROYED, 0))
         return;
-    CUresult rc = real_destroy(victim.handle, victim.kind);
-    cg_policy_record(NULL, CG_POLICY_RELEASED, victim.handle, victim.kind, rc);
+    struct cg_record *r = cg_policy_reserve(CG_POLICY_RELEASED, victim.handle, victim.kind);
+    cg_policy_publish(r, real_destroy(victim.handle, victim.kind));
 }
 
 /* Put `handle` in the quarantine; the object pushed out (if any) into

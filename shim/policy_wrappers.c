@@ -7,7 +7,10 @@
  * cg_pcall_begin(), which decides; the call is then made (or answered)
  * and recorded exactly as shim/wrappers.c records it, with the POLICY
  * records of the decision just before its CALL record; cg_pcall_end() sees
- * the result.
+ * the result. A teardown's record is reserved even before the decision
+ * (its POLICY records then follow it): a deferred destroy puts the object
+ * in the quarantine, from which another thread may release it and the
+ * driver hand its value to a create, all before this call returns.
  *
  * What it must never do: record a call twice, change arguments except as
  * a verdict says, or run when cg_policy_active is 0.
@@ -39,10 +42,18 @@
         int before = 1; /* read by CG_OUT */                                                       \
         struct cg_call call;                                                                       \
         uint64_t in_handle = CG_U64(handle), in_arg = CG_U64(arg), in_arg2 = CG_U64(arg2);         \
+        int early = CG_STYLE_##style == CG_STYLE_DESTROY ||                                        \
+                    CG_STYLE_##style == CG_STYLE_BLOCKING_DESTROY;                                 \
+        int traced = early && cg_trace_wanted() &&                                                 \
+                     cg_call_begin(&call, CG_ID_##sym, cg_policy_caller);                          \
+        if (traced)                                                                                \
+            cg_call_before(&call, in_handle, in_arg, in_arg2);                                     \
         cg_pcall_begin(&pc, CG_ID_##sym, cg_real(CG_ID_##sym), in_handle, in_arg, in_arg2);        \
-        int traced = cg_trace_wanted() && cg_call_begin(&call, CG_ID_##sym, pc.caller);            \
-        if (traced && CG_STYLE_##style == CG_STYLE_BLOCKING)                                       \
-            cg_call_enter(&call, in_handle, in_arg, in_arg2);                                      \
+        if (!early) {                                                                              \
+            traced = cg_trace_wanted() && cg_call_begin(&call, CG_ID_##sym, pc.caller);            \
+            if (traced)                                                                            \
+                cg_call_before(&call, in_handle, in_arg, in_arg2);                                 \
+        }                                                                                          \
         before = 0;                                                                                \
         (void)before;                                                                              \
         if (pc.verdict == CG_VERDICT_ANSWER) {                                                     \

@@ -3,7 +3,9 @@
  *
  * What it is for: the implementation of shim/record.h: CALL, ENTER/EXIT,
  * SPIN (via shim/spin.c), STREAM_ID after a stream create and ARGS after
- * cuMemcpyAsync, each filled completely before its kind is published.
+ * cuMemcpyAsync, each filled completely before its kind is published. A
+ * teardown (DESTROY, BLOCKING_DESTROY) has its record's slot and time taken
+ * before the real call and is published after it (format.h "Order").
  *
  * What it must never do: write a record for a call the shim did not wrap,
  * write two CALL records for one call, or block.
@@ -54,21 +56,28 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
         caller = runtime_mark.caller;
     }
     c->site = cg_site_id(c->thread, caller);
+    c->reserved = NULL;
     return 1;
 }
 
-static void fill(struct cg_record *r, const struct cg_call *c, int32_t result, uint64_t handle,
-                 uint64_t arg, uint64_t arg2)
+static void fill_at(struct cg_record *r, const struct cg_call *c, int32_t result, uint64_t handle,
+                    uint64_t arg, uint64_t arg2, uint64_t ts_ns)
 {
     r->handle = handle;
     r->arg = arg;
     r->arg2 = arg2;
-    r->ts_ns = cg_now_ns();
+    r->ts_ns = ts_ns;
     r->tid = c->thread ? c->thread->tid : cg_gettid();
     r->site = c->site;
     r->result = result;
     r->api = c->api;
     r->flags = c->flags;
+}
+
+static void fill(struct cg_record *r, const struct cg_call *c, int32_t result, uint64_t handle,
+                 uint64_t arg, uint64_t arg2)
+{
+    fill_at(r, c, result, handle, arg, arg2, cg_now_ns());
 }
 
 void cg_call_enter(const struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2)
@@ -118,10 +127,62 @@ static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t han
         write_one(c, CG_REC_CALL, result, handle, arg, arg2);
 }
 
+/* A teardown's record: one slot (DESTROY), or ENTER published now plus
+ * its EXIT slot (BLOCKING_DESTROY), stamped now, published after the call. */
+static void reserve_teardown(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2)
+{
+    int blocking = c->style == CG_STYLE_BLOCKING_DESTROY;
+    struct cg_record *r = cg_writer_reserve(blocking ? 2 : 1);
+    if (r == NULL)
+        return;
+    uint64_t now = cg_now_ns();
+    fill_at(r, c, 0, handle, arg, arg2, now);
+    if (blocking) {
+        cg_writer_publish(r, CG_REC_ENTER);
+        cg_watch_block(r);
+        r++;
+        fill_at(r, c, 0, handle, arg, arg2, now);
+    }
+    c->reserved = r;
+}
+
+void cg_call_before(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2)
+{
+    if (c->style == CG_STYLE_BLOCKING)
+        cg_call_enter(c, handle, arg, arg2);
+    else if (c->style == CG_STYLE_DESTROY || c->style == CG_STYLE_BLOCKING_DESTROY)
+        reserve_teardown(c, handle, arg, arg2);
+}
+
+/* Publish the teardown record reserved before the call (or, if that
+ * reservation failed, write it now). */
+static void end_teardown(const struct cg_call *c, uint8_t kind, int32_t result, uint64_t handle,
+                         uint64_t arg, uint64_t arg2)
+{
+    struct cg_record *r = c->reserved;
+    if (r == NULL) {
+        write_one(c, kind, result, handle, arg, arg2);
+        return;
+    }
+    r->handle = handle;
+    r->arg = arg;
+    r->arg2 = arg2;
+    r->result = result;
+    cg_writer_publish(r, kind);
+    cg_watch_last(r);
+}
+
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                  uint64_t arg2, uint64_t extra)
 {
     switch (c->style) {
+    case CG_STYLE_DESTROY:
+        end_teardown(c, CG_REC_CALL, result, handle, arg, arg2);
+        break;
+    case CG_STYLE_BLOCKING_DESTROY:
+        cg_watch_unblock();
+        end_teardown(c, CG_REC_EXIT, result, handle, arg, arg2);
+        break;
     case CG_STYLE_RECORD:
         __atomic_fetch_add(&cg_record_epoch.value, 1, __ATOMIC_RELEASE);
         write_one(c, CG_REC_CALL, result, handle, arg, arg2);

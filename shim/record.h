@@ -30,6 +30,9 @@ struct cg_call {
      * call (out handles 0), and the call this thread was inside before. */
     uint64_t handle, arg, arg2;
     const struct cg_call *outer;
+    /* Teardown styles: the record reserved (and stamped) before the call,
+     * published by cg_call_end() or the fault handler; NULL otherwise. */
+    struct cg_record *reserved;
 };
 
 /* The traced call the calling thread is inside the real driver function of,
@@ -63,6 +66,12 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller);
 
 /* ENTER record of a blocking call (before the real call). */
 void cg_call_enter(const struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2);
+
+/* What a call's style records before the real call: ENTER for BLOCKING; the
+ * slot and timestamp of a teardown's record (DESTROY, BLOCKING_DESTROY), so
+ * that no create of the freed value can precede it in slot or time order
+ * (format.h "Order"). Nothing for the other styles. */
+void cg_call_before(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t arg2);
 
 /* The record(s) of the returned call, per its style. */
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,

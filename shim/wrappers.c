@@ -53,8 +53,7 @@
             return cg_policied_##sym args;                                                         \
         if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, cg_policy_caller))            \
             return real args;                                                                      \
-        if (CG_STYLE_##style == CG_STYLE_BLOCKING)                                                 \
-            cg_call_enter(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                       \
+        cg_call_before(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
         cg_call_inside(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
         rc = real args;                                                                            \
         cg_call_outside(&call);                                                                    \

@@ -24,6 +24,19 @@
  * is reserved at the moment the thing it describes happened (for a call:
  * when it returned; for a blocking call: once at entry, once at exit).
  *
+ * Order of creates and teardowns (must hold in slot order AND in ts_ns
+ * order, so that a writer whose records are ordered by timestamp keeps it):
+ * a create's record is reserved and its ts_ns taken after the real call
+ * returned; a teardown's record (cuEventDestroy*, cuStreamDestroy*,
+ * cuMemFreeHost, cuMemHostUnregister, cuCtxDestroy*,
+ * cuDevicePrimaryCtxReset*, and the shim's own RELEASED / RECLAIMED
+ * destroys) is reserved and its ts_ns taken BEFORE the real call, and
+ * published with its result after it. A value a teardown frees can be
+ * handed to another thread's create before the teardown returns; this way
+ * the teardown always precedes that create. For cuMemFreeHost (a blocking
+ * call) the EXIT's slot and ts_ns are taken together with the ENTER's. The
+ * POLICY records of a teardown the program called follow its CALL record.
+ *
  * Strings (call sites, task names, thread names, argv) are interned: a
  * string gets an id (1, 2, ...) and is written once as a run of consecutive
  * CG_REC_STRING records, each carrying up to CG_STRING_CHUNK bytes. Records
@@ -40,7 +53,7 @@
 #include <stdint.h>
 
 #define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 1u
+#define CG_FORMAT_VERSION 2u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */

@@ -5,6 +5,7 @@
 #   procaddr   dlsym of cuGetProcAddress_v2 only, then everything through it
 #   runtime    runtime API, linked -lcudart against the toolkit's libcudart
 #   writeback  the DESIGN §1 scenario, driver API, linked -lcuda
+#   mt_events  threads creating/recording/querying/destroying their own events
 WORKLOAD_COMMON := tests/workloads/common.c
 WORKLOAD_HDRS   := $(wildcard tests/workloads/*.h)
 WORKLOAD_CUDA_LINK    := -L$(CUDA)/lib64/stubs -lcuda
@@ -14,7 +15,7 @@ WORKLOAD_WRITEBACK := tests/workloads/writeback.c tests/workloads/writeback_pool
                       tests/workloads/writeback_watcher.c tests/workloads/writeback_calls.c \
                       $(WORKLOAD_COMMON)
 
-WORKLOADS := direct dlsym procaddr runtime writeback
+WORKLOADS := direct dlsym procaddr runtime writeback mt_events
 WORKLOAD_BINS := $(addprefix $(BUILD)/workloads/,$(WORKLOADS))
 
 $(BUILD)/workloads/direct: tests/workloads/direct.c $(WORKLOAD_LIFECYCLE) $(WORKLOAD_HDRS)
@@ -36,5 +37,9 @@ $(BUILD)/workloads/runtime: tests/workloads/runtime.c $(WORKLOAD_COMMON) $(WORKL
 $(BUILD)/workloads/writeback: $(WORKLOAD_WRITEBACK) $(WORKLOAD_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(WORKLOAD_WRITEBACK) $(WORKLOAD_CUDA_LINK) $(LDLIBS_MT)
+
+$(BUILD)/workloads/mt_events: tests/workloads/mt_events.c $(WORKLOAD_COMMON) $(WORKLOAD_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(WORKLOAD_COMMON) $(WORKLOAD_CUDA_LINK) $(LDLIBS_MT)
 
 ALL_TARGETS += $(WORKLOAD_BINS)
