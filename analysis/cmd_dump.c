@@ -70,6 +70,13 @@ static const struct api_fields api_fields[] = {
     {"cuMemcpyAsync", {{"stream", F_HEX}, {"dst", F_HEX}, {"src", F_HEX}}},
     {"cuLaunchKernel", {{"stream", F_HEX}, {"func", F_HEX}, {NULL, F_NONE}}},
     {"cuLaunchHostFunc", {{"stream", F_HEX}, {"func", F_HEX}, {"data", F_HEX}}},
+    {"cuStreamAddCallback", {{"stream", F_HEX}, {"func", F_HEX}, {"callback", F_DEC}}},
+    {"cuStreamBeginCapture", {{"stream", F_HEX}, {"mode", F_DEC}, {NULL, F_NONE}}},
+    {"cuStreamEndCapture", {{"stream", F_HEX}, {"graph", F_HEX}, {NULL, F_NONE}}},
+    {"cuCtxCreate", {{"context", F_HEX}, {"flags", F_HEX}, {"device", F_DEC}}},
+    {"cuCtxDestroy", {{"context", F_HEX}, {NULL, F_NONE}, {NULL, F_NONE}}},
+    {"cuDevicePrimaryCtxReset", {{"device", F_DEC}, {NULL, F_NONE}, {NULL, F_NONE}}},
+    {"cuDevicePrimaryCtxRelease", {{"device", F_DEC}, {NULL, F_NONE}, {NULL, F_NONE}}},
 };
 
 static const struct api_fields unknown_api_fields = {
@@ -92,6 +99,8 @@ static const char *const kind_names[CG_REC_KIND_MAX + 1] = {
     [CG_REC_POLICY] = "policy",
     [CG_REC_STALL] = "stall",
     [CG_REC_LOG] = "log",
+    [CG_REC_CONTEXT] = "context",
+    [CG_REC_CALLBACK] = "callback",
 };
 
 static const char *const policy_actions[] = {
@@ -374,6 +383,18 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
         break;
     case CG_REC_LOG:
         print_string_field(st, "text", r->site);
+        break;
+    case CG_REC_CONTEXT: /* arg = device ordinal + 1, 0 = unknown */
+        fprintf(st->out, " context=0x%" PRIx64, r->handle);
+        if (r->arg)
+            fprintf(st->out, " device=%" PRIu64, r->arg - 1);
+        else
+            fprintf(st->out, " device=?");
+        break;
+    case CG_REC_CALLBACK:
+        print_api(st, r->api);
+        fprintf(st->out, " stream=0x%" PRIx64 " callback=%" PRIu64 " status=%s", r->handle, r->arg,
+                cuda_error_name((int32_t)r->arg2));
         break;
     case CG_REC_NONE:
     case CG_REC_THREAD_EXIT:

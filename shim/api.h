@@ -34,6 +34,7 @@ enum cg_style {
     CG_STYLE_ENTRY,
     CG_STYLE_DESTROY,          /* CALL reserved and stamped before the call (format.h) */
     CG_STYLE_BLOCKING_DESTROY, /* ENTER, and its EXIT reserved and stamped with it */
+    CG_STYLE_CREATE,           /* CALL, then CONTEXT when the thread's context changed */
 };
 
 struct cg_api_info {

@@ -30,6 +30,8 @@ __attribute__((visibility("hidden"))) void *cg_real_dlsym_ptr;
 static pthread_mutex_t driver_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *driver_handle;
 static cg_stream_get_id_fn stream_get_id;
+static cg_ctx_get_current_fn ctx_get_current;
+static cg_ctx_get_device_fn ctx_get_device;
 static int missing_warned;
 
 cg_dlsym_fn cg_real_dlsym(void)
@@ -75,6 +77,9 @@ static void resolve_pointers(void *handle)
             cg_debug("driver has no %s", cg_api_info[id].name);
     }
     stream_get_id = real_dlsym ? (cg_stream_get_id_fn)real_dlsym(handle, "cuStreamGetId") : NULL;
+    ctx_get_current =
+        real_dlsym ? (cg_ctx_get_current_fn)real_dlsym(handle, "cuCtxGetCurrent") : NULL;
+    ctx_get_device = real_dlsym ? (cg_ctx_get_device_fn)real_dlsym(handle, "cuCtxGetDevice") : NULL;
 }
 
 int cg_driver_resolve(int may_load)
@@ -132,6 +137,20 @@ cg_stream_get_id_fn cg_real_stream_get_id(void)
     if (__atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) != 1)
         return NULL;
     return stream_get_id;
+}
+
+cg_ctx_get_current_fn cg_real_ctx_get_current(void)
+{
+    if (__atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) != 1)
+        return NULL;
+    return ctx_get_current;
+}
+
+cg_ctx_get_device_fn cg_real_ctx_get_device(void)
+{
+    if (__atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE) != 1)
+        return NULL;
+    return ctx_get_device;
 }
 
 void cg_driver_after_fork_child(void)

@@ -47,6 +47,13 @@ CUresult cg_missing_real(unsigned id);
 typedef CUresult (*cg_stream_get_id_fn)(CUstream, unsigned long long *);
 cg_stream_get_id_fn cg_real_stream_get_id(void);
 
+/* Real cuCtxGetCurrent and (2000) cuCtxGetDevice, or NULL: the shim reads
+ * the calling thread's context with them, never changing it. */
+typedef CUresult (*cg_ctx_get_current_fn)(CUcontext *);
+typedef CUresult (*cg_ctx_get_device_fn)(CUdevice *);
+cg_ctx_get_current_fn cg_real_ctx_get_current(void);
+cg_ctx_get_device_fn cg_real_ctx_get_device(void);
+
 /* The libc dlsym (dlvsym GLIBC_2.34, then GLIBC_2.2.5), never the shim's. */
 typedef void *(*cg_dlsym_fn)(void *, const char *);
 cg_dlsym_fn cg_real_dlsym(void);

@@ -115,6 +115,30 @@ static void write_one(const struct cg_call *c, uint8_t kind, int32_t result, uin
     cg_watch_last(r);
 }
 
+/* After a successful create: a CONTEXT record when the calling thread's
+ * current context (read with the real driver's getters) is not the one it
+ * last recorded. arg = device ordinal + 1, 0 when unknown. */
+static void note_context(const struct cg_call *c, int32_t result)
+{
+    cg_ctx_get_current_fn get_current = cg_real_ctx_get_current();
+    cg_ctx_get_device_fn get_device = cg_real_ctx_get_device();
+    CUcontext ctx = NULL;
+    CUdevice device = 0;
+    if (result != CUDA_SUCCESS || c->thread == NULL || get_current == NULL ||
+        get_current(&ctx) != CUDA_SUCCESS || ctx == NULL ||
+        c->thread->context == (uint64_t)(uintptr_t)ctx)
+        return;
+    uint64_t ordinal = get_device != NULL && get_device(&device) == CUDA_SUCCESS && device >= 0
+                           ? (uint64_t)device + 1
+                           : 0;
+    c->thread->context = (uint64_t)(uintptr_t)ctx;
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    fill(r, c, 0, (uint64_t)(uintptr_t)ctx, ordinal, 0);
+    cg_writer_publish(r, CG_REC_CONTEXT);
+}
+
 static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                            uint64_t arg2)
 {
@@ -201,6 +225,11 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
         break;
     case CG_STYLE_NEW_STREAM:
         end_new_stream(c, result, handle, arg, arg2);
+        note_context(c, result);
+        break;
+    case CG_STYLE_CREATE:
+        write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+        note_context(c, result);
         break;
     case CG_STYLE_WITH_ARGS:
         write_pair(c, result, handle, arg, arg2, CG_REC_ARGS, extra, 0);
@@ -209,4 +238,17 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
         write_one(c, CG_REC_CALL, result, handle, arg, arg2);
         break;
     }
+}
+
+void cg_record_callback(unsigned api, uint64_t stream, uint64_t callback_id, int32_t status)
+{
+    struct cg_call c;
+    if (!cg_trace_wanted() || !cg_call_begin(&c, api, NULL))
+        return;
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    fill(r, &c, 0, stream, callback_id, (uint64_t)(int64_t)status);
+    r->site = 0;
+    cg_writer_publish(r, CG_REC_CALLBACK);
 }

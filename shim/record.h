@@ -77,6 +77,10 @@ void cg_call_before(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t a
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                  uint64_t arg2, uint64_t extra);
 
+/* CALLBACK record (format.h) of a host callback about to run on the calling
+ * (driver) thread; nothing when the trace is not open. */
+void cg_record_callback(unsigned api, uint64_t stream, uint64_t callback_id, int32_t status);
+
 /* Runtime marking (per thread). enter returns the previous mark for leave. */
 struct cg_runtime_mark {
     const void *caller; /* return address of the outermost runtime call */

@@ -44,6 +44,7 @@ struct cg_thread {
     char **task_env;
     long task_slot[2];
     char *task_entry[2];
+    uint64_t context; /* the context of this thread's last CONTEXT record, 0 = none */
     struct cg_spin spins[CG_SPIN_SLOTS];
     struct cg_site_slot sites[CG_SITE_SLOTS];
 };

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "shim/api.h"
+#include "shim/callbacks.h"
 #include "shim/driver.h"
 #include "shim/lifecycle.h"
 #include "shim/policy.h"

@@ -116,7 +116,9 @@ enum cg_record_kind {
     CG_REC_POLICY = 13, /* a policy intervention: api = call concerned, arg = cg_policy_action */
     CG_REC_STALL = 14,  /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
     CG_REC_LOG = 15,    /* free text note from the shim: site = string id */
-    CG_REC_KIND_MAX = 15,
+    CG_REC_CONTEXT = 16,  /* the thread's current context, see below (version 2) */
+    CG_REC_CALLBACK = 17, /* a host callback started running, see below (version 2) */
+    CG_REC_KIND_MAX = 17,
 };
 
 /* Record flags. */
@@ -174,6 +176,13 @@ enum cg_record_flags {
  *                                + CG_REC_ARGS with handle=bytes
  *   cuLaunchKernel               handle=stream, arg=function
  *   cuLaunchHostFunc             handle=stream, arg=function, arg2=user data
+ *   cuStreamAddCallback          handle=stream, arg=callback function, arg2=callback
+ *                                id (nonzero; its CALLBACK record carries it)
+ *   cuStreamBeginCapture         handle=stream (_v2: arg=capture mode)
+ *   cuStreamEndCapture           handle=stream, arg=the graph made
+ *   cuCtxCreate (every version)  handle=new context, arg=flags, arg2=device ordinal
+ *   cuCtxDestroy                 handle=context
+ *   cuDevicePrimaryCtxReset / Release   handle=device ordinal
  * Stream handle 0 is the legacy default stream for plain entry points and the
  * per-thread default stream for _ptsz/_ptds ones (CG_FLAG_PTSZ set).
  *
@@ -185,6 +194,19 @@ enum cg_record_flags {
  *   thread that polled it (or polled events and failed) after that record has
  *   exited. Then api = the API the dead poller used (cuEventQuery), arg =
  *   the tid of the thread that recorded the event, site = 0.
+ *
+ * CONTEXT: written by a thread just after a successful create CALL (event,
+ *   stream, pinned allocation or registration) when the thread's current
+ *   context is not the one it last recorded: handle = the context, arg =
+ *   device ordinal + 1 (0 = unknown), tid = the thread, api = the create's.
+ *   Objects a thread creates belong to its latest CONTEXT.
+ *
+ * CALLBACK: a host callback enqueued by cuStreamAddCallback started running
+ *   (before the program's function is called): handle = stream as passed
+ *   to the enqueue, arg = callback id (the enqueue CALL's arg2), arg2 = the
+ *   status the driver passed to the callback, api = the enqueuing api, tid
+ *   = the (driver) thread it runs on. The enqueue's CALL record is reserved
+ *   before the real call, so it always precedes its CALLBACK.
  *
  * SPIN: handle=polled object, api=the polling API, ts_ns=first poll,
  *   arg=number of NOT_READY results (updated in place while the spin lasts),
