@@ -111,7 +111,7 @@ void fc_op_wait(struct fc_op *op);
 void fc_op_action_copy(struct fc_op *op);
 void fc_op_action_host_fn(struct fc_op *op);
 /* Calls op->stream_callback(callback_stream, status, user_data); the status
- * is CUDA_SUCCESS unless FAKECUDA_FAIL names "CUstreamCallback". */
+ * is CUDA_SUCCESS unless FAKECUDA_FAIL names "cuStreamCallbackStatus". */
 void fc_op_action_stream_callback(struct fc_op *op);
 double fc_now_ms(void);
 

@@ -5,6 +5,8 @@
  *   FAKECUDA_MEMORY_MB=N        the device has N MiB of memory (default 16 GiB);
  *                               clients' own suites size allocations from it
  *   FAKECUDA_FAIL=cuName:code:nth[,...]  the nth call of cuName returns code
+ *                               (cuStreamCallbackStatus: the status the nth
+ *                               stream callback receives)
  * A bad value gets one warning line on stderr and is ignored.
  *
  * Must never: abort or exit on a bad value, or read the environment again

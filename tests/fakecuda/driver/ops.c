@@ -100,6 +100,6 @@ void fc_op_action_host_fn(struct fc_op *op)
 
 void fc_op_action_stream_callback(struct fc_op *op)
 {
-    op->stream_callback(op->callback_stream, fc_injected_failure("CUstreamCallback"),
+    op->stream_callback(op->callback_stream, fc_injected_failure("cuStreamCallbackStatus"),
                         op->user_data);
 }
