@@ -108,7 +108,7 @@ static void replay_record(struct replay *p, const struct shimtest_record *r)
 struct scan {
     struct worker *workers;
     struct replay replays[THREADS];
-    size_t worker_records, spin_records, thread_starts, thread_exits, bad_kinds;
+    size_t worker_records, spin_records, context_records, thread_starts, thread_exits, bad_kinds;
 };
 
 static void scan_record(const struct shimtest_record *r, void *ctx)
@@ -123,6 +123,7 @@ static void scan_record(const struct shimtest_record *r, void *ctx)
         return; /* the main thread, the process end */
     s->worker_records++;
     s->spin_records += r->rec.kind == CG_REC_SPIN;
+    s->context_records += r->rec.kind == CG_REC_CONTEXT;
     replay_record(&s->replays[w - s->workers], r);
 }
 
@@ -161,11 +162,13 @@ START_TEST(eight_threads_every_call_recorded_once)
         ck_assert_uint_eq(p->queried_ok, workers[i].query_ok);
         ck_assert_uint_eq(p->spins_counted, workers[i].query_not_ready);
     }
-    /* Exact total: per thread start, stream create + id, 4 per cycle (a NOT_READY
-     * query is one spin record), stream destroy, exit. */
+    /* Exact total: per thread start, stream create + id, one CONTEXT (the
+     * thread's context never changes), 4 per cycle (a NOT_READY query is one
+     * spin record), stream destroy, exit. */
     size_t expected = s.spin_records;
     for (int i = 0; i < THREADS; i++)
-        expected += 1 + 2 + 3 * cycles + workers[i].query_ok + 1 + 1;
+        expected += 1 + 2 + 1 + 3 * cycles + workers[i].query_ok + 1 + 1;
+    ck_assert_uint_eq(s.context_records, THREADS);
     ck_assert_uint_eq(s.worker_records, expected);
     ck_assert_uint_eq(s.thread_starts, THREADS);
     ck_assert_uint_eq(s.thread_exits, THREADS);
