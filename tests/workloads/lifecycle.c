@@ -297,7 +297,9 @@ static void release_all(const struct driver_api *api, struct objects *o)
         }
     }
     if (o->context_retained) {
-        succeeded("cuDevicePrimaryCtxRelease", api->cuDevicePrimaryCtxRelease(o->device));
+        CUresult r = api->cuDevicePrimaryCtxRelease(o->device);
+        wl_call("cuDevicePrimaryCtxRelease", (void *)(uintptr_t)o->device, 0, 0, r);
+        succeeded("cuDevicePrimaryCtxRelease", r);
     }
 }
 
