@@ -13,11 +13,15 @@ test_shim_config_SRCS := tests/unit/test_shim_config.c shim/config.c shim/task.c
 UNIT_SUITES += test_shim
 test_shim_SRCS := tests/unit/test_shim.c $(SHIM_UNIT_SRCS)
 
+UNIT_SUITES += test_shim_lifecycle
+test_shim_lifecycle_SRCS := tests/unit/test_shim_lifecycle.c $(SHIM_UNIT_SRCS)
+
 UNIT_SUITES += test_shim_mt
 TSAN_SUITES += test_shim_mt
 test_shim_mt_SRCS := tests/unit/test_shim_mt.c $(SHIM_UNIT_SRCS)
 
 # The suites load the simulator at run time.
 $(BUILD)/tests/test_shim $(BUILD)/tests/asan/test_shim $(BUILD)/tests/test_shim_mt \
-$(BUILD)/tests/asan/test_shim_mt: $(BUILD)/fakecuda/libcuda.so.1
+$(BUILD)/tests/asan/test_shim_mt $(BUILD)/tests/test_shim_lifecycle \
+$(BUILD)/tests/asan/test_shim_lifecycle: $(BUILD)/fakecuda/libcuda.so.1
 $(BUILD)/tests/tsan/test_shim_mt: $(BUILD)/fakecuda/tsan/libcuda.so.1
