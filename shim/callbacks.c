@@ -97,10 +97,9 @@ CUresult CUDAAPI cg_wrap_cuStreamAddCallback_ptsz(CUstream hStream, CUstreamCall
 }
 
 __attribute__((visibility("default"))) CUresult CUDAAPI
-cuStreamAddCallback(CUstream hStream, CUstreamCallback callback, void *userData,
-                    unsigned int flags) __attribute__((alias("cg_wrap_cuStreamAddCallback")));
+cuStreamAddCallback(CUstream hStream, CUstreamCallback callback, void *userData, unsigned int flags)
+    __attribute__((alias("cg_wrap_cuStreamAddCallback")));
 
-__attribute__((visibility("default"))) CUresult CUDAAPI
-cuStreamAddCallback_ptsz(CUstream hStream, CUstreamCallback callback, void *userData,
-                         unsigned int flags)
+__attribute__((visibility("default"))) CUresult CUDAAPI cuStreamAddCallback_ptsz(
+    CUstream hStream, CUstreamCallback callback, void *userData, unsigned int flags)
     __attribute__((alias("cg_wrap_cuStreamAddCallback_ptsz")));

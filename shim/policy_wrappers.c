@@ -42,10 +42,10 @@
         int before = 1; /* read by CG_OUT */                                                       \
         struct cg_call call;                                                                       \
         uint64_t in_handle = CG_U64(handle), in_arg = CG_U64(arg), in_arg2 = CG_U64(arg2);         \
-        int early = CG_STYLE_##style == CG_STYLE_DESTROY ||                                        \
-                    CG_STYLE_##style == CG_STYLE_BLOCKING_DESTROY;                                 \
-        int traced = early && cg_trace_wanted() &&                                                 \
-                     cg_call_begin(&call, CG_ID_##sym, cg_policy_caller);                          \
+        int early =                                                                                \
+            CG_STYLE_##style == CG_STYLE_DESTROY || CG_STYLE_##style == CG_STYLE_BLOCKING_DESTROY; \
+        int traced =                                                                               \
+            early && cg_trace_wanted() && cg_call_begin(&call, CG_ID_##sym, cg_policy_caller);     \
         if (traced)                                                                                \
             cg_call_before(&call, in_handle, in_arg, in_arg2);                                     \
         cg_pcall_begin(&pc, CG_ID_##sym, cg_real(CG_ID_##sym), in_handle, in_arg, in_arg2);        \

@@ -113,9 +113,9 @@ enum cg_record_kind {
     CG_REC_ARGS = 11,         /* extra arguments of the CALL/ENTER record just before it
                                  (same tid, next slot reserved together): handle, arg, arg2 */
     CG_REC_PROCESS_EXIT = 12, /* clean process end (also noted in the header) */
-    CG_REC_POLICY = 13, /* a policy intervention: api = call concerned, arg = cg_policy_action */
-    CG_REC_STALL = 14,  /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
-    CG_REC_LOG = 15,    /* free text note from the shim: site = string id */
+    CG_REC_POLICY = 13,   /* a policy intervention: api = call concerned, arg = cg_policy_action */
+    CG_REC_STALL = 14,    /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
+    CG_REC_LOG = 15,      /* free text note from the shim: site = string id */
     CG_REC_CONTEXT = 16,  /* the thread's current context, see below (version 2) */
     CG_REC_CALLBACK = 17, /* a host callback started running, see below (version 2) */
     CG_REC_KIND_MAX = 17,

@@ -75,7 +75,8 @@ START_TEST(test_stream_callback_default_stream_and_errors)
     ck_assert_int_eq(seen.calls, 1);
     ck_assert_ptr_eq(seen.stream, NULL); /* the handle as the caller passed it */
     ck_assert_int_eq(cuStreamAddCallback(NULL, NULL, NULL, 0), CUDA_ERROR_INVALID_VALUE);
-    ck_assert_int_eq(cuStreamAddCallback(NULL, record_callback, &seen, 1), CUDA_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(cuStreamAddCallback(NULL, record_callback, &seen, 1),
+                     CUDA_ERROR_INVALID_VALUE);
     ck_assert_int_eq(cuStreamAddCallback((CUstream)&seen, record_callback, &seen, 0),
                      CUDA_ERROR_INVALID_HANDLE);
     ck_assert_int_eq(seen.calls, 1);

@@ -97,7 +97,7 @@ struct fc_op {
     void *user_data;
     CUstreamCallback stream_callback; /* cuStreamAddCallback */
     CUstream callback_stream;         /* the stream handle as the caller passed it */
-    struct fc_op *next; /* stream queue link */
+    struct fc_op *next;               /* stream queue link */
 };
 struct fc_op *fc_op_new(fc_op_action action);
 void fc_op_retain(struct fc_op *op);
