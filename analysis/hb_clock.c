@@ -69,11 +69,29 @@ static int grow(struct hb_clock *c)
     return 0;
 }
 
+/* The first index whose timeline id is >= id. */
+static uint32_t lower_bound(const struct hb_clock *c, uint64_t id)
+{
+    uint32_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->e[mid].tl->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl)
+{
+    uint32_t i = lower_bound(c, tl->id);
+    return i < c->n && c->e[i].tl == tl ? c->e[i].pos : 0;
+}
+
 int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
 {
-    uint32_t i = 0;
-    while (i < c->n && c->e[i].tl->id < tl->id)
-        i++;
+    uint32_t i = lower_bound(c, tl->id);
     if (i < c->n && c->e[i].tl == tl) {
         if (pos > c->e[i].pos)
             c->e[i].pos = pos;

@@ -84,6 +84,8 @@ void hb_clock_clear(struct hb_clock *c); /* and free its memory */
 void hb_clock_reset(struct hb_clock *c); /* empty it, keeping its memory for reuse */
 /* c[tl] = max(c[tl], pos). Returns 0, -1 out of memory. */
 int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos);
+/* c[tl], 0 when c has no entry for tl (binary search). */
+uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl);
 /* dst = dst ⊔ src, skipping proven entries and entries of `except`. */
 void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
                    const struct hb_timeline *except);

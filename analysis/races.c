@@ -258,18 +258,36 @@ static void raise_reuse(struct hb_proc *hp, const struct replay_step *s,
 {
     char me[LABEL], them[LABEL], stream[LABEL], msg[1024];
     hb_describe_timeline(stream, sizeof stream, earlier->tl);
-    snprintf(msg, sizeof msg,
-             "%s started %s %s pinned range 0x%" PRIx64 " at +%.6f s while the earlier %s %s it "
-             "(by %s on %s at +%.6f s) was not yet proven complete by any host-side "
-             "synchronize: the copies, or the host's use of the buffer between them, can "
-             "overlap and corrupt the data.",
-             who_label(hp->p, &now->who, me, sizeof me), api_or(hp->p, now->who.api, "a copy"),
-             now->writes ? "into" : "from", range->handle, hb_seconds(hp->p, now->who.ts_ns),
-             api_or(hp->p, earlier->who.api, "copy"), earlier->writes ? "into" : "from",
-             who_label(hp->p, &earlier->who, them, sizeof them), stream,
-             hb_seconds(hp->p, earlier->who.ts_ns));
+    snprintf(
+        msg, sizeof msg,
+        "%s started %s %s pinned range 0x%" PRIx64 " at +%.6f s while the earlier %s %s it "
+        "(by %s on %s at +%.6f s) was not yet proven complete by any host-side synchronize "
+        "(nor, for an upload, ordered before it on the streams): the copies, or the host.s use "
+        "of the buffer between them, can overlap and corrupt the data.",
+        who_label(hp->p, &now->who, me, sizeof me), api_or(hp->p, now->who.api, "a copy"),
+        now->writes ? "into" : "from", range->handle, hb_seconds(hp->p, now->who.ts_ns),
+        api_or(hp->p, earlier->who.api, "copy"), earlier->writes ? "into" : "from",
+        who_label(hp->p, &earlier->who, them, sizeof them), stream,
+        hb_seconds(hp->p, earlier->who.ts_ns));
     (void)s;
     raise_as(hp, FK_PINNED_REUSE_WHILE_INFLIGHT, &now->who, range, range->handle, 1, msg);
+}
+
+/* Is the earlier copy safely behind the one just enqueued? Proven complete
+ * by a host, always. An upload (it only read the range) also when it is
+ * ahead in stream order or through a join (a stream wait, the legacy
+ * stream's implicit synchronization): the device runs them in order. A
+ * download needs the host's proof: until a host saw it complete nobody can
+ * have read what it wrote, and a later copy overwrites or resends it. */
+static int copy_ordered_before(const struct hb_copy *earlier, const struct hb_copy *now)
+{
+    if (earlier->pos <= earlier->tl->done)
+        return 1;
+    if (earlier->writes)
+        return 0;
+    if (earlier->tl == now->tl)
+        return 1;
+    return hb_clock_get(&now->tl->deps, earlier->tl) >= earlier->pos;
 }
 
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
@@ -281,8 +299,8 @@ void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_o
     int raised = 0;
     for (unsigned i = 0; i < x->ncopies;) {
         const struct hb_copy *c = &x->copies[i];
-        if (c->pos <= c->tl->done) {
-            copy_drop_at(x, i);
+        if (copy_ordered_before(c, copy)) {
+            copy_drop_at(x, i); /* whatever comes after the new copy is ordered after it too */
             continue;
         }
         /* Two uploads from the same buffer may send the same data: only a

@@ -377,7 +377,8 @@ END_TEST
 START_TEST(pinned_reuse_raised)
 {
     struct tb *b = copy_then_record();
-    copy_to_host(b, MAIN, STREAM, PINNED + 64, 0); /* inside the same range */
+    create_stream(b, STREAM2, NON_BLOCKING);
+    copy_to_host(b, MAIN, STREAM2, PINNED + 64, 0); /* same range, unordered stream */
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
     const struct finding *f = first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT);
@@ -408,6 +409,74 @@ START_TEST(pinned_reuse_after_other_thread_saw_event_is_fine)
 }
 END_TEST
 
+START_TEST(same_stream_upload_then_download_is_fine)
+{
+    /* numba's test_pinned: work on one stream runs in order. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    copy_to_device(b, STREAM, PINNED);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(two_stream_upload_then_download_raised)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_stream(b, STREAM2, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    copy_to_device(b, STREAM, PINNED);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+    assert_message_has(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), "earlier");
+}
+END_TEST
+
+START_TEST(same_stream_download_twice_without_host_proof_raised)
+{
+    /* A pool hands a buffer back before anyone saw its download complete: the
+     * next download on the same stream overwrites data nobody read. */
+    struct tb *b = copy_then_record();
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+}
+END_TEST
+
+START_TEST(stream_wait_orders_copies_without_host_proof)
+{
+    /* S1 uploads, records E; S2 waits for E and downloads: ordered on the device. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_stream(b, STREAM2, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    copy_to_device(b, STREAM, PINNED);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    tb_record(b, CG_REC_CALL, MAIN, "cuStreamWaitEvent", STREAM2, EVENT, 0, OK, 0, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(legacy_stream_orders_copies_of_blocking_streams)
+{
+    /* A blocking stream's upload, then a legacy-stream download: implicit sync. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, 0);
+    create_pinned(b, PINNED);
+    copy_to_device(b, STREAM, PINNED);
+    copy_to_host(b, MAIN, 0, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
 START_TEST(two_uploads_from_one_buffer_are_fine)
 {
     struct tb *b = open_trace();
@@ -427,8 +496,9 @@ START_TEST(snapshot_is_taken_at_the_record)
     create_pinned(b, PINNED2);
     copy_to_host(b, MAIN, STREAM, PINNED2, 0);
     tb_call(b, WATCHER, "cuEventQuery", EVENT, 0, OK);
-    copy_to_host(b, MAIN, STREAM, PINNED, 0);  /* proven: fine */
-    copy_to_host(b, MAIN, STREAM, PINNED2, 0); /* not proven */
+    create_stream(b, STREAM2, NON_BLOCKING);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);  /* proven: fine */
+    copy_to_host(b, MAIN, STREAM2, PINNED2, 0); /* not proven */
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
     ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
@@ -457,7 +527,7 @@ START_TEST(streams_without_wait_are_not_ordered)
     tb_call(b, MAIN, "cuEventCreate", EVENT2, 0, OK);
     tb_call(b, MAIN, "cuEventRecord", EVENT2, STREAM2, OK);
     tb_call(b, WATCHER, "cuEventQuery", EVENT2, 0, OK);
-    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
 }
@@ -472,9 +542,9 @@ START_TEST(legacy_sync_covers_blocking_streams_only)
     create_pinned(b, PINNED2);
     copy_to_host(b, MAIN, STREAM, PINNED, 0);
     copy_to_host(b, MAIN, STREAM2, PINNED2, 0);
-    stream_sync(b, MAIN, 0, 0); /* the legacy default stream */
-    copy_to_host(b, MAIN, STREAM, PINNED, 0);
-    copy_to_host(b, MAIN, STREAM2, PINNED2, 0);
+    stream_sync(b, MAIN, 0, 0);                /* the legacy default stream */
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0); /* swapped: only the host's proof orders them */
+    copy_to_host(b, MAIN, STREAM, PINNED2, 0);
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
     ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
@@ -505,9 +575,9 @@ START_TEST(per_thread_default_streams)
     create_pinned(b, PINNED2);
     copy_to_host(b, MAIN, 0, PINNED, CG_FLAG_PTSZ);
     copy_to_host(b, WATCHER, 0, PINNED2, CG_FLAG_PTSZ);
-    stream_sync(b, MAIN, 0, CG_FLAG_PTSZ); /* main's own default stream only */
-    copy_to_host(b, MAIN, 0, PINNED, CG_FLAG_PTSZ);
-    copy_to_host(b, WATCHER, 0, PINNED2, CG_FLAG_PTSZ);
+    stream_sync(b, MAIN, 0, CG_FLAG_PTSZ);             /* main's own default stream only */
+    copy_to_host(b, WATCHER, 0, PINNED, CG_FLAG_PTSZ); /* swapped threads */
+    copy_to_host(b, MAIN, 0, PINNED2, CG_FLAG_PTSZ);
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
     ck_assert_uint_eq(first_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT)->handle, PINNED2);
@@ -663,6 +733,11 @@ static Suite *hb_suite(void)
     tcase_add_test(t, pinned_reuse_after_stream_sync_is_fine);
     tcase_add_test(t, pinned_reuse_after_other_thread_saw_event_is_fine);
     tcase_add_test(t, two_uploads_from_one_buffer_are_fine);
+    tcase_add_test(t, same_stream_upload_then_download_is_fine);
+    tcase_add_test(t, two_stream_upload_then_download_raised);
+    tcase_add_test(t, stream_wait_orders_copies_without_host_proof);
+    tcase_add_test(t, same_stream_download_twice_without_host_proof_raised);
+    tcase_add_test(t, legacy_stream_orders_copies_of_blocking_streams);
     tcase_add_test(t, snapshot_is_taken_at_the_record);
     tcase_add_test(t, stream_wait_event_orders_streams);
     tcase_add_test(t, streams_without_wait_are_not_ordered);
