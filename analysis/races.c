@@ -262,7 +262,7 @@ static void raise_reuse(struct hb_proc *hp, const struct replay_step *s,
         msg, sizeof msg,
         "%s started %s %s pinned range 0x%" PRIx64 " at +%.6f s while the earlier %s %s it "
         "(by %s on %s at +%.6f s) was not yet proven complete by any host-side synchronize "
-        "(nor, for an upload, ordered before it on the streams): the copies, or the host.s use "
+        "(nor, for an upload, ordered before it on the streams): the copies, or the host's use "
         "of the buffer between them, can overlap and corrupt the data.",
         who_label(hp->p, &now->who, me, sizeof me), api_or(hp->p, now->who.api, "a copy"),
         now->writes ? "into" : "from", range->handle, hb_seconds(hp->p, now->who.ts_ns),
