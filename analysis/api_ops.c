@@ -44,6 +44,9 @@ static const struct op_name op_names[] = {
     {"cuMemcpyDtoDAsync", OP_STREAM_WORK},
     {"cuLaunchKernel", OP_STREAM_WORK},
     {"cuLaunchHostFunc", OP_STREAM_WORK},
+    {"cuCtxCreate", OP_CTX_CREATE},
+    {"cuCtxDestroy", OP_CTX_DESTROY},
+    {"cuDevicePrimaryCtxReset", OP_CTX_RESET},
 };
 
 static const char *const op_labels[OP_COUNT] = {
@@ -65,6 +68,9 @@ static const char *const op_labels[OP_COUNT] = {
     [OP_HOST_REGISTER] = "host register",
     [OP_HOST_UNREGISTER] = "host unregister",
     [OP_STREAM_WORK] = "stream work",
+    [OP_CTX_CREATE] = "context create",
+    [OP_CTX_DESTROY] = "context destroy",
+    [OP_CTX_RESET] = "primary context reset",
 };
 
 /* Remove `suffix` from the end of buf[0..*n) when present. */

@@ -34,6 +34,9 @@ enum api_op {
     OP_HOST_REGISTER,
     OP_HOST_UNREGISTER,
     OP_STREAM_WORK, /* async copies, kernel and host-function launches: handle = stream */
+    OP_CTX_CREATE,  /* cuCtxCreate: handle = new context, arg2 = device ordinal */
+    OP_CTX_DESTROY, /* cuCtxDestroy: handle = context */
+    OP_CTX_RESET,   /* cuDevicePrimaryCtxReset: handle = device ordinal */
     OP_COUNT
 };
 

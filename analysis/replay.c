@@ -168,12 +168,30 @@ static void begin_call(struct replay_process *p, struct replay_step *s, struct c
 
 /* ------------------------------------------------------------------ phase 2: call returned */
 
+/* A create returned the value of an object still live here: the driver
+ * freed it without a destroy the trace shows (its context ended unseen).
+ * The program never destroyed it: its leak, not a silent end. */
+static void raise_replaced(struct replay_process *p, struct replay_object *old,
+                           const struct replay_origin *by)
+{
+    uint64_t start = p->hdr->start_mono_ns;
+    char ended[200];
+    snprintf(ended, sizeof ended,
+             " before a later create returned the same value at +%.6f s (the driver had freed "
+             "it without a destroy the trace shows)",
+             by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0);
+    rp_raise_leak_ended(p, old, ended);
+}
+
 static void apply_create(struct replay_process *p, struct replay_step *s, enum obj_type type)
 {
     const struct cg_record *r = s->rec;
     if (r->result != RESULT_SUCCESS || r->handle == 0)
         return;
     struct replay_origin origin = rp_origin_of(p, s->enter ? s->enter : r, s->thread);
+    struct replay_object *old = rp_object_find(p, type, r->handle);
+    if (old && old->live)
+        raise_replaced(p, old, &origin);
     struct replay_object *o = rp_object_create(p, type, r->handle, &origin);
     if (!o)
         return;
@@ -185,6 +203,7 @@ static void apply_create(struct replay_process *p, struct replay_step *s, enum o
         o->flags = r->arg2;
     }
     rp_count_object(p, o, 1, 0);
+    rp_context_created(p, s, o);
     s->obj = o;
     s->obj_state = HS_LIVE;
 }
@@ -270,6 +289,12 @@ static void apply_result(struct replay_process *p, struct replay_step *s)
     case OP_STREAM_WAIT_EVENT:
         if (ok && s->obj && s->obj->live)
             s->obj->stream_busy = 1;
+        break;
+    case OP_CTX_CREATE:
+    case OP_CTX_DESTROY:
+    case OP_CTX_RESET:
+        if (ok)
+            rp_context_call(p, s);
         break;
     default:
         break;
@@ -568,6 +593,9 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     case CG_REC_PROCESS_EXIT:
         p->saw_process_exit = 1;
         break;
+    case CG_REC_CONTEXT:
+        rp_context_record(p, rec);
+        break;
     default:
         break;
     }
@@ -665,6 +693,7 @@ void replay_process_finish(struct replay_process *p)
     while (p->threads)
         rp_thread_end(p, p->threads);
     rp_free_objects(p);
+    rp_context_free(p);
     free(p->ops);
     free(p->calls);
     free(p->api_names);

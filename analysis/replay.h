@@ -93,6 +93,8 @@ struct replay_object {
     int pending;                   /* latest record not yet known complete */
     int unrecorded_wait_seen;      /* query-before-record already raised for this generation */
     int leak_raised;               /* the destroy policy reclaimed it: its leak is already raised */
+    int has_context;               /* its creating thread's CONTEXT record was seen */
+    uint64_t context;              /* that context */
     struct replay_object *pending_prev, *pending_next;
     struct replay_object *dead_prev, *dead_next;
     /* Per-object state of ONE analysis (the happens-before model): set it in
@@ -114,6 +116,11 @@ struct replay_thread {
     struct cg_record last; /* last call-like record (CALL, ENTER, EXIT, SPIN) */
     int has_last;
     uint64_t serial;
+    int has_context;              /* a CONTEXT record of this thread was seen */
+    uint64_t context;             /* its latest CONTEXT */
+    uint64_t last_created_serial; /* the object its latest create made */
+    enum obj_type last_created_type;
+    uint64_t last_created_handle;
     void *ext; /* like replay_object.ext; released in thread_end */
 };
 
@@ -203,6 +210,13 @@ struct replay_counts {
 
 /* The process died of a signal inside a driver call: the first CALL/EXIT
  * record whose result is CG_RESULT_CRASHED(signo) (tracer/format.h). */
+/* A context the trace named (CONTEXT records, cuCtxCreate). */
+struct replay_context {
+    uint64_t handle;
+    uint64_t device1; /* device ordinal + 1, 0 = unknown */
+    int created;      /* made by cuCtxCreate: not a device's primary context */
+};
+
 struct replay_crash {
     int crashed;
     int signal;
@@ -249,6 +263,9 @@ struct replay_process {
     int saw_process_exit;
     int complete; /* set at the end; never for a process that crashed */
     struct replay_crash crash;
+    /* contexts seen in CONTEXT / cuCtxCreate records (replay_context.c) */
+    struct replay_context *contexts;
+    size_t ncontexts, cap_contexts;
     uint64_t first_ts, last_ts;
     struct replay_counts events, streams;
     struct replay_pinned_counts pinned;

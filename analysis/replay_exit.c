@@ -24,7 +24,10 @@ static const char *unclean_note(const struct replay_process *p)
                          "not have reached its cleanup.";
 }
 
-static void raise_leak(struct replay_process *p, const struct replay_object *o)
+/* ended: how the object ended without a destroy (" before ..."), NULL =
+ * it was still live when the trace ended. */
+static void raise_leak_ended(struct replay_process *p, const struct replay_object *o,
+                             const char *ended)
 {
     static const enum finding_kind leak_kind[OBJ_TYPE_COUNT] = {FK_LEAK_EVENT, FK_LEAK_STREAM,
                                                                 FK_LEAK_PINNED};
@@ -32,15 +35,16 @@ static void raise_leak(struct replay_process *p, const struct replay_object *o)
     rp_describe_handle(what, sizeof what, o->type, o->handle, o);
     const char *api = replay_api_name(p, o->created.api);
     if (o->type == OBJ_PINNED)
-        snprintf(msg, sizeof msg, "%s of %" PRIu64 " bytes from %s in %s was never %s.%s", what,
+        snprintf(msg, sizeof msg, "%s of %" PRIu64 " bytes from %s in %s was never %s%s.%s", what,
                  o->bytes, api ? api : "?",
                  rp_thread_label(p, o->created.thread, o->created.tid, who, sizeof who),
-                 o->pinned_origin == PINNED_REGISTERED ? "unregistered" : "freed", unclean_note(p));
+                 o->pinned_origin == PINNED_REGISTERED ? "unregistered" : "freed",
+                 ended ? ended : "", ended ? "" : unclean_note(p));
     else
-        snprintf(msg, sizeof msg, "%s created by %s in %s was never destroyed.%s", what,
+        snprintf(msg, sizeof msg, "%s created by %s in %s was never destroyed%s.%s", what,
                  api ? api : "?",
                  rp_thread_label(p, o->created.thread, o->created.tid, who, sizeof who),
-                 unclean_note(p));
+                 ended ? ended : "", ended ? "" : unclean_note(p));
     struct finding_input in;
     rp_input_for_process(p, leak_kind[o->type], &in);
     in.tid = o->created.tid;
@@ -57,6 +61,11 @@ static void raise_leak(struct replay_process *p, const struct replay_object *o)
     rp_raise_input(p, &in);
 }
 
+static void raise_leak(struct replay_process *p, const struct replay_object *o)
+{
+    raise_leak_ended(p, o, NULL);
+}
+
 /* Raise the leak of `o` and count it. */
 static void raise_counted_leak(struct replay_process *p, struct replay_object *o)
 {
@@ -65,6 +74,22 @@ static void raise_counted_leak(struct replay_process *p, struct replay_object *o
         p->totals->leaked_events++;
     else if (o->type == OBJ_STREAM)
         p->totals->leaked_streams++;
+}
+
+void rp_raise_leak_ended(struct replay_process *p, struct replay_object *o, const char *ended)
+{
+    if (o->leak_raised)
+        return;
+    raise_leak_ended(p, o, ended);
+    o->leak_raised = 1;
+    if (o->type == OBJ_EVENT)
+        p->totals->leaked_events++;
+    else if (o->type == OBJ_STREAM)
+        p->totals->leaked_streams++;
+    else {
+        p->totals->leaked_pinned++;
+        p->totals->leaked_pinned_bytes += o->bytes;
+    }
 }
 
 void rp_policy_reclaimed(struct replay_process *p, const struct cg_record *rec)

@@ -53,6 +53,9 @@ struct replay_object *rp_object_create(struct replay_process *p, enum obj_type t
 void rp_object_destroy(struct replay_process *p, struct replay_object *o,
                        const struct replay_origin *origin, const struct replay_step *s);
 void rp_object_release(struct replay_process *p, struct replay_object *o);
+/* A live object ends without a destroy (its context went away). */
+void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o,
+                               const struct replay_origin *origin, const struct replay_step *s);
 void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
                      int destroyed);
 void rp_evict_tombstones(struct replay_process *p);
@@ -87,5 +90,15 @@ void rp_raise_exit_findings(struct replay_process *p);
 /* A CG_POLICY_RECLAIMED record: raise the leak of the object cuguard
  * destroyed for the program (replay_exit.c). */
 void rp_policy_reclaimed(struct replay_process *p, const struct cg_record *rec);
+/* The leak of a live object that ends without a destroy (its context was
+ * torn down, or a create returned its value again); raised once. */
+void rp_raise_leak_ended(struct replay_process *p, struct replay_object *o, const char *ended);
+
+/* replay_context.c */
+void rp_context_record(struct replay_process *p, const struct cg_record *rec);
+void rp_context_created(struct replay_process *p, const struct replay_step *s,
+                        struct replay_object *o);
+void rp_context_call(struct replay_process *p, const struct replay_step *s);
+void rp_context_free(struct replay_process *p);
 
 #endif

@@ -10,6 +10,7 @@
  * What it must never do: free an object without calling the object_end
  * hooks, or keep more destroyed handles than REPLAY_MAX_TOMBSTONES.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,6 +247,17 @@ void rp_object_destroy(struct replay_process *p, struct replay_object *o,
     o->live = 0;
     o->destroyed = *origin;
     rp_count_object(p, o, 0, 1);
+    dead_push(p, o);
+}
+
+void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o,
+                               const struct replay_origin *origin, const struct replay_step *s)
+{
+    rp_resolve_record(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
+    o->live = 0;
+    o->destroyed = *origin;
+    rp_count_object(p, o, 0, 0);
+    rp_object_release(p, o); /* the model's state of it ends with it */
     dead_push(p, o);
 }
 

@@ -331,6 +331,126 @@ START_TEST(reused_handle_value_is_a_new_generation)
 }
 END_TEST
 
+/* ---- context teardown ---- */
+
+#define CTX1 0xc100u
+#define CTX2 0xc200u
+
+/* A create by tid, then (as the shim writes it) its thread's CONTEXT. */
+static void create_in(struct tb *b, uint32_t tid, const char *api, uint64_t handle, uint64_t ctx)
+{
+    tb_call(b, tid, api, handle, 0, OK);
+    if (ctx)
+        tb_record(b, CG_REC_CONTEXT, tid, api, ctx, 1, 0, 0, 0, 0);
+}
+
+START_TEST(context_destroy_ends_its_objects_as_leaks)
+{
+    struct tb *b = open_trace();
+    create_in(b, MAIN, "cuEventCreate", 0xe000, CTX1);
+    create_in(b, MAIN, "cuStreamCreate", 0x5000, 0);
+    create_in(b, MAIN, "cuEventCreate", 0xe100, 0);
+    tb_call(b, MAIN, "cuEventDestroy_v2", 0xe100, 0, OK);
+    tb_call(b, MAIN, "cuCtxDestroy_v2", CTX1, 0, OK);
+    tb_call(b, MAIN, "cuStreamCreate", 0x5000, 0, OK); /* the value again: a new stream */
+    tb_record(b, CG_REC_CONTEXT, MAIN, "cuStreamCreate", CTX2, 1, 0, 0, 0, 0);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5000, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(a.totals.leaked_events, 1);
+    ck_assert_uint_eq(a.totals.leaked_streams, 1);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_LEAK_EVENT), 1);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_LEAK_STREAM), 1);
+    ck_assert_ptr_nonnull(strstr(first_of_kind(&a, FK_LEAK_STREAM)->message, "cuCtxDestroy_v2"));
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_USE_AFTER_DESTROY), 0);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_DOUBLE_DESTROY), 0);
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(context_destroy_after_cleanup_is_fine)
+{
+    struct tb *b = open_trace();
+    create_in(b, MAIN, "cuStreamCreate", 0x5000, CTX1);
+    create_in(b, WATCHER, "cuEventCreate", 0xe000, CTX2); /* another context */
+    tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5000, 0, OK);
+    tb_call(b, MAIN, "cuCtxDestroy_v2", CTX1, 0, OK);
+    tb_call(b, WATCHER, "cuEventDestroy_v2", 0xe000, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(a.findings.size, 0);
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(primary_reset_ends_that_device_only)
+{
+    struct tb *b = open_trace();
+    create_in(b, MAIN, "cuStreamCreate", 0x5000, CTX1); /* device 0's primary context */
+    tb_call(b, MAIN, "cuCtxCreate_v2", CTX2, 0, OK);    /* made, not primary */
+    tb_call(b, MAIN, "cuStreamCreate", 0x5100, 0, OK);
+    tb_record(b, CG_REC_CONTEXT, MAIN, "cuStreamCreate", CTX2, 1, 0, 0, 0, 0);
+    tb_call(b, MAIN, "cuDevicePrimaryCtxReset_v2", 0, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5100, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_LEAK_STREAM), 1);
+    ck_assert_uint_eq(first_of_kind(&a, FK_LEAK_STREAM)->handle, 0x5000);
+    ck_assert_uint_eq(a.findings.size, 1);
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(create_of_a_live_value_leaks_the_old_object)
+{
+    /* numba's external-stream test: the stream is never destroyed, and its
+     * value comes back after a reset the trace does not show. */
+    struct tb *b = open_trace();
+    tb_call(b, MAIN, "cuStreamCreate", 0x5000, 0, OK);
+    tb_call(b, MAIN, "cuStreamCreate", 0x5000, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5000, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_LEAK_STREAM), 1);
+    ck_assert_uint_eq(a.totals.leaked_streams, 1);
+    ck_assert_ptr_nonnull(strstr(first_of_kind(&a, FK_LEAK_STREAM)->message, "same value"));
+    analysis_free(&a);
+}
+END_TEST
+
+START_TEST(old_trace_teardown_of_only_context_ends_objects)
+{
+    /* No CONTEXT records: a teardown of the process's only context. */
+    struct tb *b = open_trace();
+    tb_call(b, MAIN, "cuEventCreate", 0xe000, 0, OK);
+    tb_call(b, MAIN, "cuDevicePrimaryCtxReset_v2", 0, 0, OK);
+    tb_call(b, MAIN, "cuEventCreate", 0xe000, 0, OK);
+    tb_call(b, MAIN, "cuEventDestroy_v2", 0xe000, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(occurrences_of_kind(&a, FK_LEAK_EVENT), 1);
+    ck_assert_ptr_nonnull(
+        strstr(first_of_kind(&a, FK_LEAK_EVENT)->message, "cuDevicePrimaryCtxReset"));
+    ck_assert_uint_eq(a.findings.size, 1);
+    analysis_free(&a);
+}
+END_TEST
+
 START_TEST(stream_id_change_means_missed_destroy)
 {
     struct tb *b = open_trace();
@@ -756,6 +876,11 @@ static Suite *replay_suite(void)
     tcase_add_test(t, double_destroy);
     tcase_add_test(t, reused_handle_value_is_a_new_generation);
     tcase_add_test(t, stream_id_change_means_missed_destroy);
+    tcase_add_test(t, context_destroy_ends_its_objects_as_leaks);
+    tcase_add_test(t, context_destroy_after_cleanup_is_fine);
+    tcase_add_test(t, primary_reset_ends_that_device_only);
+    tcase_add_test(t, create_of_a_live_value_leaks_the_old_object);
+    tcase_add_test(t, old_trace_teardown_of_only_context_ends_objects);
     tcase_add_test(t, builtin_streams_are_never_unknown);
     tcase_add_test(t, query_before_record);
     tcase_add_test(t, recorded_event_query_is_fine);
