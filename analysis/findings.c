@@ -77,6 +77,10 @@ static const struct kind_info kinds[FK_COUNT] = {
                       "program may not have handled."},
     [FK_SHARED_EVENT] = {"shared-event", SEV_INFO,
                          "One event record was consumed by several threads or tasks."},
+    [FK_NEVER_COMPLETED] = {"never-completed", SEV_ERROR,
+                            "Work some thread polled or waited on was never seen complete by "
+                            "any thread before the process exited cleanly: a wait that gave "
+                            "up, or work that never ran."},
 };
 
 const char *finding_kind_name(enum finding_kind k)

@@ -118,7 +118,14 @@ struct hb_obj {
 };
 
 /* In the order facts of the same time are told; FACT_CRASH always leads. */
-enum hb_fact_kind { FACT_POLLER_EXITED, FACT_STALL, FACT_BLOCKED, FACT_ORPHANED_STALL, FACT_CRASH };
+enum hb_fact_kind {
+    FACT_POLLER_EXITED,
+    FACT_NEVER_COMPLETED,
+    FACT_STALL,
+    FACT_BLOCKED,
+    FACT_ORPHANED_STALL,
+    FACT_CRASH
+};
 
 struct hb_fact {
     enum hb_fact_kind kind;
@@ -128,9 +135,12 @@ struct hb_fact {
     char text[2048];
 };
 
-/* A thread that exited while still waiting on records; judged at the end:
- * if nobody ever saw them complete, poller-exited. */
+/* A thread that exited while still waiting on records. Judged at its exit:
+ * if nobody had seen a known event's record complete by then,
+ * poller-exited. Waits on handles no create returned are told at the end,
+ * and only if the process hung. */
 struct hb_orphan {
+    int judged; /* poller-exited already raised at the exit */
     struct hb_who exit_who;
     struct hb_poll polls[HB_MAX_POLLS];
     unsigned npolls;

@@ -330,6 +330,44 @@ static unsigned pending_events(struct hb_proc *hp)
     return n;
 }
 
+static void raise_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting,
+                                const struct hb_poll *first)
+{
+    char me[LABEL], cause[512] = "", msg[1200], result[48];
+    if (o->had_error)
+        snprintf(cause, sizeof cause, "; before exiting it got %s from %s on 0x%" PRIx64 "%s",
+                 hb_result_name(o->error_result, result, sizeof result),
+                 api_or(hp->p, o->error_who.api, "a call"), o->error_handle,
+                 o->error_state == HS_UNKNOWN     ? ", a handle no create returned"
+                 : o->error_state == HS_DESTROYED ? ", a destroyed handle"
+                                                  : "");
+    snprintf(msg, sizeof msg,
+             "%s exited at +%.6f s while %u event record(s) it polled or waited on had not "
+             "been seen complete by any thread (first: 0x%" PRIx64 " with %s since +%.6f s)%s: "
+             "whoever relied on it to finish that work may wait forever.",
+             who_label(hp->p, &o->exit_who, me, sizeof me), hb_seconds(hp->p, o->exit_who.ts_ns),
+             waiting, first->handle, api_or(hp->p, first->who.api, "a poll"),
+             hb_seconds(hp->p, first->who.ts_ns), cause);
+    struct hb_who w = o->exit_who;
+    w.api = first->who.api;
+    w.site = first->who.site;
+    raise_as(hp, FK_POLLER_EXITED, &w, NULL, first->handle, 1, msg);
+}
+
+/* Waiting polls of o (known events only, or unknown handles only). */
+static unsigned orphan_waiting(const struct hb_orphan *o, int unknown, const struct hb_poll **first)
+{
+    unsigned waiting = 0;
+    *first = NULL;
+    for (unsigned i = 0; i < o->npolls; i++)
+        if (o->polls[i].unknown == unknown && hb_poll_waiting(&o->polls[i])) {
+            waiting++;
+            if (!*first)
+                *first = &o->polls[i];
+        }
+    return waiting;
+}
+
 void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct replay_thread *t)
 {
     struct hb_thread *ht = t->ext;
@@ -359,30 +397,139 @@ void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct r
     o->pending_events = pending_events(hp);
     o->next = hp->orphans;
     hp->orphans = o;
+    /* Judged now: nobody had seen that work complete when it left. */
+    const struct hb_poll *first = NULL;
+    unsigned waiting = orphan_waiting(o, 0, &first);
+    if (waiting) {
+        o->judged = 1;
+        raise_poller_exited(hp, o, waiting, first);
+        diagnosis_poller_exited(hp, o, waiting);
+    }
 }
 
-static void raise_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting,
-                                const struct hb_poll *first)
+/* Did the process hang: a stall, a thread blocked at the end, a crash? */
+static int process_hung(const struct hb_proc *hp)
 {
-    char me[LABEL], cause[512] = "", msg[1200], result[48];
-    if (o->had_error)
-        snprintf(cause, sizeof cause, "; before exiting it got %s from %s on 0x%" PRIx64 "%s",
-                 hb_result_name(o->error_result, result, sizeof result),
-                 api_or(hp->p, o->error_who.api, "a call"), o->error_handle,
-                 o->error_state == HS_UNKNOWN     ? ", a handle no create returned"
-                 : o->error_state == HS_DESTROYED ? ", a destroyed handle"
-                                                  : "");
+    if (hp->p->crash.crashed)
+        return 1;
+    for (size_t i = 0; i < hp->nfacts; i++)
+        if (hp->facts[i].kind == FACT_STALL || hp->facts[i].kind == FACT_BLOCKED ||
+            hp->facts[i].kind == FACT_ORPHANED_STALL)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ never-completed */
+
+/* The oldest work on tl no thread saw finish: a host function when one is
+ * known, else the position after the proven ones. */
+static void oldest_unfinished(struct hb_proc *hp, const struct hb_timeline *tl, char *buf,
+                              size_t len)
+{
+    char stream[LABEL], who[LABEL];
+    hb_describe_timeline(stream, sizeof stream, tl);
+    const struct hb_who *oldest = NULL;
+    uint64_t oldest_pos = 0;
+    for (unsigned i = 0; i < tl->nhostfn; i++)
+        if (tl->hostfn[i].pos > tl->done && (!oldest || tl->hostfn[i].pos < oldest_pos)) {
+            oldest = &tl->hostfn[i].who;
+            oldest_pos = tl->hostfn[i].pos;
+        }
+    if (oldest)
+        snprintf(buf, len,
+                 "the oldest unfinished work on %s is a host function enqueued by %s "
+                 "at +%.6f s (operation %" PRIu64 " of %" PRIu64 ")",
+                 stream, who_label(hp->p, oldest, who, sizeof who),
+                 hb_seconds(hp->p, oldest->ts_ns), oldest_pos, tl->pos);
+    else
+        snprintf(buf, len,
+                 "the oldest unfinished work on %s is operation %" PRIu64 " of %" PRIu64
+                 " (the latest, %s by %s at +%.6f s)",
+                 stream, tl->done + 1, tl->pos, api_or(hp->p, tl->last_op.api, "?"),
+                 who_label(hp->p, &tl->last_op, who, sizeof who),
+                 hb_seconds(hp->p, tl->last_op.ts_ns));
+}
+
+#define NC_MAX_WAITS 64
+
+struct nc_wait {
+    const struct hb_poll *poll;
+    uint32_t tid, name;
+};
+
+static unsigned collect_waits(struct hb_proc *hp, struct nc_wait *w)
+{
+    unsigned n = 0;
+    for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
+        const struct hb_thread *ht = t->ext;
+        for (unsigned i = 0; ht && i < ht->npolls && n < NC_MAX_WAITS; i++)
+            if (!ht->polls[i].unknown && hb_poll_waiting(&ht->polls[i]))
+                w[n++] = (struct nc_wait){&ht->polls[i], t->tid, t->name};
+    }
+    for (const struct hb_orphan *o = hp->orphans; o; o = o->next)
+        for (unsigned i = 0; i < o->npolls && n < NC_MAX_WAITS; i++)
+            if (!o->polls[i].unknown && hb_poll_waiting(&o->polls[i]))
+                w[n++] = (struct nc_wait){&o->polls[i], o->exit_who.tid, o->exit_who.thread};
+    return n;
+}
+
+static const struct hb_timeline *first_unproven(const struct hb_clock *c)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->e[i].pos > c->e[i].tl->done)
+            return c->e[i].tl;
+    return NULL;
+}
+
+static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigned n, unsigned k)
+{
+    const struct hb_poll *q = w[k].poll;
+    char waiters[600] = "", one[LABEL + 64], work[512] = "", msg[1600];
+    size_t used = 0;
+    for (unsigned j = k; j < n; j++) {
+        const struct hb_poll *r = w[j].poll;
+        if (r->serial != q->serial || r->record_serial != q->record_serial)
+            continue;
+        char who[LABEL];
+        snprintf(one, sizeof one, "%s%s (%s since +%.6f s)", used ? ", " : "",
+                 hb_thread_label(hp->p, w[j].tid, w[j].name, who, sizeof who),
+                 api_or(hp->p, r->who.api, "a poll"), hb_seconds(hp->p, r->who.ts_ns));
+        if (used + strlen(one) < sizeof waiters)
+            used += (size_t)snprintf(waiters + used, sizeof waiters - used, "%s", one);
+    }
+    const struct hb_timeline *tl = first_unproven(&q->snap);
+    if (tl)
+        oldest_unfinished(hp, tl, work, sizeof work);
     snprintf(msg, sizeof msg,
-             "%s exited at +%.6f s while %u event record(s) it polled or waited on had never "
-             "been seen complete by any thread (first: 0x%" PRIx64 " with %s since +%.6f s)%s: "
-             "whoever relied on it to finish that work may wait forever.",
-             who_label(hp->p, &o->exit_who, me, sizeof me), hb_seconds(hp->p, o->exit_who.ts_ns),
-             waiting, first->handle, api_or(hp->p, first->who.api, "a poll"),
-             hb_seconds(hp->p, first->who.ts_ns), cause);
-    struct hb_who w = o->exit_who;
-    w.api = first->who.api;
-    w.site = first->who.site;
-    raise_as(hp, FK_POLLER_EXITED, &w, NULL, first->handle, 1, msg);
+             "Event 0x%" PRIx64 " was waited on by %s, and no thread saw its record complete "
+             "before the process exited cleanly at +%.6f s%s%s: that work never finished, or "
+             "nobody waited for it to.",
+             q->handle, waiters, hb_seconds(hp->p, hp->p->last_ts), *work ? "; " : "", work);
+    struct hb_who who = q->who;
+    who.tid = w[k].tid;
+    who.thread = w[k].name;
+    raise_as(hp, FK_NEVER_COMPLETED, &who, NULL, q->handle, 1, msg);
+    char fact[1200];
+    snprintf(fact, sizeof fact,
+             "event 0x%" PRIx64 ", waited on by %s, was never seen complete before the clean "
+             "exit%s%s",
+             q->handle, waiters, *work ? "; " : "", work);
+    hb_add_fact(hp, FACT_NEVER_COMPLETED, who.tid, hp->p->last_ts, fact);
+}
+
+/* A clean exit: every record some thread waited on and nobody saw complete. */
+static void never_completed(struct hb_proc *hp)
+{
+    struct nc_wait w[NC_MAX_WAITS];
+    unsigned n = collect_waits(hp, w);
+    for (unsigned k = 0; k < n; k++) {
+        int told = 0;
+        for (unsigned j = 0; j < k && !told; j++)
+            told = w[j].poll->serial == w[k].poll->serial &&
+                   w[j].poll->record_serial == w[k].poll->record_serial;
+        if (!told)
+            raise_never_completed(hp, w, n, k);
+    }
 }
 
 void races_process_end(struct hb_proc *hp)
@@ -396,20 +543,19 @@ void races_process_end(struct hb_proc *hp)
         rev = o;
     }
     hp->orphans = rev;
-    for (struct hb_orphan *o = hp->orphans; o; o = o->next) {
-        unsigned waiting = 0;
+    /* A poller whose only waits were on handles no create returned matters
+     * only if the process hung: then it may be why. */
+    int hung = process_hung(hp);
+    for (struct hb_orphan *o = hp->orphans; o && hung; o = o->next) {
         const struct hb_poll *first = NULL;
-        for (unsigned i = 0; i < o->npolls; i++)
-            if (hb_poll_waiting(&o->polls[i])) {
-                waiting++;
-                if (!first)
-                    first = &o->polls[i];
-            }
+        unsigned waiting = o->judged ? 0 : orphan_waiting(o, 1, &first);
         if (!waiting)
-            continue; /* some thread saw the work complete after all */
+            continue;
         raise_poller_exited(hp, o, waiting, first);
         diagnosis_poller_exited(hp, o, waiting);
     }
+    if (hp->p->complete)
+        never_completed(hp);
 }
 
 /* ------------------------------------------------------------------ watchdog records */

@@ -235,15 +235,95 @@ START_TEST(poller_exit_after_completion_is_fine)
 }
 END_TEST
 
-START_TEST(poller_exit_handed_over_is_fine)
+START_TEST(poller_exit_judged_at_the_exit)
 {
-    /* The watcher gave up, but main later saw the work complete. */
+    /* The watcher gave up and left; main saw the work complete only later:
+     * whoever relied on the watcher was already stranded. */
     struct tb *b = copy_then_record();
     tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
     tb_thread_exit(b, WATCHER);
     tb_call(b, MAIN, "cuCtxSynchronize", 0, 0, OK);
     const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 0);
+}
+END_TEST
+
+START_TEST(poller_exit_after_another_thread_saw_it_is_fine)
+{
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_call(b, MAIN, "cuCtxSynchronize", 0, 0, OK);
+    tb_thread_exit(b, WATCHER);
+    const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 0);
+    ck_assert_uint_eq(a->ndiagnosis, 0);
+}
+END_TEST
+
+START_TEST(cubie_poller_gave_up_then_main_synchronized)
+{
+    /* cubie's hang: the poller exits, main synchronizes the stream, then
+     * waits in pure Python for a counter the dead thread owned (killed). */
+    struct tb *b = copy_then_record();
+    tb_spin(b, WATCHER, "cuEventQuery", EVENT, 20, 20000);
+    tb_thread_exit(b, WATCHER);
+    stream_sync(b, MAIN, STREAM, 0);
+    const struct analysis *a = finish(b, 0);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 1);
+    ck_assert_uint_ge(a->ndiagnosis, 1);
+}
+END_TEST
+
+START_TEST(never_completed_raised)
+{
+    /* wait_all(timeout=10): main polls, gives up with TimeoutError, exits. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    tb_spin(b, MAIN, "cuEventQuery", EVENT, 1000, 10000000000ull);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 1);
+    const struct finding *f = first_of_kind(a, FK_NEVER_COMPLETED);
+    ck_assert_uint_eq(f->handle, EVENT);
+    assert_message_has(f, "thread 100 \"main\" (cuEventQuery since");
+    assert_message_has(f, "host function enqueued by thread 100");
+    ck_assert_str_eq(finding_kind_name(FK_NEVER_COMPLETED), "never-completed");
+    ck_assert_int_eq(finding_kind_severity(FK_NEVER_COMPLETED), SEV_ERROR);
+    ck_assert_uint_ge(a->ndiagnosis, 1);
+}
+END_TEST
+
+START_TEST(wait_that_saw_completion_is_not_never_completed)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_call(b, MAIN, "cuEventCreate", EVENT, 0, OK);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuEventRecord", EVENT, STREAM, OK);
+    tb_spin(b, MAIN, "cuEventQuery", EVENT, 1000, 10000000000ull);
+    tb_call(b, MAIN, "cuEventQuery", EVENT, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 0);
+    ck_assert_uint_eq(a->ndiagnosis, 0);
+}
+END_TEST
+
+START_TEST(watcher_error_without_hang_is_no_hang)
+{
+    /* The watcher polls a garbage handle, catches the error and exits; the
+     * process ends normally: an error, but nothing hangs. */
+    struct tb *b = copy_then_record();
+    tb_call(b, WATCHER, "cuEventQuery", FOREIGN, 0, INVALID_HANDLE);
+    tb_thread_exit(b, WATCHER);
+    stream_sync(b, MAIN, STREAM, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_UNKNOWN_HANDLE), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_POLLER_EXITED), 0);
+    ck_assert_uint_eq(a->ndiagnosis, 0);
 }
 END_TEST
 
@@ -721,7 +801,12 @@ static Suite *hb_suite(void)
     tcase_add_test(t, rerecord_after_any_thread_saw_completion_is_fine);
     tcase_add_test(t, poller_exited_raised);
     tcase_add_test(t, poller_exit_after_completion_is_fine);
-    tcase_add_test(t, poller_exit_handed_over_is_fine);
+    tcase_add_test(t, poller_exit_judged_at_the_exit);
+    tcase_add_test(t, poller_exit_after_another_thread_saw_it_is_fine);
+    tcase_add_test(t, cubie_poller_gave_up_then_main_synchronized);
+    tcase_add_test(t, never_completed_raised);
+    tcase_add_test(t, wait_that_saw_completion_is_not_never_completed);
+    tcase_add_test(t, watcher_error_without_hang_is_no_hang);
     tcase_add_test(t, foreign_handle_diagnosis);
     tcase_add_test(t, hang_on_host_function_names_it);
     tcase_add_test(t, cross_task_use_raised);
