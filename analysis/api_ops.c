@@ -44,6 +44,7 @@ static const struct op_name op_names[] = {
     {"cuMemcpyDtoDAsync", OP_STREAM_WORK},
     {"cuLaunchKernel", OP_STREAM_WORK},
     {"cuLaunchHostFunc", OP_STREAM_WORK},
+    {"cuStreamAddCallback", OP_STREAM_WORK},
     {"cuCtxCreate", OP_CTX_CREATE},
     {"cuCtxDestroy", OP_CTX_DESTROY},
     {"cuDevicePrimaryCtxReset", OP_CTX_RESET},

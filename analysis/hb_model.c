@@ -669,11 +669,42 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
         hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
 }
 
+/* cuStreamAddCallback: remember what its callback's start will prove. */
+static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
+                              struct hb_timeline *tl)
+{
+    char base[64];
+    api_base_name(s->api, base, sizeof base);
+    if (strcmp(base, "cuStreamAddCallback") != 0 || !s->rec->arg2)
+        return;
+    struct hb_callback *cb = &hp->callbacks[hp->next_callback];
+    hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;
+    cb->id = s->rec->arg2;
+    order_before_op(hp, tl);
+    hb_clock_of_timeline(&cb->before, tl); /* before the callback's own position */
+}
+
+/* A CALLBACK record: the callback started, so the work before it is done. */
+static void on_callback(struct hb_proc *hp, const struct replay_step *s)
+{
+    for (unsigned i = 0; i < HB_MAX_CALLBACKS; i++) {
+        struct hb_callback *cb = &hp->callbacks[i];
+        if (!cb->id || cb->id != s->rec->arg)
+            continue;
+        observe(hp, &cb->before);
+        hb_clock_reset(&cb->before);
+        cb->id = 0;
+        sweep_dead(hp);
+        return;
+    }
+}
+
 static void on_stream_work(struct hb_proc *hp, const struct replay_step *s)
 {
     struct hb_timeline *tl = timeline_of_step(hp, s, s->obj);
     if (s->rec->result != RESULT_SUCCESS || !tl)
         return;
+    callback_enqueued(hp, s, tl);
     struct hb_who who = hb_who_of_step(hp->p, s);
     enqueue(hp, tl, &who);
     track_copy(hp, s, tl);
@@ -743,6 +774,9 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
         break;
     case CG_REC_STALL:
         races_stall(hp, s);
+        break;
+    case CG_REC_CALLBACK:
+        on_callback(hp, s);
         break;
     case CG_REC_THREAD_EXIT:
         if (s->thread)
@@ -958,6 +992,8 @@ static void proc_free(struct hb_model *m, struct hb_proc *hp)
         for (struct replay_object *o = p->objects[type]; o; o = o->hh.next)
             obj_ext_free(hp, o);
     orphans_free(hp);
+    for (unsigned i = 0; i < HB_MAX_CALLBACKS; i++)
+        hb_clock_clear(&hp->callbacks[i].before);
     while (hp->nspare) {
         struct hb_obj *x = hp->spare[--hp->nspare];
         hb_clock_clear(&x->snap);

@@ -61,6 +61,7 @@ void hb_model_free(struct hb_model *m);
 #define HB_MAX_COPIES 4            /* unproven copies remembered per pinned range */
 #define HB_MAX_FACTS 16            /* diagnosis facts per process */
 #define HB_MAX_DEAD_TIMELINES 4096 /* destroyed streams with unproven work kept */
+#define HB_MAX_CALLBACKS 64        /* host callbacks enqueued and not yet seen running */
 #define HB_SPARE_OBJS 64
 
 /* What a thread waits on: a record it polled or is blocked on, not yet seen complete. */
@@ -153,6 +154,13 @@ struct hb_orphan {
     struct hb_orphan *next;
 };
 
+/* A cuStreamAddCallback not yet seen running: its CALLBACK record proves
+ * what was enqueued on the stream before it. */
+struct hb_callback {
+    uint64_t id; /* the enqueue's arg2, the CALLBACK's arg; 0 = free slot */
+    struct hb_clock before;
+};
+
 struct hb_range {
     uint64_t base, end;
     struct replay_object *obj;
@@ -182,6 +190,8 @@ struct hb_proc {
      * call comes): its event, and the number of calls replayed by then */
     uint64_t orphan_stall_handle, orphan_stall_calls;
     int orphan_stall_told;
+    struct hb_callback callbacks[HB_MAX_CALLBACKS];
+    unsigned next_callback; /* the slot the next enqueue takes (oldest first) */
     /* released object states kept for reuse (events come and go by the million) */
     struct hb_obj *spare[HB_SPARE_OBJS];
     size_t nspare;

@@ -557,6 +557,38 @@ START_TEST(legacy_stream_orders_copies_of_blocking_streams)
 }
 END_TEST
 
+/* main: a download into PINNED on STREAM, then a host callback (id 7). */
+static struct tb *copy_then_callback(void)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    create_stream(b, STREAM2, NON_BLOCKING);
+    create_pinned(b, PINNED);
+    copy_to_host(b, MAIN, STREAM, PINNED, 0);
+    tb_record(b, CG_REC_CALL, MAIN, "cuStreamAddCallback", STREAM, 0x4000, 7, OK, 0, 0);
+    return b;
+}
+
+START_TEST(callback_that_ran_proves_earlier_work)
+{
+    struct tb *b = copy_then_callback();
+    tb_record(b, CG_REC_CALLBACK, OTHER, "cuStreamAddCallback", STREAM, 7, 0, 0, 0, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(callback_not_seen_running_proves_nothing)
+{
+    struct tb *b = copy_then_callback();
+    tb_record(b, CG_REC_CALLBACK, OTHER, "cuStreamAddCallback", STREAM, 8, 0, 0, 0, 0);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+}
+END_TEST
+
 START_TEST(two_uploads_from_one_buffer_are_fine)
 {
     struct tb *b = open_trace();
@@ -818,6 +850,8 @@ static Suite *hb_suite(void)
     tcase_add_test(t, pinned_reuse_after_stream_sync_is_fine);
     tcase_add_test(t, pinned_reuse_after_other_thread_saw_event_is_fine);
     tcase_add_test(t, two_uploads_from_one_buffer_are_fine);
+    tcase_add_test(t, callback_that_ran_proves_earlier_work);
+    tcase_add_test(t, callback_not_seen_running_proves_nothing);
     tcase_add_test(t, same_stream_upload_then_download_is_fine);
     tcase_add_test(t, two_stream_upload_then_download_raised);
     tcase_add_test(t, stream_wait_orders_copies_without_host_proof);
