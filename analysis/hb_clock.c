@@ -119,15 +119,52 @@ void hb_clock_prune(struct hb_clock *c)
     c->n = kept;
 }
 
+static int keep_from(const struct hb_entry *e, const struct hb_timeline *except)
+{
+    return e->tl != except && e->pos > e->tl->done;
+}
+
+/* Both sorted by timeline id: one merge pass into a fresh array, so a join
+ * costs O(|dst| + |src|) whatever the number of streams. */
 void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
                    const struct hb_timeline *except)
 {
     hb_clock_prune(dst);
-    for (uint32_t i = 0; i < src->n; i++) {
-        const struct hb_entry *e = &src->e[i];
-        if (e->tl != except && e->pos > e->tl->done)
-            hb_clock_set(dst, e->tl, e->pos);
+    if (src->n == 0)
+        return;
+    if (src->n == 1 || dst->n == 0) { /* the common small cases */
+        for (uint32_t i = 0; i < src->n; i++)
+            if (keep_from(&src->e[i], except))
+                hb_clock_set(dst, src->e[i].tl, src->e[i].pos);
+        return;
     }
+    uint32_t cap = dst->n + src->n;
+    struct hb_entry *out = malloc(cap * sizeof *out);
+    if (!out)
+        return;
+    uint32_t i = 0, j = 0, n = 0;
+    while (i < dst->n || j < src->n) {
+        if (j < src->n && !keep_from(&src->e[j], except)) {
+            j++;
+            continue;
+        }
+        if (j == src->n || (i < dst->n && dst->e[i].tl->id < src->e[j].tl->id)) {
+            out[n++] = dst->e[i++];
+        } else if (i == dst->n || src->e[j].tl->id < dst->e[i].tl->id) {
+            out[n] = src->e[j++];
+            hb_timeline_ref(out[n++].tl);
+        } else { /* the same timeline */
+            out[n] = dst->e[i++];
+            if (src->e[j].pos > out[n].pos)
+                out[n].pos = src->e[j].pos;
+            n++;
+            j++;
+        }
+    }
+    free(dst->e);
+    dst->e = out;
+    dst->n = n;
+    dst->cap = cap;
 }
 
 void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)

@@ -20,6 +20,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/unit/trace_builder.h"
 
@@ -85,10 +86,52 @@ static uint64_t cycle(struct tb *b, const struct ids *id, uint32_t t, uint64_t n
     return (uint64_t)k;
 }
 
+/* --chain S: S streams, each waiting on the previous stream's event
+ * (kernel, wait, record), then one synchronize of the last stream that
+ * proves them all, and every destroy. */
+static int write_chain(uint64_t streams, const char *path)
+{
+    struct tb *b = tb_open(path, 4243, "./bench-chain");
+    if (!b) {
+        perror(path);
+        return 1;
+    }
+    tb_thread_start(b, 1000, "chain");
+    for (uint64_t k = 0; k < streams; k++) {
+        uint64_t st = 0x100000 + k * 16, ev = 0x90000000 + k * 16;
+        tb_call(b, 1000, "cuStreamCreate", st, 1, 0);
+        tb_call(b, 1000, "cuEventCreate", ev, 0, 0);
+        tb_call(b, 1000, "cuLaunchKernel", st, 0x4000, 0);
+        if (k)
+            tb_record(b, CG_REC_CALL, 1000, "cuStreamWaitEvent", st, ev - 16, 0, 0, 0, 0);
+        tb_call(b, 1000, "cuEventRecord", ev, st, 0);
+    }
+    tb_enter(b, 1000, "cuStreamSynchronize", 0x100000 + (streams - 1) * 16, 0);
+    tb_exit(b, 1000, "cuStreamSynchronize", 0x100000 + (streams - 1) * 16, 0, 0);
+    for (uint64_t k = 0; k < streams; k++) {
+        tb_call(b, 1000, "cuEventDestroy_v2", 0x90000000 + k * 16, 0, 0);
+        tb_call(b, 1000, "cuStreamDestroy_v2", 0x100000 + k * 16, 0, 0);
+    }
+    tb_process_exit(b, 1000);
+    if (tb_close(b) != 0) {
+        fprintf(stderr, "gen_trace: could not write %s\n", path);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--chain") == 0) {
+        uint64_t streams = strtoull(argv[2], NULL, 10);
+        if (streams == 0) {
+            fprintf(stderr, "gen_trace: --chain needs a stream count above 0\n");
+            return 2;
+        }
+        return write_chain(streams, argv[3]);
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: gen_trace RECORDS OUT.cgt\n");
+        fprintf(stderr, "usage: gen_trace RECORDS OUT.cgt | gen_trace --chain STREAMS OUT.cgt\n");
         return 2;
     }
     uint64_t want = strtoull(argv[1], NULL, 10);

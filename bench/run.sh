@@ -4,6 +4,7 @@
 #   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
 #   bench/wholerun.sh  whole-run wall-time ratio traced/untraced (simulator)
 #   bench/analyzer.sh  analyzer throughput and peak RSS (10M and 50M records)
+#   bench/chain.sh     analyzer cost on chained cross-stream waits (S=2000..8000)
 # Timing never fails the bench: only a missing product or a crashed run
 # makes it exit non-zero. About 3-5 minutes on 2 cores.
 set -u
@@ -16,5 +17,7 @@ echo
 sh bench/wholerun.sh || status=1
 echo
 sh bench/analyzer.sh || status=1
+echo
+sh bench/chain.sh || status=1
 
 exit $status

@@ -589,6 +589,43 @@ START_TEST(callback_not_seen_running_proves_nothing)
 }
 END_TEST
 
+/* A download into PINNED on the chain's first stream, then `streams`
+ * streams each waiting on the previous one's event (none when k == gap),
+ * and the watcher seeing the last event complete. */
+static struct tb *chain_of_waits(uint64_t streams, uint64_t gap)
+{
+    struct tb *b = open_trace();
+    create_pinned(b, PINNED);
+    for (uint64_t k = 0; k < streams; k++) {
+        uint64_t st = 0x100000 + k * 16, ev = 0x90000000 + k * 16;
+        create_stream(b, st, NON_BLOCKING);
+        tb_call(b, MAIN, "cuEventCreate", ev, 0, OK);
+        if (k == 0)
+            copy_to_host(b, MAIN, st, PINNED, 0);
+        else if (k != gap)
+            tb_record(b, CG_REC_CALL, MAIN, "cuStreamWaitEvent", st, ev - 16, 0, OK, 0, 0);
+        tb_call(b, MAIN, "cuEventRecord", ev, st, OK);
+    }
+    tb_call(b, WATCHER, "cuEventQuery", 0x90000000 + (streams - 1) * 16, 0, OK);
+    create_stream(b, STREAM2, NON_BLOCKING);
+    copy_to_host(b, MAIN, STREAM2, PINNED, 0);
+    return b;
+}
+
+START_TEST(long_chain_of_waits_proves_its_first_stream)
+{
+    const struct analysis *a = finish(chain_of_waits(2000, 0), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 0);
+}
+END_TEST
+
+START_TEST(long_chain_broken_once_proves_nothing)
+{
+    const struct analysis *a = finish(chain_of_waits(2000, 1000), 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_PINNED_REUSE_WHILE_INFLIGHT), 1);
+}
+END_TEST
+
 START_TEST(two_uploads_from_one_buffer_are_fine)
 {
     struct tb *b = open_trace();
@@ -850,6 +887,8 @@ static Suite *hb_suite(void)
     tcase_add_test(t, pinned_reuse_after_stream_sync_is_fine);
     tcase_add_test(t, pinned_reuse_after_other_thread_saw_event_is_fine);
     tcase_add_test(t, two_uploads_from_one_buffer_are_fine);
+    tcase_add_test(t, long_chain_of_waits_proves_its_first_stream);
+    tcase_add_test(t, long_chain_broken_once_proves_nothing);
     tcase_add_test(t, callback_that_ran_proves_earlier_work);
     tcase_add_test(t, callback_not_seen_running_proves_nothing);
     tcase_add_test(t, same_stream_upload_then_download_is_fine);
