@@ -680,11 +680,14 @@ static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
     struct hb_callback *cb = &hp->callbacks[hp->next_callback];
     hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;
     cb->id = s->rec->arg2;
-    order_before_op(hp, tl);
-    hb_clock_of_timeline(&cb->before, tl); /* before the callback's own position */
+    /* Through the callback's own position: the callback is host code the
+     * program waits for by itself (numba's add_callback / async_done); the
+     * stream's device work before it is what its start proves. */
+    hb_clock_of_timeline(&cb->before, tl);
 }
 
-/* A CALLBACK record: the callback started, so the work before it is done. */
+/* A CALLBACK record: the callback started, so the work before it is done
+ * (and the callback's own slot counts as done, see callback_enqueued). */
 static void on_callback(struct hb_proc *hp, const struct replay_step *s)
 {
     for (unsigned i = 0; i < HB_MAX_CALLBACKS; i++) {
@@ -704,9 +707,9 @@ static void on_stream_work(struct hb_proc *hp, const struct replay_step *s)
     struct hb_timeline *tl = timeline_of_step(hp, s, s->obj);
     if (s->rec->result != RESULT_SUCCESS || !tl)
         return;
-    callback_enqueued(hp, s, tl);
     struct hb_who who = hb_who_of_step(hp->p, s);
     enqueue(hp, tl, &who);
+    callback_enqueued(hp, s, tl);
     track_copy(hp, s, tl);
 }
 

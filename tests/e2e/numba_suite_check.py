@@ -52,11 +52,7 @@ KNOWN_BROKEN = {
 }
 
 # (kind, task) -> message: error findings another branch removes.
-KNOWN_FINDINGS = {
-    ("pinned-reuse-while-inflight", "test_pinned.py::TestPinned::test_pinned"):
-        "false positive: the download follows the upload on the same stream; the `model` "
-        "branch orders same-stream copies (analysis/races.c)",
-}
+KNOWN_FINDINGS = {}
 
 failures = []
 
