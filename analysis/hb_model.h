@@ -55,7 +55,9 @@ char **hb_model_take_diagnosis(struct hb_model *m, size_t *n);
 void hb_model_free(struct hb_model *m);
 
 /* ------------------------------------------------------------------ shared by hb_model.c,
- * races.c and diagnosis.c */
+ * races.c and diagnosis.c. Calls go one way: hb_model.c (the model) calls
+ * races.c (the findings), both call diagnosis.c (the chain), and all three
+ * use hb_state.c and hb_clock.c, which call none of them. */
 
 #define HB_MAX_POLLS 16            /* records one thread waits on at once (more are not tracked) */
 #define HB_MAX_COPIES 4            /* unproven copies remembered per pinned range */
@@ -205,7 +207,7 @@ struct hb_model {
     size_t ndiagnosis;
 };
 
-/* hb_model.c */
+/* hb_state.c: shared by the model, the findings and the diagnosis (calls nothing above it) */
 struct hb_who hb_who_of_step(const struct replay_process *p, const struct replay_step *s);
 struct hb_thread *hb_thread_of(struct replay_thread *t);
 struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o);
