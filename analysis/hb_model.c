@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define RESULT_SUCCESS 0
 #define RESULT_NOT_READY 600
 #define STREAM_FLAG_NON_BLOCKING 1u
