@@ -248,6 +248,8 @@ struct replay_process {
     uint64_t next_serial;
     int saw_process_exit;
     int complete; /* set at the end; never for a process that crashed */
+    int cut_short; /* the writer stopped early (header CG_END_CUT_SHORT): the end is unknown */
+    int finished;  /* the end of the trace was reached: `complete` is known */
     struct replay_crash crash;
     uint64_t first_ts, last_ts;
     struct replay_counts events, streams;
