@@ -69,6 +69,9 @@ void cg_policy_record(const struct cg_pcall *pc, uint32_t action, uint64_t handl
 void cg_ownership_check(struct cg_pcall *pc);
 void cg_ownership_destroy(struct cg_pcall *pc);
 void cg_ownership_init(void);
+/* Fork handlers: take and release the quarantine lock around fork. */
+void cg_ownership_prepare_fork(void);
+void cg_ownership_after_fork(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);
