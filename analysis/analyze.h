@@ -43,7 +43,7 @@ struct process_info {
     uint64_t crash_handle;
     /* Tracing stopped early (disk full, descriptor lost, file truncated). */
     int cut_short;
-    double cut_short_s;      /* seconds after the start */
+    double cut_short_s;        /* seconds after the start */
     char cut_short_reason[64]; /* printable; "" when none given */
 };
 

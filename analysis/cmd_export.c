@@ -85,8 +85,7 @@ static int write_to_file(const char *out, char *const *paths, int npaths)
     if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
             return write_in_place(out, paths, npaths);
-        fprintf(stderr, "%s: %s: exists and is not a regular file; not replacing it\n", PROG,
-                out);
+        fprintf(stderr, "%s: %s: exists and is not a regular file; not replacing it\n", PROG, out);
         return 2;
     }
     char *tmp = temp_template(out);

@@ -20,9 +20,10 @@
 
 static const char *unclean_note(const struct replay_process *p)
 {
-    return p->complete || !p->finished ? ""
-                       : " The process did not exit cleanly (killed or crashed), so it may "
-                         "not have reached its cleanup.";
+    return p->complete || !p->finished
+               ? ""
+               : " The process did not exit cleanly (killed or crashed), so it may "
+                 "not have reached its cleanup.";
 }
 
 static void raise_leak(struct replay_process *p, const struct replay_object *o)

@@ -39,8 +39,8 @@
 
 #include <stdint.h>
 
-#define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 2u /* 2: cut-short fields at the end of the header */
+#define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
+#define CG_FORMAT_VERSION 2u     /* 2: cut-short fields at the end of the header */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
@@ -53,8 +53,8 @@
 
 /* Header `end_state`: set by the writer when the process ends normally. */
 enum cg_end_state {
-    CG_END_RUNNING = 0, /* still running, or died without a clean exit */
-    CG_END_CLEAN = 1,   /* exit() / return from main ran the shim's destructor */
+    CG_END_RUNNING = 0,   /* still running, or died without a clean exit */
+    CG_END_CLEAN = 1,     /* exit() / return from main ran the shim's destructor */
     CG_END_CUT_SHORT = 2, /* (version 2) tracing stopped early while the process ran on:
                              disk full, descriptor lost, file truncated, size limit.
                              cut_short_mono_ns and cut_short_reason say when and why */

@@ -135,8 +135,7 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
         return -1;
     }
     if (h->version < CG_FORMAT_VERSION_MIN || h->version > CG_FORMAT_VERSION) {
-        set_error(err, errlen,
-                  "unsupported trace format version %u (this cuguard reads %u to %u)",
+        set_error(err, errlen, "unsupported trace format version %u (this cuguard reads %u to %u)",
                   h->version, CG_FORMAT_VERSION_MIN, CG_FORMAT_VERSION);
         return -1;
     }
