@@ -142,6 +142,15 @@ static void collect_process(void *user, struct replay_process *p)
     info->start_mono_ns = h->start_mono_ns;
     info->first_ts = p->first_ts;
     info->last_ts = p->last_ts;
+    info->cut_short = p->cut_short;
+    if (p->cut_short) {
+        info->cut_short_s = h->cut_short_mono_ns > h->start_mono_ns
+                                ? (double)(h->cut_short_mono_ns - h->start_mono_ns) / 1e9
+                                : 0.0;
+        snprintf(info->cut_short_reason, sizeof info->cut_short_reason, "%s",
+                 h->cut_short_reason[0] ? h->cut_short_reason : "reason not recorded");
+        text_make_printable(info->cut_short_reason);
+    }
     if (p->crash.crashed) {
         const struct replay_crash *c = &p->crash;
         const char *api = replay_api_name(p, c->who.api);

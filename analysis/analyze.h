@@ -41,6 +41,10 @@ struct process_info {
     uint32_t crash_tid;
     char *crash_thread; /* that thread's name, or NULL */
     uint64_t crash_handle;
+    /* Tracing stopped early (disk full, descriptor lost, file truncated). */
+    int cut_short;
+    double cut_short_s;        /* seconds after the start */
+    char cut_short_reason[64]; /* printable; "" when none given */
 };
 
 struct call_count {

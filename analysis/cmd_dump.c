@@ -16,6 +16,7 @@
  * `cuguard report`), stop at one bad file, or trust the file (the reader
  * checks it; the per-thread task table here is bounded).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,9 @@ int cmd_dump(int argc, char **argv)
     for (size_t i = 0; i < set.count; i++)
         readable += dump_file(set.files[i], stdout) == 0;
     trace_set_free(&set);
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "cuguard dump: could not write the dump: %s\n", strerror(errno));
+        return 2;
+    }
     return readable > 0 ? 0 : 2;
 }

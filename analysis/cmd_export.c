@@ -2,17 +2,21 @@
  * analysis/cmd_export.c — `cuguard export --perfetto OUT.json PATH...`.
  *
  * What it is for: option parsing and the output file of the export. The
- * timeline is written to a temporary file next to OUT and renamed into
- * place, so a failed export never leaves half a JSON document under OUT.
- * OUT may be "-" for stdout.
+ * timeline is written to a temporary file next to OUT (mkstemp: exclusive
+ * creation, never a planted link) and renamed into place, so a failed
+ * export never leaves half a JSON document under OUT. OUT may be "-" for
+ * stdout; an OUT that is a device or FIFO is written in place; any other
+ * OUT that is not a regular file (a symlink, a directory) is refused.
  *
  * What it must never do: overwrite OUT with a partial document, or treat a
  * path argument as an option.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analysis/commands.h"
@@ -42,19 +46,66 @@ static int write_to_stdout(char *const *paths, int npaths)
     return rc;
 }
 
-static int write_to_file(const char *out, char *const *paths, int npaths)
+/* Write in place, no rename: OUT exists and is a device or a FIFO. */
+static int write_in_place(const char *out, char *const *paths, int npaths)
 {
-    size_t len = strlen(out) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return 2;
-    snprintf(tmp, len, "%s.tmp.%ld", out, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    int fd = open(out, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         fprintf(stderr, "%s: %s: %s\n", PROG, out, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 2;
+    }
+    int rc = export_perfetto(f, paths, npaths, PROG, stderr);
+    int write_failed = ferror(f) != 0;
+    if (fclose(f) != 0 || write_failed) {
+        fprintf(stderr, "%s: %s: could not write the timeline\n", PROG, out);
+        rc = 2;
+    }
+    return rc;
+}
+
+/* "DIR/.BASE.XXXXXX" next to OUT, for mkstemp. */
+static char *temp_template(const char *out)
+{
+    size_t len = strlen(out) + 16;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return NULL;
+    const char *slash = strrchr(out, '/');
+    int dir_len = slash ? (int)(slash - out + 1) : 0;
+    snprintf(tmp, len, "%.*s.%s.XXXXXX", dir_len, out, slash ? slash + 1 : out);
+    return tmp;
+}
+
+static int write_to_file(const char *out, char *const *paths, int npaths)
+{
+    struct stat st;
+    if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+            return write_in_place(out, paths, npaths);
+        fprintf(stderr, "%s: %s: exists and is not a regular file; not replacing it\n", PROG, out);
+        return 2;
+    }
+    char *tmp = temp_template(out);
+    if (!tmp)
+        return 2;
+    /* mkstemp: a fresh name, O_EXCL, mode 0600: never a planted file or link. */
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "%s: %s: %s\n", PROG, out, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         free(tmp);
         return 2;
     }
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
     int rc = export_perfetto(f, paths, npaths, PROG, stderr);
     int write_failed = ferror(f) != 0;
     if (fclose(f) != 0)

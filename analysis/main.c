@@ -30,7 +30,15 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'cuguard COMMAND --help' describes each command's options.\n"
-                 "Environment variables (CUGUARD_*) are listed by 'cuguard run --help'.\n");
+                 "Environment variables (CUGUARD_*) are listed by 'cuguard run --help'.\n"
+                 "\nWhat cuguard promises the program it watches (docs/guarantees.md): its trace\n"
+                 "descriptor sits high, close-on-exec, and is checked before each use, so the\n"
+                 "program's own descriptors are never read, written or closed; a fault is handed\n"
+                 "to the program's handler as the kernel would; fork children cost O(1) and write\n"
+                 "their own trace; traces are 0600; if tracing must stop (disk full, descriptor\n"
+                 "lost, file truncated) the program runs on and the report says 'trace cut\n"
+                 "short'. It cannot make a driver call or host function that never returns\n"
+                 "return.\n");
 }
 
 int main(int argc, char **argv)

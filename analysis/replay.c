@@ -684,6 +684,7 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
 void replay_process_finish(struct replay_process *p)
 {
     p->complete = (p->hdr->end_state == CG_END_CLEAN || p->saw_process_exit) && !p->crash.crashed;
+    p->cut_short = !p->complete && !p->crash.crashed && p->hdr->end_state == CG_END_CUT_SHORT;
     rp_raise_exit_findings(p);
     while (p->pending_head)
         rp_resolve_record(p, p->pending_head, UNRESOLVED_END, NULL, p->last_ts);

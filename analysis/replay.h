@@ -261,7 +261,9 @@ struct replay_process {
     struct replay_object *object_cache[OBJ_TYPE_COUNT][REPLAY_CACHE_SLOTS];
     uint64_t next_serial;
     int saw_process_exit;
-    int complete; /* set at the end; never for a process that crashed */
+    int complete;  /* set at the end; never for a process that crashed */
+    int cut_short; /* the writer stopped early (header CG_END_CUT_SHORT): the end is unknown */
+    int finished;  /* the end of the trace was reached: `complete` is known */
     struct replay_crash crash;
     /* contexts seen in CONTEXT / cuCtxCreate records (replay_context.c) */
     struct replay_context *contexts;

@@ -9,7 +9,8 @@
  * event or stream not known complete.
  *
  * What it must never do: report blocked-at-exit for a process that exited
- * cleanly.
+ * cleanly; raise leaks or blocked-at-exit for a trace cut short (the writer
+ * stopped early, so the destroys and returns may simply be missing).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,9 +20,10 @@
 
 static const char *unclean_note(const struct replay_process *p)
 {
-    return p->complete ? ""
-                       : " The process did not exit cleanly (killed or crashed), so it may "
-                         "not have reached its cleanup.";
+    return p->complete || !p->finished
+               ? ""
+               : " The process did not exit cleanly (killed or crashed), so it may "
+                 "not have reached its cleanup.";
 }
 
 /* ended: how the object ended without a destroy (" before ..."), NULL =
@@ -182,6 +184,9 @@ static void raise_blocked_at_exit(struct replay_process *p)
 
 void rp_raise_exit_findings(struct replay_process *p)
 {
+    p->finished = 1;
+    if (p->cut_short)
+        return; /* what happened after the cut is unknown */
     if (!p->complete)
         raise_blocked_at_exit(p);
     raise_leaks(p);

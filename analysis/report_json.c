@@ -4,7 +4,8 @@
  *
  * What it is for: the stable document a CI gate reads. Keys of issue 4:
  * format, version, processes[pid, ppid, host, argv, complete, records,
- * trace, crashed (null, or {signal, api, tid, thread, handle} for a process
+ * trace, cut_short (null, or {at_s, reason} when tracing stopped early),
+ * crashed (null, or {signal, api, tid, thread, handle} for a process
  * that died of a signal inside a driver call)], summary{events, streams, pinned, calls},
  * diagnosis[sentences of the chain that explains a hang, oldest first], findings[kind, severity,
  * pid, tid, task, api, handle, count, bytes, ts_ns, message, site]. Extra
@@ -34,6 +35,15 @@ static void write_processes(struct json_writer *w, const struct analysis *a)
             json_string(w, p->argv[j]);
         json_end_array(w);
         json_kv_bool(w, "complete", p->complete);
+        json_key(w, "cut_short");
+        if (p->cut_short) {
+            json_begin_object(w);
+            json_kv_double(w, "at_s", p->cut_short_s);
+            json_kv_string(w, "reason", p->cut_short_reason);
+            json_end_object(w);
+        } else {
+            json_null(w);
+        }
         json_kv_uint(w, "records", p->records);
         json_kv_string(w, "trace", p->trace);
         json_kv_uint(w, "start_ns", p->start_mono_ns);

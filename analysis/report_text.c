@@ -47,8 +47,24 @@ static void print_process(FILE *out, const struct process_info *p)
     if (p->crashed)
         fprintf(out, "  [crashed (%s) inside %s]", p->crash_signal,
                 p->crash_api ? p->crash_api : "?");
+    else if (p->cut_short)
+        fprintf(out, "  [trace cut short at +%.6f s: %s]", p->cut_short_s, p->cut_short_reason);
     else if (!p->complete)
         fputs("  [did not exit cleanly]", out);
+}
+
+/* "  pid 7 ./prog: trace cut short at +1.5 s: REASON" */
+static void print_cut_short_processes(FILE *out, const struct analysis *a)
+{
+    for (size_t i = 0; i < a->nprocs; i++) {
+        const struct process_info *p = &a->procs[i];
+        if (p->cut_short)
+            fprintf(out,
+                    "  pid %" PRIu32 "%s%s: trace cut short at +%.6f s: %s (no leaks are "
+                    "reported for it: its destroys may simply be missing)\n",
+                    p->pid, p->argc ? " " : "", p->argc ? p->argv[0] : "", p->cut_short_s,
+                    p->cut_short_reason);
+    }
 }
 
 /* "  pid 7 ./prog: crashed (SIGSEGV) inside cuEventQuery(0x..) in thread 12 "watcher"" */
@@ -129,8 +145,11 @@ static void print_summary_table(FILE *out, const struct analysis *a)
     size_t incomplete = 0;
     for (size_t i = 0; i < a->nprocs; i++) {
         records += a->procs[i].records;
-        incomplete += !a->procs[i].complete;
+        incomplete += !a->procs[i].complete && !a->procs[i].cut_short;
     }
+    size_t cut_short = 0;
+    for (size_t i = 0; i < a->nprocs; i++)
+        cut_short += a->procs[i].cut_short != 0;
     size_t crashed = 0;
     for (size_t i = 0; i < a->nprocs; i++)
         crashed += a->procs[i].crashed != 0;
@@ -138,8 +157,11 @@ static void print_summary_table(FILE *out, const struct analysis *a)
             a->nprocs == 1 ? "" : "es", incomplete);
     if (crashed)
         fprintf(out, ", %zu crashed", crashed);
+    if (cut_short)
+        fprintf(out, ", %zu trace%s cut short", cut_short, cut_short == 1 ? "" : "s");
     fprintf(out, "), %" PRIu64 " records\n", records);
     print_crashed_processes(out, a);
+    print_cut_short_processes(out, a);
     fprintf(out, "  %-8s %10s %10s %10s %10s\n", "", "created", "destroyed", "leaked", "peak live");
     fprintf(out, "  %-8s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 "\n", "events",
             t->events.created, t->events.destroyed, t->leaked_events, t->events.peak_live);

@@ -7,7 +7,15 @@
  * returning: the faulting instruction runs again and faults under it, with
  * the kernel's own siginfo. Any other (raise, kill, abort) is raised again;
  * it stays blocked until this handler returns. A previous handler function
- * is called directly and stays in charge of what happens next.
+ * is called directly, the way the kernel would have called it: with its
+ * sa_mask (and the signal itself unless SA_NODEFER) blocked, with siginfo
+ * only under SA_SIGINFO, after resetting the disposition to SIG_DFL under
+ * SA_RESETHAND; it stays in charge of what happens next. A fault that the
+ * previous disposition ignores is fatal, as the kernel makes it.
+ *
+ * A SIGBUS inside the trace's own mappings (the trace file was truncated by
+ * someone else) is not the program's: the writer stops tracing, puts
+ * anonymous memory there, and the store is retried (cg_writer_fault_at).
  *
  * What it must never do: call anything that is not async-signal-safe, or
  * write a second record for the same call.
@@ -17,6 +25,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "shim/api.h"
 #include "shim/record.h"
@@ -61,26 +70,72 @@ static void write_crash_record(const struct cg_call *c, int signo)
     cg_writer_publish(r, exit_kind ? CG_REC_EXIT : CG_REC_CALL);
 }
 
+static int is_kernel_fault(int signo, const siginfo_t *info)
+{
+    return info != NULL && info->si_code > 0 && signo != SIGABRT;
+}
+
+static void set_default(int signo)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(signo, &dfl, NULL);
+}
+
+/* Call the previous handler function as the kernel would have. */
+static void call_previous(int signo, siginfo_t *info, void *context, const struct sigaction *prev)
+{
+    sigset_t during, before;
+    if (context != NULL)
+        during = ((const ucontext_t *)context)->uc_sigmask;
+    else
+        pthread_sigmask(SIG_SETMASK, NULL, &during);
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&prev->sa_mask, s) == 1)
+            sigaddset(&during, s);
+    if (prev->sa_flags & SA_NODEFER)
+        sigdelset(&during, signo);
+    else
+        sigaddset(&during, signo);
+    if (prev->sa_flags & SA_RESETHAND)
+        set_default(signo);
+    pthread_sigmask(SIG_SETMASK, &during, &before);
+    if (prev->sa_flags & SA_SIGINFO)
+        prev->sa_sigaction(signo, info, context);
+    else
+        prev->sa_handler(signo);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+}
+
 /* Hand the signal to what was there before us. */
 static void pass_on(int signo, siginfo_t *info, void *context, const struct sigaction *prev)
 {
-    if (prev->sa_flags & SA_SIGINFO) {
-        if (prev->sa_sigaction != NULL) {
-            prev->sa_sigaction(signo, info, context);
-            return;
-        }
-    } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
-        prev->sa_handler(signo);
+    /* sa_handler and sa_sigaction share storage: SIG_DFL/SIG_IGN either way. */
+    int has_function = prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN;
+    if (has_function) {
+        call_previous(signo, info, context, prev);
         return;
     }
-    sigaction(signo, prev, NULL);
-    if (info == NULL || info->si_code <= 0 || signo == SIGABRT)
+    int ignored = prev->sa_handler == SIG_IGN;
+    if (ignored && !is_kernel_fault(signo, info))
+        return; /* a sent signal the program ignores */
+    /* SIG_DFL, or an ignored fault (fatal: the kernel forces the default).
+     * A fault returns and runs again under the default; any other signal is
+     * raised again and arrives once this handler returns. */
+    set_default(signo);
+    if (!is_kernel_fault(signo, info))
         raise(signo);
 }
 
 static void on_fault(int signo, siginfo_t *info, void *context)
 {
     int saved = errno;
+    if (signo == SIGBUS && info != NULL && info->si_code > 0 && cg_writer_fault_at(info->si_addr)) {
+        errno = saved;
+        return; /* our truncated trace, not the program's fault: retried on zero pages */
+    }
     int i = guard_index(signo);
     const struct cg_call *c = cg_inside_call;
     if (c != NULL) {

@@ -76,14 +76,31 @@ static void build_roles(void)
 
 /* ---- load ---- */
 
+/* Fork safety. Lock order at fork: the registry's (init_lock, stripes),
+ * then the quarantine's; all are leaves held for a few instructions. The
+ * task lock is not taken: it is held across driver calls while isolate
+ * drains streams, so waiting for it could stall fork for as long as the
+ * GPU work lasts. The child (one thread, which did not hold it) gets a
+ * fresh one instead; the task serial and hash it guards are atomics. */
+static void task_lock_reset_in_child(void);
+
 static void fork_prepare(void)
 {
     cg_registry_prepare_fork();
+    cg_ownership_prepare_fork();
 }
 
-static void fork_after(void)
+static void fork_after_parent(void)
 {
+    cg_ownership_after_fork();
     cg_registry_after_fork();
+}
+
+static void fork_after_child(void)
+{
+    cg_ownership_after_fork();
+    cg_registry_after_fork();
+    task_lock_reset_in_child();
 }
 
 void cg_policy_load(void)
@@ -105,7 +122,7 @@ void cg_policy_load(void)
     cg_ownership_init();
     cg_policy_on = on;
     if (on.registry && !fork_handlers)
-        fork_handlers = pthread_atfork(fork_prepare, fork_after, fork_after) == 0;
+        fork_handlers = pthread_atfork(fork_prepare, fork_after_parent, fork_after_child) == 0;
     int active = on.registry || on.sync_query;
     __atomic_store_n(&cg_policy_active, active, __ATOMIC_RELEASE);
     if (active)
@@ -123,6 +140,12 @@ static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t task_serial = 1;
 static uint64_t task_hash;  /* of the task name last seen, under task_lock to write */
 static int task_hash_valid; /* 0 until the first look */
+
+static void task_lock_reset_in_child(void)
+{
+    static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&task_lock, &fresh, sizeof task_lock);
+}
 
 /* FNV-1a of the current task name, phase suffix stripped. */
 static uint64_t current_task_hash(void)

@@ -76,6 +76,9 @@ void cg_policy_publish(struct cg_record *r, int32_t result);
 void cg_ownership_check(struct cg_pcall *pc);
 void cg_ownership_destroy(struct cg_pcall *pc);
 void cg_ownership_init(void);
+/* Fork handlers: take and release the quarantine lock around fork. */
+void cg_ownership_prepare_fork(void);
+void cg_ownership_after_fork(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);

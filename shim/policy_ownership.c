@@ -186,6 +186,16 @@ void cg_ownership_destroy(struct cg_pcall *pc)
         release(victim);
 }
 
+void cg_ownership_prepare_fork(void)
+{
+    pthread_mutex_lock(&quarantine_lock);
+}
+
+void cg_ownership_after_fork(void)
+{
+    pthread_mutex_unlock(&quarantine_lock);
+}
+
 void cg_ownership_init(void)
 {
     pthread_mutex_lock(&quarantine_lock);

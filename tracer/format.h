@@ -52,8 +52,10 @@
 
 #include <stdint.h>
 
-#define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 2u
+#define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
+#define CG_FORMAT_VERSION 2u     /* 2: CONTEXT/CALLBACK records, cut-short fields at the end of the header */
+#define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
+#define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
@@ -64,8 +66,11 @@
 
 /* Header `end_state`: set by the writer when the process ends normally. */
 enum cg_end_state {
-    CG_END_RUNNING = 0, /* still running, or died without a clean exit */
-    CG_END_CLEAN = 1,   /* exit() / return from main ran the shim's destructor */
+    CG_END_RUNNING = 0,   /* still running, or died without a clean exit */
+    CG_END_CLEAN = 1,     /* exit() / return from main ran the shim's destructor */
+    CG_END_CUT_SHORT = 2, /* (version 2) tracing stopped early while the process ran on:
+                             disk full, descriptor lost, file truncated, size limit.
+                             cut_short_mono_ns and cut_short_reason say when and why */
 };
 
 /* Header `task_mode`, from CUGUARD_TASK (DESIGN §6). */
@@ -95,6 +100,9 @@ struct cg_file_header {
     uint32_t api_count;               /* number of names in api_names */
     char argv[CG_ARGV_MAX];           /* argv joined by NUL bytes, truncated to fit */
     char api_names[CG_API_NAMES_MAX]; /* api id i = i-th NUL-terminated name; id 0 is "" */
+    /* version 2; zero in version 1 files */
+    uint64_t cut_short_mono_ns;                     /* CLOCK_MONOTONIC when tracing stopped */
+    char cut_short_reason[CG_CUT_SHORT_REASON_MAX]; /* e.g. "disk full", NUL-terminated */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */

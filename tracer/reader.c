@@ -70,6 +70,18 @@ static void sanitize(char *s, size_t len)
             s[i] = '?';
 }
 
+/* The API-name table holds many NUL-separated names: every byte of every
+ * name must be a printable ASCII character (an API name is C identifier
+ * text), so no escape sequence from a hostile trace reaches a terminal. */
+static void sanitize_names(char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != 0 && (c < 0x20 || c >= 0x7f))
+            s[i] = '?';
+    }
+}
+
 /* pread all of [off, off+len) unless the file ends; returns bytes read or -1. */
 static ssize_t read_at(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -104,7 +116,7 @@ static void index_api_names(struct cg_reader *r)
         pos += len + 1;
     }
     r->api_count = n;
-    sanitize(h->api_names, sizeof h->api_names - 1);
+    sanitize_names(h->api_names, sizeof h->api_names - 1);
 }
 
 static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errlen)
@@ -122,9 +134,9 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
         set_error(err, errlen, "truncated header (%zd of %zu bytes)", got, sizeof *h);
         return -1;
     }
-    if (h->version != CG_FORMAT_VERSION) {
-        set_error(err, errlen, "unsupported trace format version %u (this cuguard reads %u)",
-                  h->version, CG_FORMAT_VERSION);
+    if (h->version < CG_FORMAT_VERSION_MIN || h->version > CG_FORMAT_VERSION) {
+        set_error(err, errlen, "unsupported trace format version %u (this cuguard reads %u to %u)",
+                  h->version, CG_FORMAT_VERSION_MIN, CG_FORMAT_VERSION);
         return -1;
     }
     if (h->header_size != CG_HEADER_SIZE || h->record_size != CG_RECORD_SIZE ||
@@ -136,7 +148,12 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
                   CG_RECORD_SIZE, CG_SEGMENT_RECORDS);
         return -1;
     }
-    if (h->end_state > CG_END_CLEAN || h->task_mode > CG_TASK_PROCESS) {
+    if (h->version < 2) { /* fields a version 1 writer never had */
+        h->cut_short_mono_ns = 0;
+        memset(h->cut_short_reason, 0, sizeof h->cut_short_reason);
+    }
+    if (h->end_state > (h->version < 2 ? CG_END_CLEAN : CG_END_CUT_SHORT) ||
+        h->task_mode > CG_TASK_PROCESS) {
         set_error(err, errlen, "corrupt header: end_state %u, task_mode %u", h->end_state,
                   h->task_mode);
         return -1;
@@ -147,6 +164,8 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     h->api_names[sizeof h->api_names - 1] = '\0';
     sanitize(h->host, sizeof h->host);
     sanitize(h->task_var, sizeof h->task_var);
+    h->cut_short_reason[sizeof h->cut_short_reason - 1] = '\0';
+    sanitize_names(h->cut_short_reason, sizeof h->cut_short_reason - 1);
     index_api_names(r);
     return 0;
 }

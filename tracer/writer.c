@@ -9,6 +9,17 @@
  * reserve/publish path, crash or stop the host program. Every failure turns
  * tracing off after one line on stderr.
  *
+ * Descriptors: the trace descriptor is moved high (F_DUPFD_CLOEXEC) out of
+ * the application's way, and its device and inode are checked with fstat
+ * before every use of the descriptor (growing, header refresh, exit). A
+ * number that no longer names our file is never touched again: the file is
+ * reopened by path when it is still ours, else tracing stops ("cut short").
+ * The per-record path only stores into memory already mapped; a trace file
+ * truncated by someone else makes those stores fault, and
+ * cg_writer_fault_at() (called by the shim's SIGBUS handler) then stops
+ * tracing and puts anonymous memory where the mapping was, so the store is
+ * retried harmlessly.
+ *
  * Concurrency: the slot counter is one process-global atomic; the segment
  * table holds atomic pointers read without a lock; `grow_lock` is taken only
  * to map a segment that is not mapped yet; `intern_lock` guards the string
@@ -26,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -70,7 +82,15 @@ static struct {
 static struct cg_record *_Atomic segments[MAX_SEGMENTS];
 static struct cg_file_header *header;
 static int trace_fd = -1;
+static dev_t trace_dev; /* identity of the file we created */
+static ino_t trace_ino;
 static char trace_path[DIR_MAX + 128];
+/* The segment being mapped (not yet in `segments`), for the fault handler. */
+static char *_Atomic growing_base;
+static uint64_t growing_len;
+static int dir_checked; /* the directory warnings are given once per program */
+/* The parent's string table in a fork child: dropped, not freed (O(1)). */
+static struct interned *abandoned_strings;
 static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct interned *intern_table;
@@ -170,6 +190,93 @@ static void file_safe_host(char *out, size_t cap, const char *host)
         copy_string(out, cap, "host");
 }
 
+/* Where descriptors are moved: above the range programs close or dup2 over
+ * (3..1023) when the limit allows, else near the soft limit. */
+static int high_fd_base(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1024;
+    if (rl.rlim_cur > 1100)
+        return 1024;
+    if (rl.rlim_cur > 64)
+        return (int)rl.rlim_cur - 24;
+    return 3;
+}
+
+/* Move `fd` high; keeps it where it is when no high number is free. */
+static int move_fd_high(int fd)
+{
+    int base = high_fd_base();
+    if (fd >= base)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, base);
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
+static int is_our_file(const struct stat *st)
+{
+    return S_ISREG(st->st_mode) && st->st_dev == trace_dev && st->st_ino == trace_ino;
+}
+
+/* 0 when trace_fd still names the file we created. When it does not (closed
+ * or replaced by the program), the number is forgotten, never closed, and
+ * the file is reopened by path if the path still leads to it. Caller holds
+ * grow_lock (or is the only thread). */
+static int verify_fd_locked(void)
+{
+    struct stat st;
+    if (trace_fd >= 0 && fstat(trace_fd, &st) == 0 && is_our_file(&st))
+        return 0;
+    trace_fd = -1;
+    int fd = open(trace_path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !is_our_file(&st)) {
+        close(fd);
+        return -1;
+    }
+    trace_fd = move_fd_high(fd);
+    return 0;
+}
+
+/* Size of our file, or -1 when it cannot be known (descriptor lost and
+ * the path no longer leads to it). Async-signal-safe. */
+static int64_t our_file_size(void)
+{
+    struct stat st;
+    if (trace_fd >= 0 && fstat(trace_fd, &st) == 0 && is_our_file(&st))
+        return (int64_t)st.st_size;
+    if (trace_path[0] && lstat(trace_path, &st) == 0 && is_our_file(&st))
+        return (int64_t)st.st_size;
+    return -1;
+}
+
+/* Warn once about a directory another user could tamper with. */
+static void check_dir(const char *dir)
+{
+    if (dir_checked)
+        return;
+    dir_checked = 1;
+    struct stat st;
+    size_t len = strnlen(dir, DIR_MAX);
+    char path[DIR_MAX];
+    memcpy(path, dir, len + 1 <= sizeof path ? len + 1 : sizeof path);
+    path[sizeof path - 1] = '\0';
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = '\0';
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        warn("cuguard: warning: trace directory %s is a symbolic link; following it", dir);
+    if (stat(path, &st) == 0 && st.st_uid != geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
+        !(st.st_mode & S_ISVTX))
+        warn("cuguard: warning: trace directory %s is owned by uid %u and writable by others: "
+             "they can remove or replace its traces",
+             dir, (unsigned)st.st_uid);
+}
+
 /* Create the file with O_EXCL; a name already taken gets the next start. */
 static int create_trace_file(const char *dir, const char *host, uint64_t start, int *err)
 {
@@ -179,8 +286,19 @@ static int create_trace_file(const char *dir, const char *host, uint64_t start, 
         snprintf(trace_path, sizeof trace_path, "%s/%s-%d-%llu.cgt", dir, safe_host, (int)getpid(),
                  (unsigned long long)(start + (uint64_t)attempt));
         int fd = open(trace_path, O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
-        if (fd >= 0)
-            return fd;
+        if (fd >= 0) {
+            struct stat st;
+            (void)fchmod(fd, 0600); /* whatever the umask */
+            if (fstat(fd, &st) != 0) {
+                *err = errno;
+                close(fd);
+                unlink(trace_path);
+                return -1;
+            }
+            trace_dev = st.st_dev;
+            trace_ino = st.st_ino;
+            return move_fd_high(fd);
+        }
         if (errno != EEXIST) {
             *err = errno;
             return -1;
@@ -285,6 +403,8 @@ static int open_locked(void)
     host[sizeof host - 1] = '\0';
 
     int err = make_dirs(saved.dir);
+    if (err == 0)
+        check_dir(saved.dir);
     uint64_t start_mono = cg_now_ns();
     uint64_t start_real = realtime_ns();
     int fd = -1;
@@ -359,11 +479,37 @@ const char *cg_writer_path(void)
 
 /* ---- growing: the only place that locks besides interning ---- */
 
-/* Stop tracing after a write failure; records already published stay. */
+/* Say in the header that tracing stopped early, when the header is still
+ * in our file (a file truncated below it is left alone). Async-signal-safe. */
+static void mark_cut_short(const char *reason)
+{
+    if (!header || our_file_size() < (int64_t)CG_HEADER_SIZE)
+        return;
+    size_t n = strnlen(reason, CG_CUT_SHORT_REASON_MAX - 1);
+    memcpy(header->cut_short_reason, reason, n);
+    header->cut_short_reason[n] = '\0';
+    __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->cut_short_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->end_state, (uint32_t)CG_END_CUT_SHORT, __ATOMIC_RELEASE);
+}
+
+/* Stop tracing after a write failure; records already published stay and
+ * the header says the trace was cut short, and why. err 0: `what` is the
+ * whole reason. */
 static void stop_tracing(const char *what, int err)
 {
-    if (atomic_exchange(&state, WRITER_OFF) != WRITER_OFF)
+    if (atomic_exchange(&state, WRITER_OFF) == WRITER_OFF)
+        return;
+    char reason[CG_CUT_SHORT_REASON_MAX];
+    if (err)
+        snprintf(reason, sizeof reason, "%s: %s", what, strerror(err));
+    else
+        snprintf(reason, sizeof reason, "%s", what);
+    mark_cut_short(reason);
+    if (err)
         warn("cuguard: %s %s: %s; tracing stopped", what, trace_path, strerror(err));
+    else
+        warn("cuguard: %s (%s); tracing stopped", what, trace_path);
 }
 
 /* Make every page of a fresh segment writable now, in one system call,
@@ -401,6 +547,15 @@ static struct cg_record *map_segment_locked(uint32_t s)
     if (seg)
         return seg;
     uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+    if (verify_fd_locked() != 0) {
+        stop_tracing("trace descriptor closed or replaced by the program", 0);
+        return NULL;
+    }
+    int64_t size = our_file_size();
+    if (size < (int64_t)off) {
+        stop_tracing("trace file truncated by another process", 0);
+        return NULL;
+    }
     int err = reserve_space(trace_fd, off, SEGMENT_BYTES);
     if (err != 0) {
         stop_tracing("cannot extend trace", err);
@@ -414,12 +569,77 @@ static struct cg_record *map_segment_locked(uint32_t s)
         stop_tracing("cannot map trace", errno);
         return NULL;
     }
+    growing_len = SEGMENT_BYTES + delta;
+    atomic_store(&growing_base, map);
     prefault_for_writing(map, SEGMENT_BYTES + delta);
     seg = (struct cg_record *)(map + delta);
     touch_pages((char *)seg, SEGMENT_BYTES);
     atomic_store_explicit(&segments[s], seg, memory_order_release);
+    atomic_store(&growing_base, NULL);
+    if (atomic_load(&state) != WRITER_ACTIVE)
+        return NULL; /* the file was truncated while this segment was touched */
     __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
     return seg;
+}
+
+/* ---- a trace file truncated under us ---- */
+
+static int in_range(const char *addr, const char *base, uint64_t len)
+{
+    return base != NULL && addr >= base && addr < base + len;
+}
+
+/* Put private zero pages where a trace mapping was: stores into it are then
+ * harmless. mmap is a plain system call here (async-signal-safe in practice). */
+static void replace_with_anonymous(char *base, uint64_t len)
+{
+    (void)mmap(base, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* Does `addr` lie in one of the trace's mappings? */
+static int trace_mapping_holds(const char *addr)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (in_range(addr, (const char *)header, CG_HEADER_SIZE))
+        return 1;
+    if (in_range(addr, atomic_load(&growing_base), growing_len))
+        return 1;
+    for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
+        const char *seg = (const char *)atomic_load_explicit(&segments[s], memory_order_acquire);
+        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
+        if (seg && in_range(addr, seg - delta, SEGMENT_BYTES + delta))
+            return 1;
+    }
+    return 0;
+}
+
+int cg_writer_fault_at(const void *addr)
+{
+    const char *a = addr;
+    if (a == NULL || !trace_mapping_holds(a))
+        return 0;
+    if (atomic_exchange(&state, WRITER_OFF) != WRITER_OFF) {
+        static const char msg[] = "cuguard: the trace file was truncated by another process; "
+                                  "tracing stopped\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        mark_cut_short("trace file truncated by another process");
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    char *growing = atomic_load(&growing_base);
+    if (growing)
+        replace_with_anonymous(growing, growing_len);
+    for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
+        char *seg = (char *)atomic_load_explicit(&segments[s], memory_order_acquire);
+        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
+        if (seg)
+            replace_with_anonymous(seg - delta, SEGMENT_BYTES + delta);
+    }
+    if (in_range(a, (const char *)header, CG_HEADER_SIZE))
+        replace_with_anonymous((char *)header, CG_HEADER_SIZE);
+    return 1;
 }
 
 /* A fork child opens its file at its first record. */
@@ -437,7 +657,7 @@ static struct cg_record *slot_pointer(uint64_t slot)
 {
     uint64_t s = slot / CG_SEGMENT_RECORDS;
     if (s >= MAX_SEGMENTS) {
-        stop_tracing("trace reached its size limit,", EFBIG);
+        stop_tracing("trace reached its size limit", 0);
         return NULL;
     }
     struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
@@ -566,8 +786,10 @@ void cg_writer_close(void)
         }
     }
     pthread_mutex_lock(&grow_lock);
-    /* Threads still running keep the mappings: nothing is unmapped here. */
-    if (atomic_exchange(&state, WRITER_OFF) == WRITER_ACTIVE && header) {
+    /* Threads still running keep the mappings: nothing is unmapped here.
+     * The header is refreshed only while it is still in our file. */
+    if (atomic_exchange(&state, WRITER_OFF) == WRITER_ACTIVE && header &&
+        our_file_size() >= (int64_t)CG_HEADER_SIZE) {
         __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value),
                          __ATOMIC_RELAXED);
         __atomic_store_n(&header->end_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
@@ -576,33 +798,29 @@ void cg_writer_close(void)
     pthread_mutex_unlock(&grow_lock);
 }
 
+/* Lock order everywhere: intern_lock, then grow_lock (cg_writer_intern
+ * maps segments while it holds intern_lock). */
 void cg_writer_prepare_fork(void)
 {
-    pthread_mutex_lock(&grow_lock);
     pthread_mutex_lock(&intern_lock);
+    pthread_mutex_lock(&grow_lock);
     fork_prepared = 1;
 }
 
 void cg_writer_after_fork_parent(void)
 {
     fork_prepared = 0;
-    pthread_mutex_unlock(&intern_lock);
     pthread_mutex_unlock(&grow_lock);
+    pthread_mutex_unlock(&intern_lock);
 }
 
-/* Drop the string table. Its entries are freed only when the fork was
- * prepared (the table was consistent); otherwise they are left behind. */
-static void forget_strings(int table_consistent)
+/* Drop the string table in O(1): its entries are left behind (still
+ * reachable from abandoned_strings), never walked or freed. The child's
+ * new file gets a new table at its first intern. */
+static void forget_strings(void)
 {
-    if (table_consistent) {
-        struct interned *e, *tmp;
-        HASH_ITER(hh, intern_table, e, tmp)
-        {
-            HASH_DEL(intern_table, e);
-            free(e->text);
-            free(e);
-        }
-    }
+    if (intern_table)
+        abandoned_strings = intern_table;
     intern_table = NULL;
     intern_next_id = 1;
 }
@@ -623,7 +841,10 @@ static void unmap_parent_trace(void)
     if (header)
         munmap(header, CG_HEADER_SIZE);
     header = NULL;
-    if (trace_fd >= 0)
+    /* Close the inherited copy only if that number still names our file:
+     * the program may have put its own descriptor there. */
+    struct stat st;
+    if (trace_fd >= 0 && fstat(trace_fd, &st) == 0 && is_our_file(&st))
         close(trace_fd);
     trace_fd = -1;
 }
@@ -635,12 +856,12 @@ void cg_writer_after_fork_child(void)
     cached_tid = 0;
     unmap_parent_trace();
     atomic_store(&slot_counter.value, 0);
-    forget_strings(fork_prepared);
+    forget_strings();
     if (fork_prepared) {
         /* This thread took both locks in cg_writer_prepare_fork(). */
         fork_prepared = 0;
-        pthread_mutex_unlock(&intern_lock);
         pthread_mutex_unlock(&grow_lock);
+        pthread_mutex_unlock(&intern_lock);
     } else {
         /* Another parent thread may have held them: start afresh. */
         pthread_mutex_init(&grow_lock, NULL);

@@ -70,6 +70,13 @@ uint32_t cg_gettid(void);
  * running may hold reserved slots. */
 void cg_writer_close(void);
 
+/* For the shim's SIGBUS handler: when `addr` lies in one of the trace's
+ * mappings (the file was truncated by someone else), stop tracing, mark the
+ * header cut short if it is still in the file, replace the mappings with
+ * anonymous memory so the faulting store can be retried, and return 1.
+ * Else 0. Async-signal-safe. */
+int cg_writer_fault_at(const void *addr);
+
 /* Path of the open trace file, or NULL. */
 const char *cg_writer_path(void);
 

@@ -43,3 +43,9 @@ $(BUILD)/workloads/mt_events: tests/workloads/mt_events.c $(WORKLOAD_COMMON) $(W
 	$(CC) $(CFLAGS) -o $@ $< $(WORKLOAD_COMMON) $(WORKLOAD_CUDA_LINK) $(LDLIBS_MT)
 
 ALL_TARGETS += $(WORKLOAD_BINS)
+
+# hostile: closes and dup2s descriptors, truncates its trace, SA_RESETHAND (tests/e2e/8N_*.sh)
+$(BUILD)/workloads/hostile: tests/workloads/hostile.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(WORKLOAD_CUDA_LINK) $(LDLIBS_MT)
+ALL_TARGETS += $(BUILD)/workloads/hostile
