@@ -92,6 +92,7 @@ static const char *const kind_names[CG_REC_KIND_MAX + 1] = {
     [CG_REC_POLICY] = "policy",
     [CG_REC_STALL] = "stall",
     [CG_REC_LOG] = "log",
+    [CG_REC_MODULE] = "module",
 };
 
 static const char *const policy_actions[] = {
@@ -214,7 +215,9 @@ static void print_flags_and_site(struct dump_state *st, const struct cg_record *
         fprintf(st->out, " via=runtime");
     if (r->flags & CG_FLAG_PTSZ)
         fprintf(st->out, " ptsz");
-    if (r->site)
+    if (r->site && (r->flags & CG_FLAG_STACK))
+        fprintf(st->out, " stack=%" PRIu32, r->site); /* a stack string, see format.h */
+    else if (r->site)
         print_string_field(st, "site", r->site);
 }
 
@@ -374,6 +377,11 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
         break;
     case CG_REC_LOG:
         print_string_field(st, "text", r->site);
+        break;
+    case CG_REC_MODULE:
+        fprintf(st->out, " number=%" PRId32 " base=0x%" PRIx64, r->result, r->handle);
+        print_string_field(st, "path", r->site);
+        print_string_field(st, "build_id", (uint32_t)r->arg);
         break;
     case CG_REC_NONE:
     case CG_REC_THREAD_EXIT:

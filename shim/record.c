@@ -18,6 +18,7 @@
 #include "shim/lifecycle.h"
 #include "shim/site.h"
 #include "shim/spin.h"
+#include "shim/stack.h"
 #include "shim/task.h"
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
@@ -39,6 +40,29 @@ void cg_runtime_leave(struct cg_runtime_mark previous)
     runtime_mark = previous;
 }
 
+/* The call's site becomes its stack (shim/stack.h); the innermost frame
+ * stays when no stack can be taken now. */
+static void take_stack(struct cg_call *c)
+{
+    uint32_t stack = cg_stack_id(c->thread);
+    if (stack != 0) {
+        c->site = stack;
+        c->flags |= CG_FLAG_STACK;
+    }
+}
+
+/* A failed call is where a finding points: `c` with its stack. */
+static const struct cg_call *with_error_stack(const struct cg_call *c, int32_t result,
+                                              struct cg_call *copy)
+{
+    if (result == CUDA_SUCCESS || result == CUDA_ERROR_NOT_READY || CG_RESULT_IS_CRASH(result) ||
+        (c->flags & CG_FLAG_STACK) || !cg_stack_enabled())
+        return c;
+    *copy = *c;
+    take_stack(copy);
+    return copy;
+}
+
 int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
 {
     if (!cg_trace_ready())
@@ -54,6 +78,8 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
         caller = runtime_mark.caller;
     }
     c->site = cg_site_id(c->thread, caller);
+    if (cg_stack_wanted(id))
+        take_stack(c);
     return 1;
 }
 
@@ -121,6 +147,8 @@ static void end_new_stream(const struct cg_call *c, int32_t result, uint64_t han
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                  uint64_t arg2, uint64_t extra)
 {
+    struct cg_call copy;
+    c = with_error_stack(c, result, &copy);
     switch (c->style) {
     case CG_STYLE_RECORD:
         __atomic_fetch_add(&cg_record_epoch.value, 1, __ATOMIC_RELEASE);

@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 1u
+#define CG_FORMAT_VERSION 2u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
@@ -103,7 +103,9 @@ enum cg_record_kind {
     CG_REC_POLICY = 13, /* a policy intervention: api = call concerned, arg = cg_policy_action */
     CG_REC_STALL = 14,  /* watchdog: thread `arg` blocked/polling on `handle` for arg2 ns */
     CG_REC_LOG = 15,    /* free text note from the shim: site = string id */
-    CG_REC_KIND_MAX = 15,
+    /* 16 and 17: reserved for CG_REC_CONTEXT and CG_REC_CALLBACK (other changes). */
+    CG_REC_MODULE = 18, /* a loaded module stacks refer to; see "Stacks and modules" */
+    CG_REC_KIND_MAX = 18,
 };
 
 /* Record flags. */
@@ -113,6 +115,8 @@ enum cg_record_flags {
     CG_FLAG_LAST_CHUNK = 1u << 2,  /* CG_REC_STRING: this chunk ends the string */
     CG_FLAG_TASK_THREAD = 1u << 3, /* CG_REC_TASK: applies to this thread only */
     CG_FLAG_ORPHANED = 1u << 4,    /* CG_REC_STALL: stall by orphaned wait, see below */
+    CG_FLAG_STACK = 1u << 7,       /* CALL/ENTER/EXIT: `site` names a stack string, see
+                                      "Stacks and modules" (else the innermost frame) */
 };
 
 /*
@@ -194,6 +198,31 @@ struct cg_record {
     uint8_t flags;  /* enum cg_record_flags */
     uint8_t kind;   /* enum cg_record_kind; written last */
 };
+
+/*
+ * Stacks and modules (version 2). A create, destroy, alloc, free, register
+ * or unregister call, and any call that failed, carries a call stack: its
+ * `site` is the string id of a stack string and its flags have
+ * CG_FLAG_STACK. Other calls' `site` is the innermost frame as
+ * "module!symbol+0xoff" (version 1 meaning). A stack string is an ordinary
+ * interned string (so each distinct stack is in the file once):
+ *
+ *   "#stack\n" then one line per frame, innermost first, each ending "\n":
+ *     "n<module> <offset>"          native frame: CG_REC_MODULE number (decimal),
+ *                                   return address minus the module's load
+ *                                   address (hex, no 0x)
+ *     "a<address>"                  native frame outside every known module (hex)
+ *     "p<line> <function>\t<file>"  Python frame (decimal line; no tab or
+ *                                   newline in function or file)
+ *   Native frames come first (the driver's caller, up the C stack), then the
+ *   calling thread's Python frames (innermost first) when it runs Python.
+ *
+ * MODULE: result = module number (1, 2, ... per trace), site = string id of
+ *   its path, handle = load address (what offsets are relative to), arg =
+ *   string id of its GNU build-id as lowercase hex (0 = none), arg2 = bytes
+ *   spanned by its loaded segments. Written before the first stack string
+ *   that names it.
+ */
 
 /* The 32 payload bytes of a CG_REC_STRING record. */
 static inline char *cg_string_payload(struct cg_record *r)
