@@ -21,6 +21,7 @@
 #include "analysis/findings.h"
 #include "analysis/interventions.h"
 #include "analysis/replay.h"
+#include "analysis/stack.h"
 
 /* Traces read together; more are merged batch by batch. */
 #define ANALYZE_BATCH_FILES 256
@@ -41,6 +42,9 @@ struct process_info {
     uint32_t crash_tid;
     char *crash_thread; /* that thread's name, or NULL */
     uint64_t crash_handle;
+    /* Its CG_REC_MODULE records, for symbolizing stacks (analysis/stack.h). */
+    struct trace_module *modules;
+    size_t nmodules;
 };
 
 struct call_count {

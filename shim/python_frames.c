@@ -125,8 +125,8 @@ int cg_py_take(struct cg_py_stack *s, int max)
     return s->n;
 }
 
-/* The UTF-8 text of attribute `name` of `code` into out (tabs and newlines,
- * which the stack syntax reserves, become '?'). */
+/* The UTF-8 text of attribute `name` of `code` into out (';', which the
+ * stack syntax reserves, and control characters become '?'). */
 static void code_attr(pyobj code, const char *name, char *out, size_t cap)
 {
     snprintf(out, cap, "?");
@@ -138,7 +138,7 @@ static void code_attr(pyobj code, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%s", text);
     api.decref(value);
     for (char *c = out; *c; c++)
-        if (*c == '\n' || *c == '\t')
+        if (*c == ';' || (unsigned char)*c < 0x20)
             *c = '?';
 }
 
@@ -149,9 +149,10 @@ void cg_py_format(const struct cg_py_stack *s, char *buf, size_t cap)
     size_t used = strlen(buf);
     for (int i = 0; i < s->n && used + 1 < cap; i++) {
         char file[512], function[128];
+        /* a function name is an identifier or "<module>", "<lambda>"...: no spaces */
         code_attr(s->code[i], "co_filename", file, sizeof file);
         code_attr(s->code[i], "co_name", function, sizeof function);
-        int n = snprintf(buf + used, cap - used, "p%d %s\t%s\n", s->line[i], function, file);
+        int n = snprintf(buf + used, cap - used, ";p%d %s %s", s->line[i], function, file);
         if (n < 0 || (size_t)n >= cap - used) {
             buf[used] = '\0'; /* never a partial frame */
             break;

@@ -38,8 +38,8 @@ void cg_py_resolve(void);
  * cg_py_release, and may call cg_py_format in between. */
 int cg_py_take(struct cg_py_stack *s, int max);
 
-/* Append one line per frame, "p<line> <function>\t<file>\n" (the
- * tracer/format.h stack syntax), to buf (NUL-terminated, truncated). */
+/* Append ";p<line> <function> <file>" per frame (the tracer/format.h stack
+ * syntax) to buf (NUL-terminated; whole frames only). */
 void cg_py_format(const struct cg_py_stack *s, char *buf, size_t cap);
 
 /* Drop the references and the GIL taken by cg_py_take. */

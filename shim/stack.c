@@ -7,9 +7,9 @@
  * docs/stacks.md for the measurements), the shim's own frames dropped, then
  * the Python frames (shim/python_frames.h). A per-thread cache keyed by a
  * hash of the frames makes a stack seen before cost the unwind and one
- * compare; a new one is written as "#stack\n" plus one line per frame.
+ * compare; a new one is written as "#stack" plus ";frame" per frame.
  *
- * What it must never do: write a partial frame line, wait for a lock, or
+ * What it must never do: write a partial frame, wait for a lock, or
  * keep a stack id across traces (the thread state is reset with the trace).
  */
 #include "shim/stack.h"
@@ -84,21 +84,21 @@ static uint64_t hash_of(const struct taken *s)
     return h | 1; /* 0 marks an empty cache slot */
 }
 
-/* "#stack\n" and the native frame lines; -1 when the module table is busy. */
+/* "#stack" and the native frames; -1 when the module table is busy. */
 static int format_native(const struct taken *s, char *buf, size_t cap)
 {
     if (!cg_modules_lock())
         return -1;
-    size_t used = (size_t)snprintf(buf, cap, "#stack\n");
+    size_t used = (size_t)snprintf(buf, cap, "#stack");
     for (int i = 0; i < s->n; i++) {
         uintptr_t pc = (uintptr_t)s->pcs[s->first + i];
         uint64_t off = 0;
         uint32_t module = cg_modules_find(pc, &off);
         char line[48];
         if (module != 0)
-            snprintf(line, sizeof line, "n%u %llx\n", module, (unsigned long long)off);
+            snprintf(line, sizeof line, ";n%u %llx", module, (unsigned long long)off);
         else
-            snprintf(line, sizeof line, "a%llx\n", (unsigned long long)pc);
+            snprintf(line, sizeof line, ";a%llx", (unsigned long long)pc);
         if (used + strlen(line) + 1 > cap)
             break;
         memcpy(buf + used, line, strlen(line) + 1);

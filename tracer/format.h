@@ -207,13 +207,16 @@ struct cg_record {
  * "module!symbol+0xoff" (version 1 meaning). A stack string is an ordinary
  * interned string (so each distinct stack is in the file once):
  *
- *   "#stack\n" then one line per frame, innermost first, each ending "\n":
- *     "n<module> <offset>"          native frame: CG_REC_MODULE number (decimal),
- *                                   return address minus the module's load
- *                                   address (hex, no 0x)
- *     "a<address>"                  native frame outside every known module (hex)
- *     "p<line> <function>\t<file>"  Python frame (decimal line; no tab or
- *                                   newline in function or file)
+ *   "#stack" then ";<frame>" per frame, innermost first (strings are
+ *   printable text: no control characters), a frame being one of
+ *     "n<module> <offset>"         native: CG_REC_MODULE number (decimal) and
+ *                                  return address minus that module's load
+ *                                  address (hex, no 0x)
+ *     "a<address>"                 native, outside every known module (hex)
+ *     "p<line> <function> <file>"  Python: decimal line, the code object's
+ *                                  co_name (no space) and co_filename (the
+ *                                  rest; ';' in either is written '?')
+ *   e.g. "#stack;n1 1a2b;n1 3c0;n2 29d90;p291 _process_task /src/w.py".
  *   Native frames come first (the driver's caller, up the C stack), then the
  *   calling thread's Python frames (innermost first) when it runs Python.
  *
