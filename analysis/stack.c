@@ -187,10 +187,10 @@ void stack_frame_label(const struct finding_frame *f, char *buf, size_t cap)
         snprintf(buf, cap, "%s+0x%llx (binary changed since the run)", base_name(f->module),
                  (unsigned long long)f->offset);
     else if (f->file && f->line)
-        snprintf(buf, cap, "%s %s:%d", fn, base_name(f->file), f->line);
+        snprintf(buf, cap, "%s:%d in %s", base_name(f->file), f->line, fn);
     else if (f->function)
-        snprintf(buf, cap, "%s (%s+0x%llx)", fn, base_name(f->module),
-                 (unsigned long long)f->offset);
+        snprintf(buf, cap, "%s+0x%llx in %s", base_name(f->module), (unsigned long long)f->offset,
+                 fn);
     else if (f->module)
         snprintf(buf, cap, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
     else

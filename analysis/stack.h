@@ -47,8 +47,10 @@ int stack_build(struct stack *st, const char *text, const struct trace_module *m
                 size_t nmodules, struct symbolizer *sym);
 void stack_free(struct stack *st);
 
-/* "function file:line" (basename), "file:line in function" for Python, or
- * "module+0xoff" without debug info, of frame i, into buf. */
+/* The label of a frame, ASan's order: "file:line in function" (file's
+ * basename; native or Python), "module+0xoff in function" with symbols but
+ * no line, "module+0xoff" without debug info, "module+0xoff (binary changed
+ * since the run)" when the module's build-id differs. */
 void stack_frame_label(const struct finding_frame *f, char *buf, size_t cap);
 
 /* 16 hex digits from the kind name and the symbolized frames from the site
