@@ -54,8 +54,10 @@ static void attribute_one(struct finding *f, const struct process_modules *pm,
 {
     attribute_origin(&f->created, pm, sym);
     attribute_origin(&f->destroyed, pm, sym);
-    if (!stack_is_stack(f->site))
+    if (!stack_is_stack(f->site)) {
+        stack_fingerprint_site(finding_kind_name(f->kind), f->site, f->api, f->fingerprint);
         return;
+    }
     struct stack st;
     char label[1024];
     stack_build(&st, f->site, pm->modules, pm->n, sym);

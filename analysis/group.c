@@ -29,7 +29,7 @@ static char *group_key(const struct finding *f)
     char *key = malloc(len);
     if (!key)
         return NULL;
-    if (f->fingerprint[0])
+    if (f->nframes > 0) /* a symbolized stack: its fingerprint */
         snprintf(key, len, "%d\x1f%s", (int)f->kind, f->fingerprint);
     else
         snprintf(key, len, "%d\x1f\x1f%s\x1f%s", (int)f->kind, site, api);

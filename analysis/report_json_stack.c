@@ -3,8 +3,8 @@
  * and grouping (docs/stacks.md, "JSON").
  *
  * What it is for: per finding, `fingerprint` (16 hex digits, stable across
- * runs; null without a stack), `stack` (structured frames, innermost first:
- * kind "native"/"python", module, offset, function, file, line, inlined,
+ * runs: kind + symbolized user frames, or kind + site + API without a stack), `stack` (structured
+ * frames, innermost first: kind "native"/"python", module, offset, function, file, line, inlined,
  * user, status), `site_frame` (index of the frame `site` names, null when
  * none is the user's), `tasks` (distinct tasks), `processes` (distinct
  * pids) and `occurrences` (the per-process, per-task findings grouping

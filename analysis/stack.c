@@ -219,3 +219,9 @@ void stack_fingerprint(const struct stack *st, const char *kind, char out[17])
     }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
+
+void stack_fingerprint_site(const char *kind, const char *site, const char *api, char out[17])
+{
+    uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, kind), site), api);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}

@@ -57,5 +57,7 @@ void stack_frame_label(const struct finding_frame *f, char *buf, size_t cap);
  * outward (function, file, line; module basename and offset only for a
  * frame without symbols). */
 void stack_fingerprint(const struct stack *st, const char *kind, char out[17]);
+/* The same for a finding without a stack: kind, site text and API. */
+void stack_fingerprint_site(const char *kind, const char *site, const char *api, char out[17]);
 
 #endif
