@@ -12,6 +12,7 @@
 
 #include "analysis/attribute.h"
 #include "analysis/group.h"
+#include "analysis/residue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,19 @@ static void collect_module(struct process_info *info, const struct replay_proces
     }
 }
 
+/* A task began: residue analysis compares leaks with task start times. */
+static void collect_task_start(struct process_info *info, uint64_t ts_ns)
+{
+    if ((info->ntask_starts & (info->ntask_starts - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+        size_t cap = info->ntask_starts ? 2 * info->ntask_starts : 1;
+        uint64_t *grown = realloc(info->task_starts, cap * sizeof *grown);
+        if (!grown)
+            return;
+        info->task_starts = grown;
+    }
+    info->task_starts[info->ntask_starts++] = ts_ns;
+}
+
 static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct analysis *a = user;
@@ -154,6 +168,8 @@ static void collect_interventions(void *user, struct replay_process *p, const st
         collect_module(&a->procs[p->index], p, s->rec);
         return;
     }
+    if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
+        collect_task_start(&a->procs[p->index], s->rec->ts_ns);
     interventions_step(&a->interventions, p, s);
 }
 
@@ -168,6 +184,7 @@ static void attribute_and_group(struct analysis *a)
     attribute_findings(&a->findings, pm, a->nprocs);
     free(pm);
     group_findings(&a->findings);
+    residue_classify(&a->findings, a->procs, a->nprocs);
 }
 
 static void collect_process(void *user, struct replay_process *p)
@@ -390,6 +407,7 @@ void analysis_free(struct analysis *a)
             free(info->modules[j].build_id);
         }
         free(info->modules);
+        free(info->task_starts);
     }
     free(a->procs);
     for (size_t i = 0; i < a->ndiagnosis; i++)

@@ -45,6 +45,9 @@ struct process_info {
     /* Its CG_REC_MODULE records, for symbolizing stacks (analysis/stack.h). */
     struct trace_module *modules;
     size_t nmodules;
+    /* When each task began (CG_REC_TASK naming a task), in trace order. */
+    uint64_t *task_starts;
+    size_t ntask_starts;
 };
 
 struct call_count {

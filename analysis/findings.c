@@ -77,6 +77,10 @@ static const struct kind_info kinds[FK_COUNT] = {
                       "program may not have handled."},
     [FK_SHARED_EVENT] = {"shared-event", SEV_INFO,
                          "One event record was consumed by several threads or tasks."},
+    [FK_LIVE_AT_EXIT] = {"live-at-exit", SEV_INFO,
+                         "Objects of one site were still alive when the process ended, but their "
+                         "number did not grow with the tests: a library's pool or deferred-destroy "
+                         "queue rather than a leak (analysis/residue.h)."},
 };
 
 const char *finding_kind_name(enum finding_kind k)

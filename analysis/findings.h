@@ -37,6 +37,7 @@ enum finding_kind {
     FK_BLOCKED_AT_EXIT,
     FK_API_ERROR,
     FK_SHARED_EVENT,
+    FK_LIVE_AT_EXIT, /* leak residue, not growth (analysis/residue.h) */
     FK_COUNT
 };
 

@@ -56,6 +56,8 @@ static void merge(struct finding *into, const struct finding *f)
 {
     into->count += f->count;
     into->bytes += f->bytes;
+    if (f->ts_ns < into->ts_ns)
+        into->ts_ns = f->ts_ns;
     if (f->last_ts_ns > into->last_ts_ns)
         into->last_ts_ns = f->last_ts_ns;
 }
