@@ -4,8 +4,8 @@
  * What it is for: a pass in insertion order (so the first occurrence leads
  * its group) with a hash of group keys; a merged finding is freed.
  *
- * What it must never do: reorder parts (they stay in the order the
- * occurrences were first raised).
+ * What it must never do: leave parts unordered (they are sorted by the
+ * time of their first occurrence, so "first tasks" are the earliest).
  */
 #include "analysis/group.h"
 
@@ -83,6 +83,24 @@ static void count_distinct(struct finding *f)
     }
 }
 
+/* The finding's task is its earliest part's (the parts are sorted). */
+static void name_first_task(struct finding *f)
+{
+    if (f->nparts < 2 || !f->parts[0].task)
+        return;
+    char *copy = strdup(f->parts[0].task);
+    if (copy) {
+        free(f->task);
+        f->task = copy;
+    }
+}
+
+static int earlier_part(const void *a, const void *b)
+{
+    const struct finding_part *x = a, *y = b;
+    return (x->ts_ns > y->ts_ns) - (x->ts_ns < y->ts_ns);
+}
+
 void group_findings(struct finding_set *set)
 {
     struct group *groups = NULL, *g, *tmp;
@@ -110,6 +128,8 @@ void group_findings(struct finding_set *set)
     }
     HASH_ITER(hh, groups, g, tmp)
     {
+        qsort(g->leader->parts, g->leader->nparts, sizeof *g->leader->parts, earlier_part);
+        name_first_task(g->leader);
         count_distinct(g->leader);
         HASH_DEL(groups, g);
         free(g->key);
