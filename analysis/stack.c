@@ -27,8 +27,8 @@ static const char *const tool_modules[] = {
 /* Python files that are never the user's code (fnmatch over the path). */
 static const char *const tool_files[] = {
     "*/ctypes/*",
-    "*/numba/cuda/cudadrv/*",
-    "*/numba_cuda/numba/cuda/cudadrv/*",
+    "*/numba/cuda/*", /* numba.cuda's API and its cudadrv driver layer */
+    "*/numba_cuda/*",
     "*/cuda/bindings/*",
     "*/cuda/cuda*.pyx",
     "*/cupy/cuda/*",

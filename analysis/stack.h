@@ -6,7 +6,8 @@
  * "Stacks and modules") into frames, symbolizing the native ones
  * (analysis/symbolize.h), marking the frames that are not the user's code
  * (cuguard, libcuda, libcudart, libffi, ctypes, the Python interpreter, and
- * binding layers: numba's cudadrv, cuda-bindings, CuPy's backend), choosing
+ * binding layers: numba.cuda (its API and cudadrv), cuda-bindings, CuPy's
+ * backend), choosing
  * the site (the innermost user frame) and a fingerprint that is stable
  * across runs (kind + symbolized user frames, no addresses).
  *
