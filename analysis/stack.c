@@ -26,14 +26,9 @@ static const char *const tool_modules[] = {
 
 /* Python files that are never the user's code (fnmatch over the path). */
 static const char *const tool_files[] = {
-    "*/ctypes/*",
-    "*/numba/cuda/*", /* numba.cuda's API and its cudadrv driver layer */
-    "*/numba_cuda/*",
-    "*/cuda/bindings/*",
-    "*/cuda/cuda*.pyx",
-    "*/cupy/cuda/*",
-    "*/cupy_backends/*",
-    "<frozen *",
+    "*/ctypes/*",     "*/numba/cuda/*", /* numba.cuda's API and its cudadrv driver layer */
+    "*/numba_cuda/*", "*/cuda/bindings/*", "*/cuda/cuda*.pyx",
+    "*/cupy/cuda/*",  "*/cupy_backends/*", "<frozen *",
 };
 
 static const char *base_name(const char *path)
@@ -93,6 +88,7 @@ static int add_native(struct stack *st, const char *f, const struct trace_module
         m ? symbolize(sym, m->path, m->build_id, offset, out, &n) : SYM_NO_MODULE;
     int tool = m && matches_any(base_name(m->path), tool_modules,
                                 sizeof tool_modules / sizeof tool_modules[0]);
+    tool |= n > 0 && strcmp(out[0].function, "_start") == 0; /* the C runtime's entry */
     for (size_t i = 0; i == 0 || i < n; i++) {
         struct finding_frame *fr = new_frame(st);
         if (!fr)

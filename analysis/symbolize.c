@@ -5,7 +5,7 @@
  * What it is for: one Dwfl per module path (reported at bias 0, so a trace
  * offset is the ELF address), its build-id compared with the recorded one
  * once, then per address: dwfl_module_getsrc for the innermost line,
- * dwarf_getscopes for the inlined subroutines (each one's DW_AT_call_file /
+ * dwarf_getscopes + dwarf_getscopes_die for the inlined subroutines (each one's DW_AT_call_file /
  * DW_AT_call_line is the location in the function it was inlined into) and
  * the symbol table when there is no DWARF. Separate debug files are found
  * the standard way (build-id under /usr/lib/debug, .gnu_debuglink).
@@ -114,6 +114,12 @@ static const char *scope_name(Dwarf_Die *die)
     return name;
 }
 
+static int is_function(Dwarf_Die *die)
+{
+    int tag = dwarf_tag(die);
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram;
+}
+
 /* Where the inlined subroutine `die` was called from, in its caller. */
 static void call_site(Dwarf_Die *cu, Dwarf_Die *die, struct symbolized_frame *caller)
 {
@@ -144,19 +150,25 @@ static size_t from_dwarf(Dwfl_Module *mod, Dwarf_Addr addr, struct symbolized_fr
     copy(out[0].file, sizeof out[0].file, file);
     out[0].line = line;
     out[0].function[0] = '\0';
-    Dwarf_Die *scopes = NULL;
-    int nscopes = dwarf_getscopes(cu, addr - bias, &scopes);
+    /* The innermost function scope at the address, then (eu-addr2line's
+     * way) the chain of scopes containing that DIE: an inlined subroutine
+     * is followed by the function it was inlined into. */
+    Dwarf_Die *scopes = NULL, *chain = NULL;
+    int nscopes = dwarf_getscopes(cu, addr - bias, &scopes), first = 0;
+    while (first < nscopes && !is_function(&scopes[first]))
+        first++;
+    int nchain = first < nscopes ? dwarf_getscopes_die(&scopes[first], &chain) : 0;
     size_t n = 0;
-    for (int i = 0; i < nscopes && n < max; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+    for (int i = 0; i < nchain && n < max; i++) {
+        if (!is_function(&chain[i]))
             continue;
-        copy(out[n].function, sizeof out[n].function, scope_name(&scopes[i]));
+        copy(out[n].function, sizeof out[n].function, scope_name(&chain[i]));
         n++;
-        if (tag == DW_TAG_subprogram || n == max)
+        if (dwarf_tag(&chain[i]) == DW_TAG_subprogram || n == max)
             break;
-        call_site(cu, &scopes[i], &out[n]);
+        call_site(cu, &chain[i], &out[n]);
     }
+    free(chain);
     free(scopes);
     return n == 0 && (file || line) ? 1 : n;
 }

@@ -27,8 +27,8 @@
  * (backtrace() loads libgcc_s on first use) and classify the APIs. */
 void cg_stack_init(unsigned depth);
 
-/* 1 if calls of api `id` always record a stack (create, destroy, alloc,
- * free, register, unregister) and stacks are on. */
+/* 1 if calls of api `id` (< CG_API_COUNT) always record a stack (create,
+ * destroy, alloc, free, register, unregister) and stacks are on. */
 int cg_stack_wanted(unsigned id);
 
 /* 1 if stacks are on at all (for failed calls of any api). */

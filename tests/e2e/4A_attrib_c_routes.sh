@@ -9,6 +9,7 @@
 #     "attrib_sites.c:LINE in leak_one_event", and unknown-handle at
 #     "attrib_sites.c:LINE in query_foreign" (JSON: structured stack whose
 #     site frame is a user frame);
+#   - inlined calls appear as frames (run_tests inlined into main);
 #   - the fingerprints are equal across two runs and across the routes;
 #   - built without debug info: "attrib_sites_nodebug+0xOFF in leak_one_event";
 #   - the binary replaced after the run: "binary changed", never a wrong line;
@@ -43,6 +44,14 @@ for route in direct dlsym procaddr; do
         "unknown-handle=attrib_sites\.c:$FOREIGN in query_foreign" ||
         fail "$route: findings do not name the user's lines"
 done
+"$PYTHON" - "$WORK/direct.json" <<'PY' || fail "inlined frames are not shown as ASan does"
+import json, sys
+f = [f for f in json.load(open(sys.argv[1]))["findings"] if f["kind"] == "leak.event"][0]
+names = [(fr["function"], fr["inlined"]) for fr in f["stack"]]
+# run_tests is inlined into main: both appear, run_tests marked inlined
+assert ("run_tests", True) in names and ("main", False) in names, names
+assert names.index(("run_tests", True)) + 1 == names.index(("main", False)), names
+PY
 traced again "$BUILD/workloads/attrib_sites" direct 300
 for kind in leak.event unknown-handle; do
     want=$(fingerprint "$WORK/direct.json" $kind)
