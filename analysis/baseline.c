@@ -102,17 +102,17 @@ long baseline_remove_known(struct finding_set *set, const char *path, char *err,
     struct known *table = collect(text), *k, *tmp;
     free(text);
     long removed = 0;
-    struct finding *f, *next;
-    HASH_ITER(hh, set->table, f, next)
-    {
+    struct finding *next;
+    for (struct finding *f = set->table; f; f = next) {
+        next = f->hh.next; /* f may be removed */
         HASH_FIND_STR(table, f->fingerprint, k);
         if (k) {
             findings_remove(set, f);
             removed++;
         }
     }
-    HASH_ITER(hh, table, k, tmp)
-    {
+    for (k = table; k; k = tmp) {
+        tmp = k->hh.next;
         HASH_DEL(table, k);
         free(k);
     }

@@ -81,8 +81,11 @@ static void usage(FILE *out)
         "                         (default 1)\n"
         "  CUGUARD_SYNC_QUERY_MS  how long 'sync-query' lets cuEventQuery wait (default 1000)\n"
         "  CUGUARD_DUMP_SIGNAL    SIGUSR1 | SIGUSR2 | SIGQUIT: signal that prints the hang\n"
-        "                         report on demand (default SIGUSR2)\n\n"
-        "Exit status: CMD's; 127 if CMD cannot be run; 2 for a usage error.\n"
+        "                         report on demand (default SIGUSR2)\n"
+        "  CUGUARD_STACK_DEPTH    frames per call stack on create/destroy/failed calls\n"
+        "                         (default 8, 0 = innermost frame only; docs/stacks.md)\n\n"
+        "Exit status: CMD's; 66 (or --error-exitcode) when --fail-on matched; 127 if CMD\n"
+        "cannot be run; 2 for a usage error.\n"
         "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
 }
 

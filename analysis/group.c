@@ -104,9 +104,9 @@ static int earlier_part(const void *a, const void *b)
 void group_findings(struct finding_set *set)
 {
     struct group *groups = NULL, *g, *tmp;
-    struct finding *f, *next;
-    HASH_ITER(hh, set->table, f, next)
-    {
+    struct finding *next;
+    for (struct finding *f = set->table; f; f = next) {
+        next = f->hh.next; /* f may be removed */
         char *key = group_key(f);
         if (!key)
             continue;
@@ -126,8 +126,8 @@ void group_findings(struct finding_set *set)
         g->leader = f;
         HASH_ADD_KEYPTR(hh, groups, g->key, strlen(g->key), g);
     }
-    HASH_ITER(hh, groups, g, tmp)
-    {
+    for (g = groups; g; g = tmp) {
+        tmp = g->hh.next;
         qsort(g->leader->parts, g->leader->nparts, sizeof *g->leader->parts, earlier_part);
         name_first_task(g->leader);
         count_distinct(g->leader);
