@@ -12,3 +12,9 @@ $(BUILD)/workloads/attrib_sites_nodebug: $(ATTRIB_SITES_SRC)
 	$(CC) $(filter-out -g,$(CFLAGS)) -g0 -o $@ $< -L$(CUDA)/lib64/stubs -lcuda $(LDLIBS_MT)
 
 ALL_TARGETS += $(BUILD)/workloads/attrib_sites $(BUILD)/workloads/attrib_sites_nodebug
+
+# Attribution: stack strings, symbolization, site choice, fingerprints,
+# grouping and residue (tests/unit/test_stack.c). -g: it symbolizes itself.
+UNIT_SUITES += test_stack
+test_stack_SRCS := tests/unit/test_stack.c $(ANALYSIS_TEST_SRCS)
+test_stack_LIBS := -lm $(ANALYSIS_LDLIBS) -ldl
