@@ -44,7 +44,7 @@ void cg_runtime_leave(struct cg_runtime_mark previous)
  * stays when no stack can be taken now. */
 static void take_stack(struct cg_call *c)
 {
-    uint32_t stack = cg_stack_id(c->thread);
+    uint32_t stack = cg_stack_id(c->thread, c->caller);
     if (stack != 0) {
         c->site = stack;
         c->flags |= CG_FLAG_STACK;
@@ -78,6 +78,7 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
         caller = runtime_mark.caller;
     }
     c->site = cg_site_id(c->thread, caller);
+    c->caller = caller;
     if (cg_stack_wanted(id))
         take_stack(c);
     return 1;

@@ -30,6 +30,7 @@ struct cg_call {
      * call (out handles 0), and the call this thread was inside before. */
     uint64_t handle, arg, arg2;
     const struct cg_call *outer;
+    const void *caller; /* return address into the caller's code (its stack starts there) */
 };
 
 /* The traced call the calling thread is inside the real driver function of,

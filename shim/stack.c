@@ -119,13 +119,24 @@ static uint32_t intern_new(const struct taken *s)
     return cg_writer_intern(text);
 }
 
-uint32_t cg_stack_id(struct cg_thread *t)
+/* Index of the caller's frame: where `caller` was returned to, else the
+ * first frame outside the shim's library. */
+static int first_caller_frame(void *const *pcs, int got, const void *caller)
+{
+    for (int i = 0; caller != NULL && i < got; i++)
+        if (pcs[i] == caller)
+            return i;
+    int first = 0;
+    while (first < got && cg_modules_is_self((uintptr_t)pcs[first]))
+        first++;
+    return first;
+}
+
+uint32_t cg_stack_id(struct cg_thread *t, const void *caller)
 {
     struct taken s;
     int got = backtrace(s.pcs, (int)(stack_depth + OWN_FRAMES_MAX));
-    s.first = 0;
-    while (s.first < got && cg_modules_is_self((uintptr_t)s.pcs[s.first]))
-        s.first++;
+    s.first = first_caller_frame(s.pcs, got, caller);
     s.n = got - s.first;
     if (s.n > (int)stack_depth)
         s.n = (int)stack_depth;

@@ -35,7 +35,9 @@ int cg_stack_wanted(unsigned id);
 int cg_stack_enabled(void);
 
 /* String id of the calling thread's stack (interned on first sight, cached
- * per thread), 0 when it cannot be taken now. */
-uint32_t cg_stack_id(struct cg_thread *t);
+ * per thread), 0 when it cannot be taken now. The stack starts at the frame
+ * whose return address is `caller` when it is among the frames unwound;
+ * else after the shim's own frames (those in libcuguard.so). */
+uint32_t cg_stack_id(struct cg_thread *t, const void *caller);
 
 #endif
