@@ -14,6 +14,7 @@
 
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,10 +83,20 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* In a fork child only the forking thread lives on, and it was not inside
+ * the table (fork is not called from here): a busy flag left by another
+ * thread of the parent would otherwise keep the child without stacks. */
+static void child_after_fork(void)
+{
+    __atomic_store_n(&table_busy, 0, __ATOMIC_RELEASE);
+}
+
 void cg_modules_init(void)
 {
-    if (self_hi == 0)
-        dl_iterate_phdr(find_self, (void *)(uintptr_t)cg_modules_init);
+    if (self_hi != 0)
+        return;
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)cg_modules_init);
+    pthread_atfork(NULL, NULL, child_after_fork);
 }
 
 /* ---- scanning ---- */

@@ -31,7 +31,8 @@ uint32_t cg_modules_find(uintptr_t pc, uint64_t *offset);
 /* 1 if `pc` lies in the shim's own library (libcuguard.so). Lock-free. */
 int cg_modules_is_self(uintptr_t pc);
 
-/* Once, when the trace opens: learn the shim's own text range. */
+/* When the trace opens (once per process): learn the shim's own text range
+ * and clear the table's busy flag in fork children. */
 void cg_modules_init(void);
 
 #endif

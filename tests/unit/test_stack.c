@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
+#include "analysis/report.h"
 #include "analysis/stack.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
@@ -225,6 +226,35 @@ START_TEST(few_tasks_never_make_residue)
 }
 END_TEST
 
+/* `cuguard run`'s summary: one line per finding up to the cap, then where
+ * the rest is; the SUMMARY line names kind and site. */
+START_TEST(brief_summary_is_capped_and_names_sites)
+{
+    static const char *const sites[] = {"a.c:1", "b.c:2", "c.c:3"};
+    struct tb *b = tb_open(path, 1000, "./prog");
+    ck_assert_ptr_nonnull(b);
+    tb_thread_start(b, MAIN, "main");
+    for (uint64_t i = 0; i < 3; i++)
+        tb_call_at(b, MAIN, "cuEventCreate", 0xe000 + 16 * i, 0, 0, sites[i]);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    struct analysis a;
+    analyze_dir(&a, dir);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    const struct report_text_options o = {.detail = REPORT_BRIEF, .brief_max = 2, .more_dir = "D"};
+    report_write_text_with(f, &a, &o);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(out, "cuguard: ... 1 more: cuguard report D\n"));
+    ck_assert_ptr_nonnull(strstr(out, "SUMMARY: cuguard: 0 errors, 3 warnings (leak.event a.c:1, "
+                                      "leak.event b.c:2, leak.event c.c:3)\n"));
+    free(out);
+    analysis_free(&a);
+}
+END_TEST
+
 static Suite *stack_suite(void)
 {
     Suite *s = suite_create("stack");
@@ -238,6 +268,7 @@ static Suite *stack_suite(void)
     tcase_add_checked_fixture(traces, setup, teardown);
     tcase_add_test(traces, growth_is_a_leak_and_late_leftovers_are_residue);
     tcase_add_test(traces, few_tasks_never_make_residue);
+    tcase_add_test(traces, brief_summary_is_capped_and_names_sites);
     suite_add_tcase(s, traces);
     return s;
 }
