@@ -11,7 +11,8 @@
  * the standard way (build-id under /usr/lib/debug, .gnu_debuglink).
  *
  * What it must never do: abort on a bad ELF (libdw reports errors, which
- * become SYM_NO_INFO / SYM_NO_MODULE), or print anything.
+ * become SYM_NO_INFO / SYM_NO_MODULE), open anything but a regular file, or
+ * print anything.
  */
 #include "analysis/symbolize.h"
 
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <uthash.h>
 
@@ -87,7 +89,10 @@ static struct module_entry *open_module(struct symbolizer *s, const char *path)
         free(e);
         return NULL;
     }
-    e->dwfl = dwfl_begin(&callbacks);
+    struct stat st;
+    /* A trace names the file: only a regular file is opened (a FIFO or a
+     * device named by a corrupt trace would block or never end). */
+    e->dwfl = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? dwfl_begin(&callbacks) : NULL;
     if (e->dwfl) {
         e->mod = dwfl_report_elf(e->dwfl, path, path, -1, 0, false);
         dwfl_report_end(e->dwfl, NULL, NULL);
