@@ -49,8 +49,9 @@ void cg_stack_init(unsigned depth)
         return;
     void *warm[2];
     backtrace(warm, 2);
-    for (unsigned i = 1; i < CG_API_COUNT; i++)
-        lifecycle_api[i] = cg_api_info[i].base != NULL && is_lifecycle(cg_api_info[i].base);
+    for (unsigned i = 1; i < CG_API_COUNT; i++) /* blocking calls: where a hang points */
+        lifecycle_api[i] = cg_api_info[i].style == CG_STYLE_BLOCKING ||
+                           (cg_api_info[i].base != NULL && is_lifecycle(cg_api_info[i].base));
     cg_py_resolve();
 }
 

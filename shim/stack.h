@@ -1,8 +1,8 @@
 /*
  * shim/stack.h — short call stacks for the calls that need them.
  *
- * What it is for: a create, destroy or failed call is where a finding will
- * point, so it gets the calling thread's stack (CUGUARD_STACK_DEPTH native
+ * What it is for: a create, destroy, blocking (synchronize) or failed call
+ * is where a finding will point, so it gets the calling thread's stack (CUGUARD_STACK_DEPTH native
  * frames, default 8, plus as many Python frames when the thread runs
  * Python), interned once as a stack string (tracer/format.h, "Stacks and
  * modules"); its record's `site` names that string and carries
@@ -28,7 +28,8 @@
 void cg_stack_init(unsigned depth);
 
 /* 1 if calls of api `id` (< CG_API_COUNT) always record a stack (create,
- * destroy, alloc, free, register, unregister) and stacks are on. */
+ * destroy, alloc, free, register, unregister, and the blocking calls:
+ * their ENTER is what a hang finding names) and stacks are on. */
 int cg_stack_wanted(unsigned id);
 
 /* 1 if stacks are on at all (for failed calls of any api). */
