@@ -10,6 +10,10 @@
  */
 #include "analysis/analyze.h"
 
+#include "analysis/attribute.h"
+#include "analysis/group.h"
+#include "analysis/residue.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,9 +124,67 @@ static void add_calls(struct analysis *a, const struct replay_process *p)
 }
 
 /* Hook: when a trace ends, keep its facts and its call counts. */
+/* A CG_REC_MODULE record: keep the module for symbolizing stacks later. */
+static void collect_module(struct process_info *info, const struct replay_process *p,
+                           const struct cg_record *rec)
+{
+    struct trace_module *grown =
+        realloc(info->modules, (info->nmodules + 1) * sizeof *info->modules);
+    if (!grown)
+        return;
+    info->modules = grown;
+    const char *path = replay_string(p, rec->site);
+    const char *build_id = rec->arg ? replay_string(p, (uint32_t)rec->arg) : NULL;
+    struct trace_module *m = &grown[info->nmodules];
+    m->number = (uint32_t)rec->result;
+    m->base = rec->handle;
+    m->path = strdup(path ? path : "?");
+    m->build_id = strdup(build_id ? build_id : "");
+    if (m->path && m->build_id)
+        info->nmodules++;
+    else {
+        free(m->path);
+        free(m->build_id);
+    }
+}
+
+/* A task began: residue analysis compares leaks with task start times. */
+static void collect_task_start(struct process_info *info, uint64_t ts_ns)
+{
+    if ((info->ntask_starts & (info->ntask_starts - 1)) == 0) { /* 0, 1, 2, 4, ...: grow */
+        size_t cap = info->ntask_starts ? 2 * info->ntask_starts : 1;
+        uint64_t *grown = realloc(info->task_starts, cap * sizeof *grown);
+        if (!grown)
+            return;
+        info->task_starts = grown;
+    }
+    info->task_starts[info->ntask_starts++] = ts_ns;
+}
+
 static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
 {
-    interventions_step(&((struct analysis *)user)->interventions, p, s);
+    struct analysis *a = user;
+    if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_MODULE) {
+        collect_module(&a->procs[p->index], p, s->rec);
+        return;
+    }
+    if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
+        collect_task_start(&a->procs[p->index], s->rec->ts_ns);
+    interventions_step(&a->interventions, p, s);
+}
+
+/* Attribution then grouping (analysis/attribute.h, analysis/group.h). */
+static void attribute_and_group(struct analysis *a)
+{
+    struct process_modules *pm = calloc(a->nprocs + 1, sizeof *pm);
+    if (!pm)
+        return;
+    for (size_t i = 0; i < a->nprocs; i++)
+        pm[i] = (struct process_modules){a->procs[i].modules, a->procs[i].nmodules};
+    attribute_findings(&a->findings, pm, a->nprocs);
+    free(pm);
+    group_findings(&a->findings);
+    residue_classify(&a->findings, a->procs, a->nprocs);
 }
 
 static void collect_process(void *user, struct replay_process *p)
@@ -299,7 +361,8 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
         return 2;
     }
     const struct replay_hooks own = {.user = a,
-                                     .step_mask = interventions_step_mask(),
+                                     .step_mask =
+                                         interventions_step_mask(), /* includes records: modules */
                                      .step = collect_interventions,
                                      .process_end = collect_process};
     struct hb_model *model = hb_model_new();
@@ -331,6 +394,7 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
         fprintf(warn, "%s: no readable trace among the given paths\n", prog);
         return 2;
     }
+    attribute_and_group(a);
     return 0;
 }
 
@@ -347,6 +411,12 @@ void analysis_free(struct analysis *a)
         free(info->trace);
         free(info->crash_api);
         free(info->crash_thread);
+        for (size_t j = 0; j < info->nmodules; j++) {
+            free(info->modules[j].path);
+            free(info->modules[j].build_id);
+        }
+        free(info->modules);
+        free(info->task_starts);
     }
     free(a->procs);
     for (size_t i = 0; i < a->ndiagnosis; i++)

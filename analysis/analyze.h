@@ -21,6 +21,7 @@
 #include "analysis/findings.h"
 #include "analysis/interventions.h"
 #include "analysis/replay.h"
+#include "analysis/stack.h"
 
 /* Traces read together; more are merged batch by batch. */
 #define ANALYZE_BATCH_FILES 256
@@ -45,6 +46,12 @@ struct process_info {
     int cut_short;
     double cut_short_s;        /* seconds after the start */
     char cut_short_reason[64]; /* printable; "" when none given */
+    /* Its CG_REC_MODULE records, for symbolizing stacks (analysis/stack.h). */
+    struct trace_module *modules;
+    size_t nmodules;
+    /* When each task began (CG_REC_TASK naming a task), in trace order. */
+    uint64_t *task_starts;
+    size_t ntask_starts;
 };
 
 struct call_count {

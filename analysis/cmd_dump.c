@@ -102,6 +102,7 @@ static const char *const kind_names[CG_REC_KIND_MAX + 1] = {
     [CG_REC_LOG] = "log",
     [CG_REC_CONTEXT] = "context",
     [CG_REC_CALLBACK] = "callback",
+    [CG_REC_MODULE] = "module",
 };
 
 static const char *const policy_actions[] = {
@@ -224,7 +225,9 @@ static void print_flags_and_site(struct dump_state *st, const struct cg_record *
         fprintf(st->out, " via=runtime");
     if (r->flags & CG_FLAG_PTSZ)
         fprintf(st->out, " ptsz");
-    if (r->site)
+    if (r->site && (r->flags & CG_FLAG_STACK))
+        fprintf(st->out, " stack=%" PRIu32, r->site); /* a stack string, see format.h */
+    else if (r->site)
         print_string_field(st, "site", r->site);
 }
 
@@ -396,6 +399,11 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
         print_api(st, r->api);
         fprintf(st->out, " stream=0x%" PRIx64 " callback=%" PRIu64 " status=%s", r->handle, r->arg,
                 cuda_error_name((int32_t)r->arg2));
+        break;
+    case CG_REC_MODULE:
+        fprintf(st->out, " number=%" PRId32 " base=0x%" PRIx64, r->result, r->handle);
+        print_string_field(st, "path", r->site);
+        print_string_field(st, "build_id", (uint32_t)r->arg);
         break;
     case CG_REC_NONE:
     case CG_REC_THREAD_EXIT:

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "analysis/baseline.h"
 #include "analysis/commands.h"
+#include "analysis/fail_gate.h"
 #include "analysis/report.h"
 #include "analysis/suppress.h"
 
@@ -25,6 +27,8 @@ struct report_options {
     int fail_on_set;
     unsigned char fail_on[FK_COUNT];
     struct suppressions suppressions;
+    int verbose, print_suppressions, gen_suppressions;
+    const char *baseline;
     char **paths;
     int npaths;
 };
@@ -42,8 +46,14 @@ static void report_usage(FILE *out)
             "                      'warning' (warnings and errors), or kinds such as\n"
             "                      leak.event,unknown-handle\n"
             "  --suppress FILE     ignore findings matching lines 'KIND PATTERN' of FILE\n"
-            "                      (PATTERN: a glob on the task or the call site; # comments);\n"
-            "                      may be given more than once\n"
+            "                      (PATTERN: a glob on the task, the site, or any frame's\n"
+            "                      function or FILE:LINE; # comments); may be repeated\n"
+            "  --print-suppressions  list on stderr the suppressions that matched, with counts\n"
+            "  --gen-suppressions  print a suppression line for each finding (stdout) instead\n"
+            "                      of the report\n"
+            "  --baseline OLD.json  show only findings whose fingerprint OLD.json (an earlier\n"
+            "                      --format json report) does not have\n"
+            "  --verbose           every frame of each stack and every task\n"
             "  --help              this text\n\n"
             "exit status: 0 done, 1 a --fail-on finding remains, 2 unusable input or options\n");
 }
@@ -85,6 +95,14 @@ static int apply_option(struct report_options *o, int argc, char **argv, int *i)
         o->fail_on_set = 1;
         return 0;
     }
+    if ((v = option_value(argc, argv, i, "--baseline"))) {
+        o->baseline = v;
+        if (!*v) {
+            fprintf(stderr, "%s: --baseline needs a JSON report\n", PROG);
+            return -1;
+        }
+        return 0;
+    }
     if ((v = option_value(argc, argv, i, "--suppress"))) {
         if (!*v || suppressions_load(&o->suppressions, v, err, sizeof err) < 0) {
             fprintf(stderr, "%s: %s\n", PROG, *v ? err : "--suppress needs a file");
@@ -94,6 +112,20 @@ static int apply_option(struct report_options *o, int argc, char **argv, int *i)
     }
     fprintf(stderr, "%s: unknown option '%s' (try --help)\n", PROG, argv[*i]);
     return -1;
+}
+
+/* The options without a value; 1 if `arg` was one. */
+static int apply_flag(struct report_options *o, const char *arg)
+{
+    if (!strcmp(arg, "--verbose") || !strcmp(arg, "-v"))
+        o->verbose = 1;
+    else if (!strcmp(arg, "--print-suppressions"))
+        o->print_suppressions = 1;
+    else if (!strcmp(arg, "--gen-suppressions"))
+        o->gen_suppressions = 1;
+    else
+        return 0;
+    return 1;
 }
 
 /* Returns 0 to go on, 1 after --help, 2 on a bad option. */
@@ -110,6 +142,8 @@ static int parse_options(struct report_options *o, int argc, char **argv)
             report_usage(stdout);
             return 1;
         }
+        if (apply_flag(o, argv[i]))
+            continue;
         if (argv[i][0] != '-' || argv[i][1] == '\0')
             break;
         if (apply_option(o, argc, argv, &i) < 0)
@@ -129,6 +163,35 @@ static int parse_options(struct report_options *o, int argc, char **argv)
     return 0;
 }
 
+static int apply_baseline(const struct report_options *o, struct analysis *a)
+{
+    if (!o->baseline)
+        return 0;
+    char err[512];
+    long known = baseline_remove_known(&a->findings, o->baseline, err, sizeof err);
+    if (known < 0) {
+        fprintf(stderr, "%s: %s\n", PROG, err);
+        return 2;
+    }
+    fprintf(stderr, "%s: %ld finding(s) also in the baseline %s, not shown\n", PROG, known,
+            o->baseline);
+    return 0;
+}
+
+static void write_output(const struct report_options *o, const struct analysis *a)
+{
+    if (o->gen_suppressions)
+        suppressions_generate(stdout, &a->findings);
+    else if (o->json)
+        report_write_json(stdout, a);
+    else {
+        const struct report_text_options text = {.detail = REPORT_FULL, .verbose = o->verbose};
+        report_write_text_with(stdout, a, &text);
+    }
+    if (o->print_suppressions)
+        suppressions_print_used(stderr, &o->suppressions);
+}
+
 int cmd_report(int argc, char **argv)
 {
     struct report_options o;
@@ -139,16 +202,15 @@ int cmd_report(int argc, char **argv)
     }
     struct analysis a;
     rc = analyze_paths(&a, o.paths, o.npaths, PROG, stderr, NULL, 0);
+    if (rc == 0)
+        rc = apply_baseline(&o, &a);
     if (rc == 0) {
         suppressions_apply(&o.suppressions, &a.findings);
-        if (o.json)
-            report_write_json(stdout, &a);
-        else
-            report_write_text(stdout, &a, REPORT_FULL);
+        write_output(&o, &a);
         if (fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "%s: could not write the report\n", PROG);
             rc = 2;
-        } else if (o.fail_on_set && findings_match_mask(&a.findings, o.fail_on)) {
+        } else if (o.fail_on_set && fail_gate_report(stderr, PROG, &a.findings, o.fail_on) > 0) {
             rc = 1;
         }
     }
@@ -159,10 +221,30 @@ int cmd_report(int argc, char **argv)
 
 int report_summary_to_stderr(char *const *paths, int npaths)
 {
+    const struct run_summary_options o = {.print = 1};
+    return report_run_summary(paths, npaths, &o, NULL);
+}
+
+int report_fail_on_check(const char *list, char *err, size_t errlen)
+{
+    unsigned char mask[FK_COUNT];
+    return findings_parse_fail_on(list, mask, err, errlen);
+}
+
+int report_run_summary(char *const *paths, int npaths, const struct run_summary_options *o,
+                       int *matched)
+{
     struct analysis a;
+    unsigned char mask[FK_COUNT];
+    char err[256];
+    int gate = o->fail_on && findings_parse_fail_on(o->fail_on, mask, err, sizeof err) == 0;
     int rc = analyze_paths(&a, paths, npaths, "cuguard", stderr, NULL, 0);
-    if (rc == 0)
-        report_write_text(stderr, &a, REPORT_BRIEF);
+    if (rc == 0 && o->print) {
+        const struct report_text_options text = {.detail = REPORT_BRIEF, .more_dir = o->dir};
+        report_write_text_with(stderr, &a, &text);
+    }
+    if (matched)
+        *matched = rc == 0 && gate && fail_gate_report(stderr, "cuguard", &a.findings, mask) > 0;
     analysis_free(&a);
     return rc;
 }

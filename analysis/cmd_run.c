@@ -33,6 +33,8 @@ struct run_options {
     int strict;
     int report;
     char **command;
+    const char *fail_on;        /* --fail-on LIST: the CI gate (docs/stacks.md) */
+    const char *error_exitcode; /* --error-exitcode N (default 66) */
 };
 
 static void usage(FILE *out)
@@ -58,6 +60,10 @@ static void usage(FILE *out)
         "  --strict        refuse calls that would be error findings\n"
         "                  (sets CUGUARD_ON_ERROR=refuse)\n"
         "  --no-report     do not print the summary when CMD ends\n"
+        "  --fail-on LIST  when CMD ends, exit 66 if a finding matches LIST ('error',\n"
+        "                  'warning', or kinds such as leak.event,unknown-handle) and say\n"
+        "                  which on stderr; else exit with CMD's status\n"
+        "  --error-exitcode N  the status --fail-on exits with (1-255, default 66)\n"
         "  --help, -h      show this help and exit\n\n"
         "environment read by libcuguard.so (an option above overrides its variable):\n"
         "  CUGUARD_DIR            trace directory; unset = no trace (policies still apply)\n"
@@ -75,8 +81,11 @@ static void usage(FILE *out)
         "                         (default 1)\n"
         "  CUGUARD_SYNC_QUERY_MS  how long 'sync-query' lets cuEventQuery wait (default 1000)\n"
         "  CUGUARD_DUMP_SIGNAL    SIGUSR1 | SIGUSR2 | SIGQUIT: signal that prints the hang\n"
-        "                         report on demand (default SIGUSR2)\n\n"
-        "Exit status: CMD's; 127 if CMD cannot be run; 2 for a usage error.\n"
+        "                         report on demand (default SIGUSR2)\n"
+        "  CUGUARD_STACK_DEPTH    frames per call stack on create/destroy/failed calls\n"
+        "                         (default 8, 0 = innermost frame only; docs/stacks.md)\n\n"
+        "Exit status: CMD's; 66 (or --error-exitcode) when --fail-on matched; 127 if CMD\n"
+        "cannot be run; 2 for a usage error.\n"
         "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
 }
 
@@ -99,6 +108,15 @@ static int valid_watchdog(const char *s)
         if (*p < '0' || *p > '9')
             return 0;
     return strtoul(s, NULL, 10) <= 86400ul * 365;
+}
+
+/* 1..255, or 0 when `s` is not one. */
+static int exit_status_value(const char *s)
+{
+    if (!*s || strlen(s) > 3 || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    int v = atoi(s);
+    return v >= 1 && v <= 255 ? v : 0;
 }
 
 static int valid_task(const char *s)
@@ -147,6 +165,20 @@ static const char *option_value(int argc, char **argv, int *i, const char *name,
     return argv[++*i];
 }
 
+/* --fail-on and --error-exitcode. */
+static int check_gate(const struct run_options *o)
+{
+    char err[256];
+    if (o->fail_on && report_fail_on_check(o->fail_on, err, sizeof err) != 0)
+        return usage_error("%s", err);
+    if (o->error_exitcode && !exit_status_value(o->error_exitcode))
+        return usage_error("bad --error-exitcode '%s': give a status from 1 to 255",
+                           o->error_exitcode);
+    if (o->error_exitcode && !o->fail_on)
+        return usage_error("--error-exitcode needs --fail-on%s", "");
+    return 0;
+}
+
 static int check_values(const struct run_options *o)
 {
     if (o->dir && !o->dir[0])
@@ -160,7 +192,7 @@ static int check_values(const struct run_options *o)
     if (o->watchdog && !valid_watchdog(o->watchdog))
         return usage_error("bad --watchdog '%s': give whole seconds, 0 (off) to 31536000",
                            o->watchdog);
-    return 0;
+    return check_gate(o);
 }
 
 /* Fills `o`; returns -1 to go on, else an exit status (help or error). */
@@ -193,6 +225,10 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->task = v;
         } else if ((v = option_value(argc, argv, &i, "--watchdog", &missing))) {
             o->watchdog = v;
+        } else if ((v = option_value(argc, argv, &i, "--fail-on", &missing))) {
+            o->fail_on = v;
+        } else if ((v = option_value(argc, argv, &i, "--error-exitcode", &missing))) {
+            o->error_exitcode = v;
         } else if (missing) {
             return usage_error("option '%s' needs a value", a);
         } else if (a[0] == '-') {
@@ -369,7 +405,8 @@ static int name_in(char *const *sorted, const char *name)
 
 /* Summarise only the traces this run wrote: a reused directory may hold
  * traces of earlier runs, which `cuguard report DIR` still reads whole. */
-static void summarise_new_traces(const char *dir, char *const *before)
+static void summarise_new_traces(const char *dir, char *const *before,
+                                 const struct run_summary_options *so, int *matched)
 {
     char **after = trace_names(dir);
     size_t n = 0;
@@ -385,9 +422,9 @@ static void summarise_new_traces(const char *dir, char *const *before)
         if (paths[count])
             snprintf(paths[count++], len, "%s/%s", dir, after[i]);
     }
-    if (count == 0)
+    if (count == 0 && so->print)
         fprintf(stderr, "cuguard: no CUDA call was traced in this run (no new trace in %s)\n", dir);
-    else if (report_summary_to_stderr(paths, count) == 0)
+    else if (count > 0 && report_run_summary(paths, count, so, matched) == 0 && so->print)
         fprintf(stderr, "cuguard: %d trace(s) in %s; details: cuguard report %s\n", count, dir,
                 dir);
     for (int i = 0; i < count; i++)
@@ -458,12 +495,15 @@ int cmd_run(int argc, char **argv)
         return 2;
     if (set_environment(&o, lib, dir) != 0)
         return 2;
-    char **before = o.report ? trace_names(dir) : NULL;
+    char **before = o.report || o.fail_on ? trace_names(dir) : NULL;
     fflush(NULL);
-    int not_run = 0;
+    int not_run = 0, matched = 0;
     int status = run_command(o.command, &not_run);
-    if (status >= 0 && !not_run && o.report)
-        summarise_new_traces(dir, before);
+    const struct run_summary_options so = {.print = o.report, .fail_on = o.fail_on, .dir = dir};
+    if (status >= 0 && !not_run && (o.report || o.fail_on))
+        summarise_new_traces(dir, before, &so, &matched);
     free_names(before);
+    if (status >= 0 && matched)
+        return o.error_exitcode ? exit_status_value(o.error_exitcode) : 66;
     return status < 0 ? 2 : status;
 }

@@ -10,6 +10,8 @@
 #ifndef CUGUARD_ANALYSIS_COMMANDS_H
 #define CUGUARD_ANALYSIS_COMMANDS_H
 
+#include <stddef.h>
+
 int cmd_run(int argc, char **argv);    /* analysis/cmd_run.c */
 int cmd_dump(int argc, char **argv);   /* analysis/cmd_dump.c */
 int cmd_report(int argc, char **argv); /* analysis/cmd_report.c */
@@ -19,5 +21,21 @@ int cmd_export(int argc, char **argv); /* analysis/cmd_export.c */
  * to stderr; used by `cuguard run` when the command ends, with the traces
  * that run wrote. Returns 0, or 2 if nothing was readable. */
 int report_summary_to_stderr(char *const *paths, int npaths);
+
+/* The same with the CI gate of `cuguard run --fail-on` (analysis/fail_gate.h):
+ * print the summary when `print`; with `fail_on` (a --fail-on list), say on
+ * stderr which findings matched and set *matched. `dir` is named in the
+ * "... N more: cuguard report DIR" line. Returns 0, or 2 if nothing was
+ * readable. */
+struct run_summary_options {
+    int print;
+    const char *fail_on;
+    const char *dir;
+};
+int report_run_summary(char *const *paths, int npaths, const struct run_summary_options *o,
+                       int *matched);
+
+/* 0 if `list` is a valid --fail-on value, else -1 with the reason in err. */
+int report_fail_on_check(const char *list, char *err, size_t errlen);
 
 #endif

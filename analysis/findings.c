@@ -81,6 +81,10 @@ static const struct kind_info kinds[FK_COUNT] = {
                             "Work some thread polled or waited on was never seen complete by "
                             "any thread before the process exited cleanly: a wait that gave "
                             "up, or work that never ran."},
+    [FK_LIVE_AT_EXIT] = {"live-at-exit", SEV_INFO,
+                         "Objects of one site were still alive when the process ended, but their "
+                         "number did not grow with the tests: a library's pool or deferred-destroy "
+                         "queue rather than a leak (analysis/residue.h)."},
 };
 
 const char *finding_kind_name(enum finding_kind k)
@@ -132,8 +136,22 @@ static void origin_free(struct finding_origin *o)
     free(o->api);
 }
 
+void finding_frames_free(struct finding_frame *frames, size_t n)
+{
+    for (size_t i = 0; frames && i < n; i++) {
+        free(frames[i].module);
+        free(frames[i].function);
+        free(frames[i].file);
+    }
+    free(frames);
+}
+
 static void finding_free(struct finding *f)
 {
+    finding_frames_free(f->frames, f->nframes);
+    for (size_t i = 0; i < f->nparts; i++)
+        free(f->parts[i].task);
+    free(f->parts);
     free(f->thread);
     free(f->task);
     free(f->api);
@@ -154,6 +172,13 @@ void findings_free(struct finding_set *set)
         finding_free(f);
     }
     set->size = 0;
+}
+
+void findings_remove(struct finding_set *set, struct finding *f)
+{
+    HASH_DEL(set->table, f);
+    set->size--;
+    finding_free(f);
 }
 
 /* A printable copy: trace strings may hold control bytes or broken UTF-8. */

@@ -38,6 +38,7 @@ enum finding_kind {
     FK_API_ERROR,
     FK_SHARED_EVENT,
     FK_NEVER_COMPLETED,
+    FK_LIVE_AT_EXIT, /* leak residue, not growth (analysis/residue.h) */
     FK_COUNT
 };
 
@@ -85,6 +86,27 @@ struct finding_input {
     struct finding_origin_in created, destroyed;
 };
 
+/* One frame of a finding's call stack (analysis/stack.h fills them). */
+enum frame_kind { FRAME_NATIVE = 0, FRAME_PYTHON = 1 };
+struct finding_frame {
+    enum frame_kind kind;
+    char *module;    /* native: module path, NULL when unknown */
+    uint64_t offset; /* native: from the module's load address (or absolute) */
+    char *function;  /* NULL when unknown */
+    char *file;      /* NULL when unknown */
+    int line;        /* 0 when unknown */
+    int inlined;     /* inlined into the next frame (same address) */
+    int tool;        /* not the user's code (skipped when choosing the site) */
+    int status;      /* enum symbolize_status (analysis/symbolize.h) */
+};
+
+/* One of the per-process, per-task findings grouping merged (analysis/group.h). */
+struct finding_part {
+    char *task; /* NULL = no task */
+    uint32_t pid;
+    uint64_t count, bytes, ts_ns, last_ts_ns;
+};
+
 struct finding {
     enum finding_kind kind;
     int process;
@@ -103,6 +125,14 @@ struct finding {
     int suppressed;
     char *key;
     UT_hash_handle hh;
+    /* Set by attribution (analysis/attribute.h): the stack `site` was
+     * chosen from (site_frame indexes it; nframes when none is the user's). */
+    struct finding_frame *frames;
+    size_t nframes, site_frame;
+    char fingerprint[17]; /* "" when the finding has no stack */
+    /* Set by grouping (analysis/group.h): what was merged into this one. */
+    struct finding_part *parts;
+    size_t nparts, ntasks, nprocesses;
 };
 
 struct finding_set {
@@ -120,6 +150,11 @@ struct finding *findings_add(struct finding_set *set, const struct finding_input
 /* The findings, most severe first (then kind, process, time); NULL-terminated
  * array the caller frees (the findings stay owned by the set). */
 struct finding **findings_sorted(const struct finding_set *set);
+
+/* Take `f` out of the set and free it (grouping merged it elsewhere). */
+void findings_remove(struct finding_set *set, struct finding *f);
+/* Free an array of frames and the strings they hold. */
+void finding_frames_free(struct finding_frame *frames, size_t n);
 
 /* Count of unsuppressed findings of one severity. */
 size_t findings_count_severity(const struct finding_set *set, enum severity s);

@@ -8,7 +8,8 @@
  * crashed (null, or {signal, api, tid, thread, handle} for a process
  * that died of a signal inside a driver call)], summary{events, streams, pinned, calls},
  * diagnosis[sentences of the chain that explains a hang, oldest first], findings[kind, severity,
- * pid, tid, task, api, handle, count, bytes, ts_ns, message, site]. Extra
+ * pid, tid, task, api, handle, count, bytes, ts_ns, message, site, and the
+ * attribution keys of analysis/report_json_stack.c]. Extra
  * keys may be added; none may be renamed.
  *
  * What it must never do: write invalid JSON (json_writer escapes every
@@ -18,6 +19,7 @@
 
 #include "analysis/json_writer.h"
 #include "analysis/report.h"
+#include "analysis/report_json_stack.h"
 
 static void write_processes(struct json_writer *w, const struct analysis *a)
 {
@@ -152,6 +154,7 @@ static void write_finding(struct json_writer *w, const struct analysis *a, const
                      a->procs[f->process].complete);
     write_origin(w, "created", &f->created);
     write_origin(w, "destroyed", &f->destroyed);
+    report_json_attribution(w, f);
     json_end_object(w);
 }
 

@@ -7,9 +7,12 @@
  */
 #include "analysis/suppress.h"
 
+#include "analysis/stack.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,27 +136,88 @@ void suppressions_free(struct suppressions *s)
     s->count = 0;
 }
 
-int suppression_matches(const struct suppressions *s, const struct finding *f)
+static int glob(const char *pattern, const char *text)
 {
-    const char *kind = finding_kind_name(f->kind);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct suppression *x = &s->items[i];
-        if (fnmatch(x->kind, kind, 0) != 0)
-            continue;
-        if (fnmatch(x->pattern, f->task ? f->task : "", 0) == 0 ||
-            fnmatch(x->pattern, f->site ? f->site : "", 0) == 0)
+    return text && fnmatch(pattern, text, 0) == 0;
+}
+
+/* The pattern matches a frame's function, "FILE:LINE" or label. */
+static int matches_frame(const char *pattern, const struct finding_frame *fr)
+{
+    char text[1024];
+    if (glob(pattern, fr->function))
+        return 1;
+    if (fr->file) {
+        snprintf(text, sizeof text, "%s:%d", fr->file, fr->line);
+        if (glob(pattern, text))
             return 1;
     }
+    stack_frame_label(fr, text, sizeof text);
+    return glob(pattern, text);
+}
+
+static int matches(const struct suppression *x, const struct finding *f)
+{
+    if (fnmatch(x->kind, finding_kind_name(f->kind), 0) != 0)
+        return 0;
+    if (glob(x->pattern, f->task ? f->task : "") || glob(x->pattern, f->site ? f->site : ""))
+        return 1;
+    for (size_t i = 0; i < f->nframes; i++)
+        if (matches_frame(x->pattern, &f->frames[i]))
+            return 1;
     return 0;
 }
 
-size_t suppressions_apply(const struct suppressions *s, struct finding_set *set)
+int suppression_matches(const struct suppressions *s, const struct finding *f)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (matches(&s->items[i], f))
+            return 1;
+    return 0;
+}
+
+size_t suppressions_apply(struct suppressions *s, struct finding_set *set)
 {
     size_t n = 0;
-    for (struct finding *f = set->table; f; f = f->hh.next)
-        if (!f->suppressed && suppression_matches(s, f)) {
-            f->suppressed = 1;
-            n++;
-        }
+    for (struct finding *f = set->table; f; f = f->hh.next) {
+        if (f->suppressed)
+            continue;
+        for (size_t i = 0; i < s->count; i++)
+            if (matches(&s->items[i], f)) {
+                s->items[i].used++;
+                f->suppressed = 1;
+                n++;
+                break;
+            }
+    }
     return n;
+}
+
+void suppressions_print_used(FILE *out, const struct suppressions *s)
+{
+    fputs("used suppressions:\n", out);
+    for (size_t i = 0; i < s->count; i++)
+        if (s->items[i].used)
+            fprintf(out, "  %" PRIu64 " %s %s\n", s->items[i].used, s->items[i].kind,
+                    s->items[i].pattern);
+}
+
+void suppressions_generate(FILE *out, const struct finding_set *set)
+{
+    struct finding **list = findings_sorted(set);
+    for (size_t i = 0; list && list[i]; i++) {
+        const struct finding *f = list[i];
+        if (f->suppressed)
+            continue;
+        const struct finding_frame *fr =
+            f->site_frame < f->nframes ? &f->frames[f->site_frame] : NULL;
+        fprintf(out, "# %s at %s\n", finding_kind_name(f->kind), f->site ? f->site : "?");
+        if (fr && fr->file && fr->line)
+            fprintf(out, "%s *%s:%d\n", finding_kind_name(f->kind), fr->file, fr->line);
+        else if (f->site && !strpbrk(f->site, " \t"))
+            fprintf(out, "%s %s\n", finding_kind_name(f->kind), f->site);
+        else
+            fprintf(out, "%s %s\n", finding_kind_name(f->kind), f->task ? f->task : "*");
+    }
+    free(list);
 }

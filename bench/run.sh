@@ -2,6 +2,7 @@
 # bench/run.sh — `make bench`: every benchmark section, one after another,
 # each printing its own table with the targets beside the figures:
 #   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
+#   bench/stacks.sh    added cost of call stacks per create/destroy and per query
 #   bench/wholerun.sh  whole-run wall-time ratio traced/untraced (simulator)
 #   bench/analyzer.sh  analyzer throughput and peak RSS (10M and 50M records)
 #   bench/chain.sh     analyzer cost on chained cross-stream waits (S=2000..8000)
@@ -13,6 +14,8 @@ status=0
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
 echo
 sh bench/percall.sh || status=1
+echo
+sh bench/stacks.sh || status=1
 echo
 sh bench/wholerun.sh || status=1
 echo

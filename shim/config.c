@@ -267,6 +267,9 @@ void cg_config_parse(struct cg_config *cfg, cg_config_lookup lookup, void *looku
     parse_unsigned_var("CUGUARD_SYNC_QUERY_MS", lookup("CUGUARD_SYNC_QUERY_MS", lookup_ctx),
                        3600u * 1000, CG_DEFAULT_SYNC_QUERY_MS, &cfg->sync_query_ms, warn, warn_ctx);
 
+    parse_unsigned_var("CUGUARD_STACK_DEPTH", lookup("CUGUARD_STACK_DEPTH", lookup_ctx), 32u,
+                       CG_DEFAULT_STACK_FRAMES, &cfg->stack_depth, warn, warn_ctx);
+
     v = lookup("CUGUARD_DUMP_SIGNAL", lookup_ctx);
     if (cg_parse_signal(v, &cfg->dump_signal) != 0)
         warn_bad(warn, warn_ctx, "CUGUARD_DUMP_SIGNAL", v, "SIGUSR2");

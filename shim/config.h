@@ -22,6 +22,7 @@
 #define CG_DEFAULT_QUARANTINE 1024u
 #define CG_DEFAULT_RECLAIM_AGE 1u
 #define CG_DEFAULT_SYNC_QUERY_MS 1000u
+#define CG_DEFAULT_STACK_FRAMES 8u
 
 /* CUGUARD_POLICY bits (parsed now, applied by a later issue). */
 enum cg_policy_bits {
@@ -60,6 +61,7 @@ struct cg_config {
     unsigned reclaim_age;           /* CUGUARD_RECLAIM_AGE */
     unsigned sync_query_ms;         /* CUGUARD_SYNC_QUERY_MS */
     int dump_signal;                /* CUGUARD_DUMP_SIGNAL, default SIGUSR2 */
+    unsigned stack_depth;           /* CUGUARD_STACK_DEPTH, 0 = stacks off */
 };
 
 /* Where values come from: returns the variable's value or NULL if unset. */

@@ -23,6 +23,7 @@
 #include "shim/crash_guard.h"
 #include "shim/driver.h"
 #include "shim/log.h"
+#include "shim/stack.h"
 #include "shim/policy.h"
 #include "shim/task.h"
 #include "shim/thread.h"
@@ -60,6 +61,7 @@ static int open_trace_locked(void)
     if (cg_writer_open(&wc) != 0)
         return -1;
     cg_thread_init();
+    cg_stack_init(cg_config.stack_depth);
     cg_crash_guard_install();
     opened_by = getpid();
     cg_debug("tracing to %s", cg_writer_path() ? cg_writer_path() : cg_config.dir);

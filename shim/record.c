@@ -20,6 +20,7 @@
 #include "shim/lifecycle.h"
 #include "shim/site.h"
 #include "shim/spin.h"
+#include "shim/stack.h"
 #include "shim/task.h"
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
@@ -41,6 +42,29 @@ void cg_runtime_leave(struct cg_runtime_mark previous)
     runtime_mark = previous;
 }
 
+/* The call's site becomes its stack (shim/stack.h); the innermost frame
+ * stays when no stack can be taken now. */
+static void take_stack(struct cg_call *c)
+{
+    uint32_t stack = cg_stack_id(c->thread, c->caller);
+    if (stack != 0) {
+        c->site = stack;
+        c->flags |= CG_FLAG_STACK;
+    }
+}
+
+/* A failed call is where a finding points: `c` with its stack. */
+static const struct cg_call *with_error_stack(const struct cg_call *c, int32_t result,
+                                              struct cg_call *copy)
+{
+    if (result == CUDA_SUCCESS || result == CUDA_ERROR_NOT_READY || CG_RESULT_IS_CRASH(result) ||
+        (c->flags & CG_FLAG_STACK) || !cg_stack_enabled())
+        return c;
+    *copy = *c;
+    take_stack(copy);
+    return copy;
+}
+
 int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
 {
     if (!cg_trace_ready())
@@ -57,6 +81,9 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
     }
     c->site = cg_site_id(c->thread, caller);
     c->reserved = NULL;
+    c->caller = caller;
+    if (cg_stack_wanted(id))
+        take_stack(c);
     return 1;
 }
 
@@ -199,6 +226,8 @@ static void end_teardown(const struct cg_call *c, uint8_t kind, int32_t result, 
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                  uint64_t arg2, uint64_t extra)
 {
+    struct cg_call copy;
+    c = with_error_stack(c, result, &copy);
     switch (c->style) {
     case CG_STYLE_DESTROY:
         end_teardown(c, CG_REC_CALL, result, handle, arg, arg2);

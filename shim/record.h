@@ -33,6 +33,7 @@ struct cg_call {
     /* Teardown styles: the record reserved (and stamped) before the call,
      * published by cg_call_end() or the fault handler; NULL otherwise. */
     struct cg_record *reserved;
+    const void *caller; /* return address into the caller's code (its stack starts there) */
 };
 
 /* The traced call the calling thread is inside the real driver function of,

@@ -6,14 +6,19 @@
  * time of the latest poll), so whatever the process had done before a
  * SIGKILL is in the file.
  *
- * What it must never do: allocate, lock, or touch a slot other than this
- * thread's own spin records.
+ * A new spin (not an update) carries the thread's stack (shim/stack.h),
+ * since a stall or a hang at exit points at it.
+ *
+ * What it must never do: allocate, lock (except the string table when a new
+ * spin's stack was never seen), or touch a slot other than this thread's
+ * own spin records.
  */
 #include "shim/spin.h"
 
 #include <cuda.h>
 #include <string.h>
 
+#include "shim/stack.h"
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
@@ -79,6 +84,12 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
     if (s == NULL)
         s = free_slot(t);
     struct cg_record *previous = s->rec;
+    uint32_t stack = cg_stack_enabled() ? cg_stack_id(t, NULL) : 0; /* a new spin: where a
+                                                                      stall will point */
+    if (stack != 0) {
+        site = stack;
+        flags |= CG_FLAG_STACK;
+    }
     s->rec = write_spin(t->tid, api, flags, site, handle, now);
     cg_watch_spin_open((unsigned)(s - t->spins), s->rec);
     t->spins_open += (unsigned)(s->rec != NULL) - (unsigned)(previous != NULL);

@@ -20,6 +20,7 @@
 #define CG_SPIN_SLOTS 16u
 #define CG_SITE_SLOTS 256u /* call-site cache: 64 sets ... */
 #define CG_SITE_WAYS 4u    /* ... of 4 addresses each (shim/site.c) */
+#define CG_STACK_SLOTS 64u /* stack cache, direct mapped by hash (shim/stack.c) */
 
 struct cg_spin {
     struct cg_record *rec; /* the SPIN record being updated; NULL = free slot */
@@ -32,6 +33,11 @@ struct cg_spin {
 struct cg_site_slot {
     uintptr_t addr;
     uint32_t id;
+};
+
+struct cg_stack_slot {
+    uint64_t hash; /* of the frames; 0 = empty */
+    uint32_t id;   /* string id of the stack */
 };
 
 struct cg_thread {
@@ -47,6 +53,7 @@ struct cg_thread {
     uint64_t context; /* the context of this thread's last CONTEXT record, 0 = none */
     struct cg_spin spins[CG_SPIN_SLOTS];
     struct cg_site_slot sites[CG_SITE_SLOTS];
+    struct cg_stack_slot stacks[CG_STACK_SLOTS];
 };
 
 /* The calling thread's state for the open trace, created (and its

@@ -126,7 +126,8 @@ enum cg_record_kind {
     CG_REC_LOG = 15,      /* free text note from the shim: site = string id */
     CG_REC_CONTEXT = 16,  /* the thread's current context, see below (version 2) */
     CG_REC_CALLBACK = 17, /* a host callback started running, see below (version 2) */
-    CG_REC_KIND_MAX = 17,
+    CG_REC_MODULE = 18,   /* a loaded module stacks refer to; see "Stacks and modules" */
+    CG_REC_KIND_MAX = 18,
 };
 
 /* Record flags. */
@@ -136,6 +137,8 @@ enum cg_record_flags {
     CG_FLAG_LAST_CHUNK = 1u << 2,  /* CG_REC_STRING: this chunk ends the string */
     CG_FLAG_TASK_THREAD = 1u << 3, /* CG_REC_TASK: applies to this thread only */
     CG_FLAG_ORPHANED = 1u << 4,    /* CG_REC_STALL: stall by orphaned wait, see below */
+    CG_FLAG_STACK = 1u << 7,       /* CALL/ENTER/EXIT: `site` names a stack string, see
+                                      "Stacks and modules" (else the innermost frame) */
 };
 
 /*
@@ -237,6 +240,34 @@ struct cg_record {
     uint8_t flags;  /* enum cg_record_flags */
     uint8_t kind;   /* enum cg_record_kind; written last */
 };
+
+/*
+ * Stacks and modules (version 2). A create, destroy, alloc, free, register
+ * or unregister call, and any call that failed, carries a call stack: its
+ * `site` is the string id of a stack string and its flags have
+ * CG_FLAG_STACK. Other calls' `site` is the innermost frame as
+ * "module!symbol+0xoff" (version 1 meaning). A stack string is an ordinary
+ * interned string (so each distinct stack is in the file once):
+ *
+ *   "#stack" then ";<frame>" per frame, innermost first (strings are
+ *   printable text: no control characters), a frame being one of
+ *     "n<module> <offset>"         native: CG_REC_MODULE number (decimal) and
+ *                                  return address minus that module's load
+ *                                  address (hex, no 0x)
+ *     "a<address>"                 native, outside every known module (hex)
+ *     "p<line> <function> <file>"  Python: decimal line, the code object's
+ *                                  co_name (no space) and co_filename (the
+ *                                  rest; ';' in either is written '?')
+ *   e.g. "#stack;n1 1a2b;n1 3c0;n2 29d90;p291 _process_task /src/w.py".
+ *   Native frames come first (the driver's caller, up the C stack), then the
+ *   calling thread's Python frames (innermost first) when it runs Python.
+ *
+ * MODULE: result = module number (1, 2, ... per trace), site = string id of
+ *   its path, handle = load address (what offsets are relative to), arg =
+ *   string id of its GNU build-id as lowercase hex (0 = none), arg2 = bytes
+ *   spanned by its loaded segments. Written before the first stack string
+ *   that names it.
+ */
 
 /* The 32 payload bytes of a CG_REC_STRING record. */
 static inline char *cg_string_payload(struct cg_record *r)

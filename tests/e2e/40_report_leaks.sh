@@ -31,7 +31,7 @@ PYTEST_CURRENT_TEST="$TASK (call)" LD_LIBRARY_PATH="$BUILD/fakecuda" \
     >"$WORK/run.out" 2>"$WORK/run.err"
 rc=$?
 [ $rc -eq 0 ] || fail "leaky under cuguard run exited $rc: $(tail -n 3 "$WORK/run.err")"
-grep -q 'SUMMARY: 0 errors, 2 warnings' "$WORK/run.err" ||
+grep -q 'SUMMARY: cuguard: 0 errors, 2 warnings (leak.event leaky.c:[0-9]* in leak_things, leak.pinned leaky.c:[0-9]* in leak_things)' "$WORK/run.err" ||
     fail "cuguard run did not print the summary on stderr: $(tail -n 3 "$WORK/run.err")"
 
 timeout 60 "$BUILD/cuguard" report --format json "$WORK/trace" >"$WORK/report.json"
@@ -77,7 +77,7 @@ rc=$?
 block=$(sed -n '/^warning: leak.event/,/^$/p' "$WORK/report.txt")
 echo "$block" | grep -q "leaky-creator" || fail "text report does not name the creating thread"
 echo "$block" | grep -q "task       $TASK" || fail "text report does not name the creating task"
-grep -q '^SUMMARY: 0 errors, 2 warnings$' "$WORK/report.txt" || fail "no SUMMARY line"
+grep -q '^SUMMARY: cuguard: 0 errors, 2 warnings (leak.event leaky.c:[0-9]* in leak_things, leak.pinned leaky.c:[0-9]* in leak_things)$' "$WORK/report.txt" || fail "no SUMMARY line"
 
 timeout 60 "$BUILD/cuguard" report --fail-on warning "$WORK/trace" >/dev/null
 [ $? -eq 1 ] || fail "--fail-on warning should exit 1 with leaks"

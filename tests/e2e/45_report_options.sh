@@ -63,7 +63,7 @@ poller-exited *
 SUPP
 report --suppress "$WORK/supp" --fail-on warning "$WORK/run"
 [ $rc -eq 0 ] || fail "all findings suppressed, --fail-on warning: exit $rc"
-grep -q '^SUMMARY: 0 errors, 0 warnings (4 suppressed)$' "$WORK/out" ||
+grep -q '^SUMMARY: cuguard: 0 errors, 0 warnings (4 suppressed)$' "$WORK/out" ||
     fail "suppressed summary: $(tail -n 1 "$WORK/out")"
 printf 'leak.pinned leaky.c:*\n' >"$WORK/supp2"
 report --suppress="$WORK/supp2" --format=json "$WORK/run"

@@ -15,7 +15,7 @@ FUZZ_SEED_SCENARIOS := clean leaky foreign blocked quoted truncated-record absur
 
 $(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRCS) $(TRACER_HDRS) $(wildcard analysis/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(WARN) $(INCLUDES) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm -lpthread
+	$(FUZZ_CC) $(WARN) $(INCLUDES) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm -lpthread $(ANALYSIS_LDLIBS)
 
 $(BUILD)/fuzz/make_seed: tests/fuzz/make_seed.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)

@@ -9,15 +9,15 @@ ANALYSIS_TEST_SRCS := $(ANALYSIS_LIB_SRCS) $(TRACER_SRCS) tests/unit/trace_build
 
 UNIT_SUITES += test_analysis_replay
 test_analysis_replay_SRCS := tests/unit/test_analysis_replay.c $(ANALYSIS_TEST_SRCS)
-test_analysis_replay_LIBS := -lm
+test_analysis_replay_LIBS := -lm $(ANALYSIS_LDLIBS)
 
 UNIT_SUITES += test_analysis_output
 test_analysis_output_SRCS := tests/unit/test_analysis_output.c $(ANALYSIS_TEST_SRCS)
-test_analysis_output_LIBS := -lm
+test_analysis_output_LIBS := -lm $(ANALYSIS_LDLIBS)
 
 $(BUILD)/asan/cuguard: $(ANALYSIS_SRCS) $(ANALYSIS_HDRS) $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $(ANALYSIS_SRCS) $(TRACER_SRCS) -lm
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $(ANALYSIS_SRCS) $(TRACER_SRCS) -lm $(ANALYSIS_LDLIBS)
 
 # A trace-writing helper for the end-to-end tests of bad and synthetic input.
 $(BUILD)/tests/cg_synth: tests/unit/cg_synth.c tests/unit/trace_builder.c tests/unit/trace_builder.h

@@ -267,7 +267,7 @@ START_TEST(text_report_blocks_and_summary)
     ck_assert_ptr_nonnull(strstr(leak, "site       leaky.c:20"));
     ck_assert_ptr_nonnull(strstr(out, "warning: leak.pinned (2 times)"));
     ck_assert_ptr_nonnull(strstr(out, "bytes      2097152"));
-    ck_assert_ptr_nonnull(strstr(out, "SUMMARY: 1 errors, 2 warnings\n"));
+    ck_assert_ptr_nonnull(strstr(out, "SUMMARY: cuguard: 1 error (unknown-handle"));
     free(out);
     fclose(f);
     analysis_free(&a);
@@ -287,7 +287,7 @@ START_TEST(suppressed_findings_disappear_from_reports)
     report_write_json(f, &a);
     char *out = slurp(f);
     ck_assert_ptr_null(strstr(out, "leak.event"));
-    ck_assert_ptr_nonnull(strstr(out, "SUMMARY: 1 errors, 0 warnings (2 suppressed)"));
+    ck_assert_ptr_nonnull(strstr(out, "0 warnings (2 suppressed)"));
     free(out);
     fclose(f);
     suppressions_free(&s);

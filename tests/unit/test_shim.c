@@ -433,7 +433,9 @@ __attribute__((noinline)) static CUresult create_there(CUevent *event)
 
 START_TEST(call_sites_are_interned_per_site)
 {
+    setenv("CUGUARD_STACK_DEPTH", "0", 1); /* the innermost frame only, everywhere */
     char *dir = shimtest_setup();
+    unsetenv("CUGUARD_STACK_DEPTH");
     ck_assert_int_eq(shimtest_cuda_init(), 0);
     CUevent a, b, c;
     ck_assert_int_eq(create_here(&a), CUDA_SUCCESS);
@@ -455,9 +457,63 @@ START_TEST(call_sites_are_interned_per_site)
 }
 END_TEST
 
-START_TEST(runtime_mark_flags_driver_records)
+/* The offset of a stack's first frame, and its module number ("#stack;nM OFF..."). */
+static uint64_t first_frame(const char *stack, unsigned *module)
+{
+    unsigned long long off = 0;
+    *module = 0;
+    ck_assert_int_eq(sscanf(stack, "#stack;n%u %llx", module, &off), 2);
+    return off;
+}
+
+/* Creates carry a stack starting at their caller (one id per distinct
+ * stack), queries only the innermost frame, failed calls a stack; the
+ * module a stack names is recorded first with its load address. */
+START_TEST(create_and_failed_calls_carry_stacks)
 {
     char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    CUevent ev[2], other;
+    for (volatile int i = 0; i < 2; i++) /* volatile: one call site, not unrolled */
+        ck_assert_int_eq(create_here(&ev[i]), CUDA_SUCCESS);
+    ck_assert_int_eq(create_there(&other), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventQuery(ev[0]), CUDA_SUCCESS);
+    static int garbage[16];
+    ck_assert_int_ne(cuEventQuery((CUevent)garbage), CUDA_SUCCESS);
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    const struct shimtest_record *r0 = find_record(&t, CG_REC_CALL, "cuEventCreate", H(ev[0]));
+    const struct shimtest_record *r1 = find_record(&t, CG_REC_CALL, "cuEventCreate", H(ev[1]));
+    const struct shimtest_record *r2 = find_record(&t, CG_REC_CALL, "cuEventCreate", H(other));
+    const struct shimtest_record *q = find_record(&t, CG_REC_CALL, "cuEventQuery", H(ev[0]));
+    const struct shimtest_record *bad = find_record(&t, CG_REC_CALL, "cuEventQuery", H(garbage));
+    ck_assert(r0 && r1 && r2 && q && bad);
+    ck_assert_uint_eq(r0->rec.flags & CG_FLAG_STACK, CG_FLAG_STACK);
+    ck_assert_uint_eq(r0->rec.site, r1->rec.site); /* the same stack, interned once */
+    ck_assert_uint_ne(r0->rec.site, r2->rec.site);
+    ck_assert_uint_eq(q->rec.flags & CG_FLAG_STACK, 0);
+    ck_assert_uint_eq(bad->rec.flags & CG_FLAG_STACK, CG_FLAG_STACK);
+    unsigned module;
+    uint64_t off = first_frame(r0->site, &module);
+    const struct shimtest_record *m = NULL;
+    for (size_t i = 0; i < t.count && !m; i++)
+        if (t.records[i].rec.kind == CG_REC_MODULE && t.records[i].rec.result == (int)module)
+            m = &t.records[i];
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(strstr(m->site, "test_shim"));
+    uintptr_t pc = (uintptr_t)m->rec.handle + off;
+    ck_assert_msg(pc > (uintptr_t)create_here && pc < (uintptr_t)create_here + 1024,
+                  "the stack does not start in create_here: %s", r0->site);
+    shimtest_trace_free(&t);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
+START_TEST(runtime_mark_flags_driver_records)
+{
+    setenv("CUGUARD_STACK_DEPTH", "0", 1); /* compares innermost-frame sites */
+    char *dir = shimtest_setup();
+    unsetenv("CUGUARD_STACK_DEPTH");
     ck_assert_int_eq(shimtest_cuda_init(), 0);
     CUevent plain, via;
     ck_assert_int_eq(cuEventCreate(&plain, 0), CUDA_SUCCESS);
@@ -560,6 +616,7 @@ static Suite *shim_suite(void)
     tcase_add_test(records, threads_start_and_exit);
     tcase_add_test(records, call_sites_are_interned_per_site);
     tcase_add_test(records, runtime_mark_flags_driver_records);
+    tcase_add_test(records, create_and_failed_calls_carry_stacks);
     suite_add_tcase(s, records);
 
     TCase *safety = tcase_create("safety");

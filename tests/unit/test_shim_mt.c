@@ -131,7 +131,9 @@ START_TEST(eight_threads_every_call_recorded_once)
 {
     const char *env = getenv("CG_MT_CYCLES");
     unsigned long cycles = env ? strtoul(env, NULL, 10) : 100000;
+    setenv("CUGUARD_STACK_DEPTH", "0", 1); /* exact record counts: no stack strings */
     char *dir = shimtest_setup();
+    unsetenv("CUGUARD_STACK_DEPTH");
     ck_assert_ptr_nonnull(dir);
     ck_assert_int_eq(shimtest_cuda_init(), 0);
     struct worker workers[THREADS];
