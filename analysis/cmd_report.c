@@ -17,6 +17,7 @@
 #include "analysis/commands.h"
 #include "analysis/report.h"
 #include "analysis/suppress.h"
+#include "analysis/trace_set.h"
 
 #define PROG "cuguard report"
 
@@ -33,10 +34,13 @@ static void report_usage(FILE *out)
 {
     fprintf(out,
             "usage: cuguard report [--format text|json] [--fail-on LIST] [--suppress FILE] "
-            "PATH...\n\n"
+            "[--all] PATH...\n\n"
             "Replay the traces under each PATH (a trace directory such as ./cuguard-trace, or\n"
-            ".cgt files; all processes are merged) and report leaks, misuse and hangs.\n\n"
+            ".cgt files; all processes are merged) and report leaks, misuse and hangs.\n"
+            "A directory that 'cuguard run' wrote holds one subdirectory per run: the latest\n"
+            "run is read, and one line on stderr says which.\n\n"
             "options:\n"
+            "  --all               read every run of a trace directory, not only the latest\n"
             "  --format text|json  text (default) for people, json for tools\n"
             "  --fail-on LIST      exit 1 if a finding remains that matches LIST: 'error',\n"
             "                      'warning' (warnings and errors), or kinds such as\n"
@@ -110,6 +114,10 @@ static int parse_options(struct report_options *o, int argc, char **argv)
             report_usage(stdout);
             return 1;
         }
+        if (!strcmp(argv[i], "--all")) {
+            trace_set_read_all_runs(1);
+            continue;
+        }
         if (argv[i][0] != '-' || argv[i][1] == '\0')
             break;
         if (apply_option(o, argc, argv, &i) < 0)
@@ -157,12 +165,14 @@ int cmd_report(int argc, char **argv)
     return rc;
 }
 
-int report_summary_to_stderr(char *const *paths, int npaths)
+int report_summary(FILE *out, char *const *paths, int npaths, const unsigned char *fail_on)
 {
     struct analysis a;
     int rc = analyze_paths(&a, paths, npaths, "cuguard", stderr, NULL, 0);
-    if (rc == 0)
-        report_write_text(stderr, &a, REPORT_BRIEF);
+    if (rc == 0 && out)
+        report_write_text(out, &a, REPORT_BRIEF);
+    if (rc == 0 && fail_on && findings_match_mask(&a.findings, fail_on))
+        rc = 1;
     analysis_free(&a);
     return rc;
 }

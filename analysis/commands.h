@@ -15,9 +15,12 @@ int cmd_dump(int argc, char **argv);   /* analysis/cmd_dump.c */
 int cmd_report(int argc, char **argv); /* analysis/cmd_report.c */
 int cmd_export(int argc, char **argv); /* analysis/cmd_export.c */
 
+#include <stdio.h>
+
 /* Print the short text summary of the given traces (files or directories)
- * to stderr; used by `cuguard run` when the command ends, with the traces
- * that run wrote. Returns 0, or 2 if nothing was readable. */
-int report_summary_to_stderr(char *const *paths, int npaths);
+ * to `out` (NULL: print nothing); used by `cuguard run` when the command
+ * ends, with the traces that run wrote. Returns 0; 1 when `fail_on` (a
+ * findings.h mask, or NULL) matches a finding; 2 if nothing was readable. */
+int report_summary(FILE *out, char *const *paths, int npaths, const unsigned char *fail_on);
 
 #endif

@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 1u
+#define CG_FORMAT_VERSION 2u /* 1 = no tool_version; still read */
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
@@ -82,6 +82,8 @@ struct cg_file_header {
     uint32_t api_count;               /* number of names in api_names */
     char argv[CG_ARGV_MAX];           /* argv joined by NUL bytes, truncated to fit */
     char api_names[CG_API_NAMES_MAX]; /* api id i = i-th NUL-terminated name; id 0 is "" */
+    /* Since version 2. */
+    char tool_version[32]; /* CUGUARD_VERSION of the writer, NUL-terminated ("" in version 1) */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */

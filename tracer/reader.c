@@ -122,8 +122,8 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
         set_error(err, errlen, "truncated header (%zd of %zu bytes)", got, sizeof *h);
         return -1;
     }
-    if (h->version != CG_FORMAT_VERSION) {
-        set_error(err, errlen, "unsupported trace format version %u (this cuguard reads %u)",
+    if (h->version < 1 || h->version > CG_FORMAT_VERSION) {
+        set_error(err, errlen, "unsupported trace format version %u (this cuguard reads 1 to %u)",
                   h->version, CG_FORMAT_VERSION);
         return -1;
     }
@@ -145,6 +145,10 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     h->task_var[sizeof h->task_var - 1] = '\0';
     h->argv[sizeof h->argv - 1] = '\0';
     h->api_names[sizeof h->api_names - 1] = '\0';
+    if (h->version < 2)
+        memset(h->tool_version, 0, sizeof h->tool_version);
+    h->tool_version[sizeof h->tool_version - 1] = '\0';
+    sanitize(h->tool_version, sizeof h->tool_version);
     sanitize(h->host, sizeof h->host);
     sanitize(h->task_var, sizeof h->task_var);
     index_api_names(r);
