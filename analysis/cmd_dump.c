@@ -27,6 +27,7 @@
 #include "analysis/api_ops.h"
 #include "analysis/commands.h"
 #include "analysis/cuda_errors.h"
+#include "analysis/dump_filter.h"
 #include "analysis/trace_set.h"
 #include "tracer/reader.h"
 
@@ -133,24 +134,31 @@ struct dump_state {
     struct thread_task *thread_tasks;
     uint32_t thread_task_count;
     struct cg_record prev; /* the record before, for CG_REC_ARGS */
+    const struct dump_filter *filter;
+    int prev_shown; /* an args record is shown with the record it extends */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: cuguard dump [--help] PATH...\n\n"
+            "usage: cuguard dump [OPTIONS] PATH...\n\n"
             "Print every record of cuguard trace files, one line each.\n"
-            "PATH is a trace file (*.cgt) or a directory of them (not recursive).\n\n"
+            "PATH is a trace file (*.cgt) or a directory of them (not recursive). A trace\n"
+            "directory written by 'cuguard run' holds one subdirectory per run: the latest\n"
+            "run is read (one line on stderr says which), --all reads every run.\n\n"
             "Per file: a line '== trace PATH pid=.. ppid=.. host=.. start=.. complete=yes|no\n"
             "task-mode=.. argv=\"..\"', then one line per record:\n"
             "  TIME pid=P tid=T task=NAME KIND [API] [FIELD=VALUE..] [result=CUDA_..]\n"
             "       [via=runtime] [ptsz] [site=\"..\"]\n"
             "TIME is seconds since the trace started; handles are hexadecimal.\n"
             "A spin line carries count=N first=TIME last=TIME for repeated NOT_READY polls.\n\n"
-            "options:\n"
-            "  --help, -h   show this help and exit\n\n"
+            "options (filters combine: a record is printed when it passes all of them):\n"
+            "%s"
+            "  --all           read every run of a trace directory, not only the latest\n"
+            "  --help, -h      show this help and exit\n\n"
             "Exit status: 0 when at least one file was readable, 2 otherwise.\n"
-            "An unreadable file gets one line 'cuguard: PATH: reason' on stderr.\n");
+            "An unreadable file gets one line 'cuguard: PATH: reason' on stderr.\n",
+            dump_filter_help);
 }
 
 /* ---- formatting pieces ---- */
@@ -422,9 +430,24 @@ static void track_task(struct dump_state *st, const struct cg_record *r)
     }
 }
 
+/* Whether the filter lets `r` through; an args record goes with its call. */
+static int shown(const struct dump_state *st, const struct cg_record *r)
+{
+    if (r->kind == CG_REC_ARGS && st->prev.tid == r->tid)
+        return st->prev_shown;
+    return dump_filter_keeps(st->filter, r, cg_reader_api_name(st->reader, r->api), st->start_ns);
+}
+
 static void print_record(struct dump_state *st, const struct cg_record *r)
 {
     track_task(st, r);
+    st->prev_shown = shown(st, r);
+    if (!st->prev_shown) {
+        if (r->kind == CG_REC_THREAD_EXIT)
+            forget_thread_task(st, r->tid);
+        st->prev = *r;
+        return;
+    }
     char when[32];
     format_time(when, sizeof when, r->ts_ns, st->start_ns);
     if (r->kind == CG_REC_STRING) /* ts_ns holds string bytes */
@@ -475,7 +498,7 @@ static void print_file_header(struct cg_reader *r, FILE *out)
 }
 
 /* Dump one file; returns 0, or -1 after one line on stderr. */
-static int dump_file(const char *path, FILE *out)
+static int dump_file(const char *path, const struct dump_filter *filter, FILE *out)
 {
     char err[256];
     struct cg_reader *reader = cg_reader_open(path, err, sizeof err);
@@ -483,9 +506,14 @@ static int dump_file(const char *path, FILE *out)
         fprintf(stderr, "cuguard: %s: %s\n", path, err);
         return -1;
     }
+    if (!dump_filter_keeps_pid(filter, cg_reader_header(reader)->pid)) {
+        cg_reader_close(reader);
+        return 0;
+    }
     print_file_header(reader, out);
     struct dump_state st;
     memset(&st, 0, sizeof st);
+    st.filter = filter;
     st.reader = reader;
     st.out = out;
     st.start_ns = cg_reader_header(reader)->start_mono_ns;
@@ -506,6 +534,10 @@ static int dump_file(const char *path, FILE *out)
 
 int cmd_dump(int argc, char **argv)
 {
+    struct dump_filter filter;
+    memset(&filter, 0, sizeof filter);
+    filter.kind_names = kind_names;
+    int all_runs = 0;
     int first_path = 1;
     for (; first_path < argc; first_path++) {
         const char *a = argv[first_path];
@@ -513,6 +545,15 @@ int cmd_dump(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (!strcmp(a, "--all")) {
+            all_runs = 1;
+            continue;
+        }
+        int taken = dump_filter_option(&filter, argc, argv, &first_path, stderr);
+        if (taken < 0)
+            return 2;
+        if (taken > 0)
+            continue;
         if (!strcmp(a, "--")) {
             first_path++;
             break;
@@ -528,13 +569,14 @@ int cmd_dump(int argc, char **argv)
         return 2;
     }
     struct trace_set set;
+    trace_set_read_all_runs(all_runs);
     if (trace_set_collect(&set, argv + first_path, argc - first_path, "cuguard", stderr) != 0) {
         fprintf(stderr, "cuguard dump: out of memory\n");
         return 2;
     }
     int readable = 0;
     for (size_t i = 0; i < set.count; i++)
-        readable += dump_file(set.files[i], stdout) == 0;
+        readable += dump_file(set.files[i], &filter, stdout) == 0;
     trace_set_free(&set);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "cuguard dump: could not write the dump: %s\n", strerror(errno));

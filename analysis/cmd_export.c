@@ -21,18 +21,20 @@
 
 #include "analysis/commands.h"
 #include "analysis/export_perfetto.h"
+#include "analysis/trace_set.h"
 
 #define PROG "cuguard export"
 
 static void export_usage(FILE *out)
 {
     fprintf(out,
-            "usage: cuguard export --perfetto OUT.json PATH...\n\n"
+            "usage: cuguard export --perfetto OUT.json [--all] PATH...\n\n"
             "Write the traces under each PATH (trace directories or .cgt files) as a Chrome\n"
             "trace-event timeline that ui.perfetto.dev and chrome://tracing open: a process per\n"
             "traced pid, a track per host thread and per stream, API calls as slices, each\n"
             "event's record -> completion as a flow, live events/streams/pinned bytes as\n"
-            "counters and findings as markers. OUT.json '-' writes to stdout.\n\n"
+            "counters and findings as markers. OUT.json '-' writes to stdout.\n"
+            "A directory that 'cuguard run' wrote: its latest run, or every run with --all.\n\n"
             "exit status: 0 written, 2 unusable input or options\n");
 }
 
@@ -137,7 +139,9 @@ int cmd_export(int argc, char **argv)
             i++;
             break;
         }
-        if (!strncmp(argv[i], "--perfetto=", 11)) {
+        if (!strcmp(argv[i], "--all")) {
+            trace_set_read_all_runs(1);
+        } else if (!strncmp(argv[i], "--perfetto=", 11)) {
             out = argv[i] + 11;
         } else if (!strcmp(argv[i], "--perfetto")) {
             if (i + 1 >= argc) {

@@ -19,6 +19,7 @@
 #include "analysis/fail_gate.h"
 #include "analysis/report.h"
 #include "analysis/suppress.h"
+#include "analysis/trace_set.h"
 
 #define PROG "cuguard report"
 
@@ -37,10 +38,13 @@ static void report_usage(FILE *out)
 {
     fprintf(out,
             "usage: cuguard report [--format text|json] [--fail-on LIST] [--suppress FILE] "
-            "PATH...\n\n"
+            "[--all] PATH...\n\n"
             "Replay the traces under each PATH (a trace directory such as ./cuguard-trace, or\n"
-            ".cgt files; all processes are merged) and report leaks, misuse and hangs.\n\n"
+            ".cgt files; all processes are merged) and report leaks, misuse and hangs.\n"
+            "A directory that 'cuguard run' wrote holds one subdirectory per run: the latest\n"
+            "run is read, and one line on stderr says which.\n\n"
             "options:\n"
+            "  --all               read every run of a trace directory, not only the latest\n"
             "  --format text|json  text (default) for people, json for tools\n"
             "  --fail-on LIST      exit 1 if a finding remains that matches LIST: 'error',\n"
             "                      'warning' (warnings and errors), or kinds such as\n"
@@ -144,6 +148,10 @@ static int parse_options(struct report_options *o, int argc, char **argv)
         }
         if (apply_flag(o, argv[i]))
             continue;
+        if (!strcmp(argv[i], "--all")) {
+            trace_set_read_all_runs(1);
+            continue;
+        }
         if (argv[i][0] != '-' || argv[i][1] == '\0')
             break;
         if (apply_option(o, argc, argv, &i) < 0)
@@ -217,12 +225,6 @@ int cmd_report(int argc, char **argv)
     analysis_free(&a);
     suppressions_free(&o.suppressions);
     return rc;
-}
-
-int report_summary_to_stderr(char *const *paths, int npaths)
-{
-    const struct run_summary_options o = {.print = 1};
-    return report_run_summary(paths, npaths, &o, NULL);
 }
 
 int report_fail_on_check(const char *list, char *err, size_t errlen)

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "analysis/commands.h"
+#include "analysis/findings.h"
+#include "analysis/run_dir.h"
 
 #define DEFAULT_DIR "cuguard-trace"
 
@@ -32,10 +34,15 @@ struct run_options {
     const char *watchdog;
     int strict;
     int report;
+    int simulate;
+    int require_trace;
     char **command;
     const char *fail_on;        /* --fail-on LIST: the CI gate (docs/stacks.md) */
     const char *error_exitcode; /* --error-exitcode N (default 66) */
 };
+
+/* Exit status of --require-trace (and --fail-on) when no trace was written. */
+#define NO_TRACE_STATUS 3
 
 static void usage(FILE *out)
 {
@@ -46,7 +53,9 @@ static void usage(FILE *out)
         "pytest-xdist workers inherit it), tracing every CUDA event, stream and pinned-\n"
         "memory call into one file per process. cuguard exits with CMD's exit status\n"
         "(128+N if CMD was killed by signal N) and forwards SIGINT, SIGTERM and SIGHUP\n"
-        "sent to it. When CMD ends, a summary of the traces is printed on stderr.\n\n"
+        "sent to it. When CMD ends, a summary of the traces is printed on stderr.\n"
+        "Each run traces into its own subdirectory, D/run-YYYYmmdd-HHMMSS-PID/, and\n"
+        "D/latest points at it: 'cuguard report D' reads the latest run.\n\n"
         "options:\n"
         "  --dir D         trace directory (sets CUGUARD_DIR as an absolute path; default\n"
         "                  $CUGUARD_DIR, else ./" DEFAULT_DIR "; created mode 0700 at the\n"
@@ -60,9 +69,15 @@ static void usage(FILE *out)
         "  --strict        refuse calls that would be error findings\n"
         "                  (sets CUGUARD_ON_ERROR=refuse)\n"
         "  --no-report     do not print the summary when CMD ends\n"
+        "  --simulate      run on the simulated CUDA driver shipped with cuguard (no GPU\n"
+        "                  needed): prepends its directory to LD_LIBRARY_PATH and sets\n"
+        "                  NUMBA_CUDA_DRIVER\n"
+        "  --require-trace exit 3 when CMD exited 0 but no trace was written (CMD made\n"
+        "                  no CUDA call, or the trace directory is unusable)\n"
         "  --fail-on LIST  when CMD ends, exit 66 if a finding matches LIST ('error',\n"
         "                  'warning', or kinds such as leak.event,unknown-handle) and say\n"
-        "                  which on stderr; else exit with CMD's status\n"
+        "                  which on stderr; else exit with CMD's status; implies\n"
+        "                  --require-trace\n"
         "  --error-exitcode N  the status --fail-on exits with (1-255, default 66)\n"
         "  --help, -h      show this help and exit\n\n"
         "environment read by libcuguard.so (an option above overrides its variable):\n"
@@ -84,8 +99,10 @@ static void usage(FILE *out)
         "                         report on demand (default SIGUSR2)\n"
         "  CUGUARD_STACK_DEPTH    frames per call stack on create/destroy/failed calls\n"
         "                         (default 8, 0 = innermost frame only; docs/stacks.md)\n\n"
-        "Exit status: CMD's; 66 (or --error-exitcode) when --fail-on matched; 127 if CMD\n"
-        "cannot be run; 2 for a usage error.\n"
+        "Exit status: CMD's; 66 (or --error-exitcode) when --fail-on matched; 3 with\n"
+        "--require-trace or --fail-on when CMD exited 0 but no trace was written; 127 if\n"
+        "CMD cannot be run; 2 for a usage error. An unwritable trace directory gets one\n"
+        "warning and CMD runs untraced.\n"
         "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
 }
 
@@ -217,6 +234,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->strict = 1;
         } else if (!strcmp(a, "--no-report")) {
             o->report = 0;
+        } else if (!strcmp(a, "--simulate")) {
+            o->simulate = 1;
+        } else if (!strcmp(a, "--require-trace")) {
+            o->require_trace = 1;
+        } else if ((v = option_value(argc, argv, &i, "--fail-on", &missing))) {
+            o->fail_on = v;
+            o->require_trace = 1;
         } else if ((v = option_value(argc, argv, &i, "--dir", &missing))) {
             o->dir = v;
         } else if ((v = option_value(argc, argv, &i, "--policy", &missing))) {
@@ -242,11 +266,10 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 
 /* ---- environment ---- */
 
-/* libcuguard.so beside this binary, or in ../lib when installed. */
-static int find_library(char *out, size_t len)
+/* The directory of this binary, or -1 after a message. */
+static int binary_dir(char *exe, size_t len)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ssize_t n = readlink("/proc/self/exe", exe, len - 1);
     if (n <= 0) {
         fprintf(stderr, "cuguard run: cannot locate the cuguard binary: %s\n", strerror(errno));
         return -1;
@@ -255,18 +278,54 @@ static int find_library(char *out, size_t len)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = '\0';
-    const char *candidates[] = {"%s/libcuguard.so", "%s/../lib/libcuguard.so"};
+    return 0;
+}
+
+/* `build` beside this binary (a build tree), or `installed` relative to it
+ * (PREFIX/bin/cuguard): the first that exists, as an absolute path. */
+static int find_beside(const char *build, const char *installed, char *out, size_t len)
+{
+    char exe[PATH_MAX];
+    if (binary_dir(exe, sizeof exe) != 0)
+        return -1;
+    const char *candidates[] = {build, installed};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, candidates[i], exe);
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", exe, candidates[i]);
         if (access(path, R_OK) == 0 && realpath(path, out) && strlen(out) < len)
             return 0;
     }
     fprintf(stderr,
-            "cuguard run: cannot find libcuguard.so (looked in %s/ and %s/../lib/); "
+            "cuguard run: cannot find %s (looked in %s/%s and %s/%s); "
             "build it with 'make' or reinstall cuguard\n",
-            exe, exe);
+            build, exe, build, exe, installed);
     return -1;
+}
+
+/* libcuguard.so beside this binary, or in ../lib when installed. */
+static int find_library(char *out, size_t len)
+{
+    return find_beside("libcuguard.so", "../lib/libcuguard.so", out, len);
+}
+
+/* --simulate: the simulated driver, build/fakecuda or PREFIX/lib/cuguard/fakecuda. */
+static int use_simulated_driver(void)
+{
+    char dir[PATH_MAX];
+    if (find_beside("fakecuda/libcuda.so.1", "../lib/cuguard/fakecuda/libcuda.so.1", dir,
+                    sizeof dir) != 0)
+        return -1;
+    int rc = setenv("NUMBA_CUDA_DRIVER", dir, 1);
+    *strrchr(dir, '/') = '\0';
+    const char *old = getenv("LD_LIBRARY_PATH");
+    size_t len = strlen(dir) + (old ? strlen(old) : 0) + 2;
+    char *value = malloc(len);
+    if (!value)
+        return -1;
+    snprintf(value, len, "%s%s%s", dir, old && *old ? ":" : "", old && *old ? old : "");
+    rc |= setenv("LD_LIBRARY_PATH", value, 1);
+    free(value);
+    return rc ? -1 : 0;
 }
 
 static int absolute_dir(const char *dir, char *out, size_t len)
@@ -305,9 +364,10 @@ static int prepend_preload(const char *lib)
     return rc;
 }
 
+/* `dir` NULL: run untraced (the trace directory is unusable). */
 static int set_environment(const struct run_options *o, const char *lib, const char *dir)
 {
-    int rc = setenv("CUGUARD_DIR", dir, 1);
+    int rc = dir ? setenv("CUGUARD_DIR", dir, 1) : unsetenv("CUGUARD_DIR");
     if (o->policy)
         rc |= setenv("CUGUARD_POLICY", o->policy, 1);
     if (o->task)
@@ -317,6 +377,8 @@ static int set_environment(const struct run_options *o, const char *lib, const c
     if (o->strict)
         rc |= setenv("CUGUARD_ON_ERROR", "refuse", 1);
     rc |= prepend_preload(lib);
+    if (o->simulate && use_simulated_driver() != 0)
+        return -1;
     if (rc != 0)
         fprintf(stderr, "cuguard run: cannot set the environment: %s\n", strerror(errno));
     return rc ? -1 : 0;
@@ -395,42 +457,44 @@ static char **trace_names(const char *dir)
     return names;
 }
 
-static int name_in(char *const *sorted, const char *name)
+static size_t count_names(char *const *names)
 {
-    for (size_t i = 0; sorted && sorted[i]; i++)
-        if (!strcmp(sorted[i], name))
-            return 1;
-    return 0;
+    size_t n = 0;
+    while (names && names[n])
+        n++;
+    return n;
 }
 
-/* Summarise only the traces this run wrote: a reused directory may hold
- * traces of earlier runs, which `cuguard report DIR` still reads whole. */
-static void summarise_new_traces(const char *dir, char *const *before,
-                                 const struct run_summary_options *so, int *matched)
+/* After CMD: point BASE/latest at this run, print the summary unless
+ * --no-report, and apply --fail-on. Returns the number of traces written
+ * and sets *matched when a --fail-on finding remains. */
+static size_t conclude_run(const struct run_options *o, const char *base, const char *run,
+                           const char *run_dir, int *matched)
 {
-    char **after = trace_names(dir);
-    size_t n = 0;
-    for (size_t i = 0; after && after[i]; i++)
-        n++;
-    char **paths = calloc(n + 1, sizeof *paths);
-    int count = 0;
-    for (size_t i = 0; paths && i < n; i++) {
-        if (name_in(before, after[i]))
-            continue;
-        size_t len = strlen(dir) + strlen(after[i]) + 2;
-        paths[count] = malloc(len);
-        if (paths[count])
-            snprintf(paths[count++], len, "%s/%s", dir, after[i]);
+    char **names = trace_names(run_dir);
+    size_t count = count_names(names);
+    char **paths = calloc(count + 1, sizeof *paths);
+    for (size_t i = 0; paths && i < count; i++) {
+        size_t len = strlen(run_dir) + strlen(names[i]) + 2;
+        paths[i] = malloc(len);
+        if (paths[i])
+            snprintf(paths[i], len, "%s/%s", run_dir, names[i]);
     }
-    if (count == 0 && so->print)
-        fprintf(stderr, "cuguard: no CUDA call was traced in this run (no new trace in %s)\n", dir);
-    else if (count > 0 && report_run_summary(paths, count, so, matched) == 0 && so->print)
-        fprintf(stderr, "cuguard: %d trace(s) in %s; details: cuguard report %s\n", count, dir,
-                dir);
-    for (int i = 0; i < count; i++)
+    if (count > 0 && run_dir_mark_latest(base, run) != 0)
+        fprintf(stderr, "cuguard run: cannot update %s/" RUN_DIR_LATEST ": %s\n", base,
+                strerror(errno));
+    const struct run_summary_options so = {.print = o->report, .fail_on = o->fail_on, .dir = base};
+    if (count == 0 && (o->report || o->require_trace))
+        fprintf(stderr, "cuguard: no CUDA call was traced in this run (no trace in %s)\n", run_dir);
+    else if (count > 0 && (o->report || o->fail_on) &&
+             report_run_summary(paths, (int)count, &so, matched) == 0 && o->report)
+        fprintf(stderr, "cuguard: %zu trace(s) in %s; details: cuguard report %s\n", count, run_dir,
+                base);
+    for (size_t i = 0; paths && i < count; i++)
         free(paths[i]);
     free(paths);
-    free_names(after);
+    free_names(names);
+    return count;
 }
 
 /* fork + execvp. Returns the child's status as an exit code, or -1 after a
@@ -479,31 +543,51 @@ static int run_command(char **command, int *not_run)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* CMD's status, unless --fail-on matched (66 or --error-exitcode) or
+ * --require-trace found no trace after a successful CMD. */
+static int final_status(const struct run_options *o, int status, size_t traces, int matched)
+{
+    if (matched)
+        return o->error_exitcode ? exit_status_value(o->error_exitcode) : 66;
+    if (status != 0)
+        return status;
+    if (o->require_trace && traces == 0) {
+        fprintf(stderr, "cuguard run: no trace was written; exit %d (%s)\n", NO_TRACE_STATUS,
+                o->fail_on ? "--fail-on" : "--require-trace");
+        return NO_TRACE_STATUS;
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_options o;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    char lib[PATH_MAX], dir[PATH_MAX];
+    char lib[PATH_MAX], base[PATH_MAX], run_dir[PATH_MAX + 64], run[64], why[PATH_MAX + 64];
     if (find_library(lib, sizeof lib) != 0)
         return 2;
     const char *env_dir = getenv("CUGUARD_DIR");
     if (!o.dir)
         o.dir = env_dir && *env_dir ? env_dir : DEFAULT_DIR;
-    if (absolute_dir(o.dir, dir, sizeof dir) != 0)
+    if (absolute_dir(o.dir, base, sizeof base) != 0)
         return 2;
-    if (set_environment(&o, lib, dir) != 0)
+    run_dir_new_name(run, sizeof run);
+    snprintf(run_dir, sizeof run_dir, "%s/%s", base, run);
+    int traced = run_dir_writable(base, why, sizeof why);
+    if (!traced)
+        fprintf(stderr, "cuguard run: cannot write traces under %s (%s); running untraced\n", base,
+                why);
+    if (set_environment(&o, lib, traced ? run_dir : NULL) != 0)
         return 2;
-    char **before = o.report || o.fail_on ? trace_names(dir) : NULL;
     fflush(NULL);
     int not_run = 0, matched = 0;
     int status = run_command(o.command, &not_run);
-    const struct run_summary_options so = {.print = o.report, .fail_on = o.fail_on, .dir = dir};
-    if (status >= 0 && !not_run && (o.report || o.fail_on))
-        summarise_new_traces(dir, before, &so, &matched);
-    free_names(before);
-    if (status >= 0 && matched)
-        return o.error_exitcode ? exit_status_value(o.error_exitcode) : 66;
-    return status < 0 ? 2 : status;
+    if (status < 0)
+        return 2;
+    if (not_run)
+        return status;
+    size_t traces = traced ? conclude_run(&o, base, run, run_dir, &matched) : 0;
+    return final_status(&o, status, traces, matched);
 }

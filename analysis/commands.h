@@ -17,13 +17,10 @@ int cmd_dump(int argc, char **argv);   /* analysis/cmd_dump.c */
 int cmd_report(int argc, char **argv); /* analysis/cmd_report.c */
 int cmd_export(int argc, char **argv); /* analysis/cmd_export.c */
 
-/* Print the short text summary of the given traces (files or directories)
- * to stderr; used by `cuguard run` when the command ends, with the traces
- * that run wrote. Returns 0, or 2 if nothing was readable. */
-int report_summary_to_stderr(char *const *paths, int npaths);
+#include <stdio.h>
 
-/* The same with the CI gate of `cuguard run --fail-on` (analysis/fail_gate.h):
- * print the summary when `print`; with `fail_on` (a --fail-on list), say on
+/* The text summary of the given traces, used by `cuguard run` when the
+ * command ends, with the CI gate of `--fail-on` (analysis/fail_gate.h): print the summary when `print`; with `fail_on` (a --fail-on list), say on
  * stderr which findings matched and set *matched. `dir` is named in the
  * "... N more: cuguard report DIR" line. Returns 0, or 2 if nothing was
  * readable. */

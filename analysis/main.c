@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis/commands.h"
+#include "tracer/version.h"
 
 struct command {
     const char *name;
@@ -24,7 +25,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: cuguard COMMAND [OPTIONS] ...\n\n"
+    fprintf(out, "usage: cuguard COMMAND [OPTIONS] ...\n"
+                 "       cuguard --version\n\n"
                  "Find CUDA event, stream and pinned-memory lifecycle bugs.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("cuguard " CUGUARD_VERSION "\n");
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -3,7 +3,8 @@
  * version 1).
  *
  * What it is for: the stable document a CI gate reads. Keys of issue 4:
- * format, version, processes[pid, ppid, host, argv, complete, records,
+ * format, version, tool_version (the cuguard that wrote the report),
+ * processes[pid, ppid, host, argv, complete, records,
  * trace, cut_short (null, or {at_s, reason} when tracing stopped early),
  * crashed (null, or {signal, api, tid, thread, handle} for a process
  * that died of a signal inside a driver call)], summary{events, streams, pinned, calls},
@@ -20,6 +21,7 @@
 #include "analysis/json_writer.h"
 #include "analysis/report.h"
 #include "analysis/report_json_stack.h"
+#include "tracer/version.h"
 
 static void write_processes(struct json_writer *w, const struct analysis *a)
 {
@@ -165,6 +167,7 @@ void report_write_json(FILE *out, const struct analysis *a)
     json_begin_object(&w);
     json_kv_string(&w, "format", "cuguard-report");
     json_kv_uint(&w, "version", 1);
+    json_kv_string(&w, "tool_version", CUGUARD_VERSION);
     write_processes(&w, a);
     write_summary(&w, a);
     interventions_write_json(&w, &a->interventions);

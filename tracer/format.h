@@ -53,7 +53,7 @@
 #include <stdint.h>
 
 #define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 2u     /* 2: CONTEXT/CALLBACK records, cut-short fields at the end of the header */
+#define CG_FORMAT_VERSION 2u     /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the header */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
@@ -103,6 +103,7 @@ struct cg_file_header {
     /* version 2; zero in version 1 files */
     uint64_t cut_short_mono_ns;                     /* CLOCK_MONOTONIC when tracing stopped */
     char cut_short_reason[CG_CUT_SHORT_REASON_MAX]; /* e.g. "disk full", NUL-terminated */
+    char tool_version[32]; /* CUGUARD_VERSION of the writer, NUL-terminated ("" in version 1) */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */

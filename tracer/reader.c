@@ -162,6 +162,10 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     h->task_var[sizeof h->task_var - 1] = '\0';
     h->argv[sizeof h->argv - 1] = '\0';
     h->api_names[sizeof h->api_names - 1] = '\0';
+    if (h->version < 2)
+        memset(h->tool_version, 0, sizeof h->tool_version);
+    h->tool_version[sizeof h->tool_version - 1] = '\0';
+    sanitize(h->tool_version, sizeof h->tool_version);
     sanitize(h->host, sizeof h->host);
     sanitize(h->task_var, sizeof h->task_var);
     h->cut_short_reason[sizeof h->cut_short_reason - 1] = '\0';

@@ -27,6 +27,7 @@
  * and publish leaves a kind==0 slot that the reader skips.
  */
 #include "tracer/writer.h"
+#include "tracer/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -388,6 +389,7 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     copy_string(h->task_var, sizeof h->task_var, saved.task_var);
     fill_argv(h);
     fill_api_names(h);
+    copy_string(h->tool_version, sizeof h->tool_version, CUGUARD_VERSION);
     /* Magic last: a reader never sees a half-written header as valid. */
     uint64_t magic;
     memcpy(&magic, CG_MAGIC, sizeof magic);

@@ -96,10 +96,13 @@ grep -q "cannot run '$WORK/no-such-command': No such file or directory" "$WORK/e
 # ---- environment ----
 (cd "$WORK" && LD_PRELOAD= timeout 30 "$CG" run --no-report --dir rel --policy isolate \
     --task thread --watchdog 9 --strict -- sh -c 'env' >"$WORK/env" 2>&1)
-for want in "CUGUARD_DIR=$WORK/rel" CUGUARD_POLICY=isolate CUGUARD_TASK=thread \
+for want in CUGUARD_POLICY=isolate CUGUARD_TASK=thread \
     CUGUARD_WATCHDOG=9 CUGUARD_ON_ERROR=refuse "LD_PRELOAD=$LIB"; do
     grep -qx "$want" "$WORK/env" || fail "run did not set $want: $(grep -E 'CUGUARD|PRELOAD' "$WORK/env")"
 done
+# The trace directory of one run: a run subdirectory of --dir (made absolute).
+grep -qx "CUGUARD_DIR=$WORK/rel/run-[0-9]\{8\}-[0-9]\{6\}-[0-9]*" "$WORK/env" ||
+    fail "run did not set CUGUARD_DIR to a run of $WORK/rel: $(grep CUGUARD_DIR "$WORK/env")"
 LD_PRELOAD=/nonexistent/libother.so timeout 30 "$CG" run --no-report --dir "$WORK/t4" -- \
     sh -c 'echo "$LD_PRELOAD"' >"$WORK/preload" 2>/dev/null
 grep -qx "$LIB:/nonexistent/libother.so" "$WORK/preload" ||

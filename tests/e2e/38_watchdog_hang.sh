@@ -1,4 +1,5 @@
 #!/bin/sh
+# run_tests: serial (asserts how soon the watchdog speaks; load would make it flaky)
 # 38_watchdog_hang.sh — the watchdog explains `writeback --bug=hang` live.
 #
 # The hang mode enqueues a host function that never returns; the watcher

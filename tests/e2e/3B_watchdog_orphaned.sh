@@ -1,4 +1,5 @@
 #!/bin/sh
+# run_tests: serial (asserts how soon the watchdog speaks; load would make it flaky)
 # 3B_watchdog_orphaned.sh — the watchdog explains a wait nobody can finish.
 #
 # DESIGN §1: the watcher thread dies with a task in hand and the program
@@ -44,7 +45,7 @@ $(sed 's/^/    /' "$WORK/$bug.err")"
         return
     fi
     event=$(echo "$line" | sed 's/.*: event \(0x[0-9a-f]*\) recorded.*/\1/')
-    "$CUGUARD" dump "$WORK/$bug"/*.cgt >"$WORK/$bug.dump" 2>&1
+    "$CUGUARD" dump "$WORK/$bug" >"$WORK/$bug.dump" 2>&1
     grep -q "stall cuEventQuery handle=$event " "$WORK/$bug.dump" ||
         fail "$bug: no STALL record on $event: $(grep ' stall ' "$WORK/$bug.dump")"
     grep -q "call cuEventRecord event=$event " "$WORK/$bug.dump" ||
@@ -66,7 +67,7 @@ quiet() {
         fail "$name: a hang report for a correct program:
 $(sed 's/^/    /' "$WORK/$name.err")"
     fi
-    "$CUGUARD" dump "$WORK/$name"/*.cgt >"$WORK/$name.dump" 2>&1
+    "$CUGUARD" dump "$WORK/$name" >"$WORK/$name.dump" 2>&1
     if grep -q ' stall ' "$WORK/$name.dump"; then
         fail "$name: a STALL record for a correct program"
     fi
