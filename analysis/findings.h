@@ -2,7 +2,7 @@
  * analysis/findings.h — finding kinds, severities and the grouped set of
  * findings of one analysis run.
  *
- * What it is for: the stable kind names of DESIGN §7 with their severity and
+ * What it is for: the stable kind names of docs/findings.md with their severity and
  * a one-sentence explanation, and a table that folds repeated findings (same
  * kind, process, task, site and API) into one entry with a count, so its size
  * is bounded by distinct sites, never by trace length.

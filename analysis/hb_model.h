@@ -1,6 +1,6 @@
 /*
  * analysis/hb_model.h — the happens-before model over host threads, streams
- * and events (DESIGN §7 "proven complete"), and the race and hang findings
+ * and events (docs/findings.md "proven complete"), and the race and hang findings
  * and diagnosis built on it.
  *
  * What it is for: a replay hook set (analyze_paths installs it for every

@@ -1,5 +1,5 @@
 /*
- * analysis/races.c — the race and hang findings of DESIGN §7 on top of the
+ * analysis/races.c — the race and hang findings of docs/findings.md on top of the
  * happens-before model: destroy-while-waited, record-while-polled,
  * poller-exited, cross-task-use, pending-at-task-end,
  * pinned-reuse-while-inflight, stream-destroy-with-pending, stall and
@@ -11,7 +11,7 @@
  * sides (who did the first thing, who the second, and when).
  *
  * What it must never do: raise a finding for work some thread has already
- * seen complete (DESIGN §7: a false positive is a bug), or keep a pointer
+ * seen complete (docs/findings.md: a false positive is a bug), or keep a pointer
  * to a reader string.
  */
 #include <inttypes.h>

@@ -31,6 +31,11 @@ static const char *const tool_files[] = {
     "*/cupy/cuda/*",  "*/cupy_backends/*", "<frozen *",
 };
 
+/* Test code shipped inside a binding package (numba/cuda/tests/...) is the
+ * code under test's caller, the user's line, even though its path matches a
+ * binding pattern above. */
+static const char *const test_files[] = {"*/numba/cuda/tests/*", "*/cupy/*/tests/*"};
+
 static const char *base_name(const char *path)
 {
     const char *slash = path ? strrchr(path, '/') : NULL;
@@ -133,7 +138,8 @@ static int add_python(struct stack *st, const char *f)
     const char *space = strchr(name, ' ');
     fr->function = space ? strndup(name, (size_t)(space - name)) : strdup(name);
     fr->file = space ? strdup(space + 1) : NULL;
-    fr->tool = matches_any(fr->file, tool_files, sizeof tool_files / sizeof tool_files[0]);
+    fr->tool = matches_any(fr->file, tool_files, sizeof tool_files / sizeof tool_files[0]) &&
+               !matches_any(fr->file, test_files, sizeof test_files / sizeof test_files[0]);
     return 0;
 }
 

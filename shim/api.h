@@ -55,7 +55,7 @@ extern const char *const cg_api_names[CG_API_COUNT];
 unsigned cg_api_by_name(const char *name);
 
 /* The api id cuGetProcAddress(symbol, cudaVersion, flags) resolves to, per
- * the driver's rule (DRIVER_FACTS "cuGetProcAddress_v2"), given what the real
+ * the driver's rule (docs/driver-behaviour.md "cuGetProcAddress_v2"), given what the real
  * driver returned (`real_fn`, matched against each variant's real pointer
  * first). 0 if `symbol` is not wrapped. */
 unsigned cg_api_for_procaddr(const char *symbol, void *real_fn, int cuda_version, uint64_t flags);

@@ -75,7 +75,7 @@ unsigned cg_api_by_name(const char *name)
     return n ? n->id : 0;
 }
 
-/* The driver's rule (DRIVER_FACTS): the newest plain variant introduced at
+/* The driver's rule (docs/driver-behaviour.md): the newest plain variant introduced at
  * or below cuda_version; with the per-thread flag, the base's per-thread
  * variant instead when it has one. 0 when no plain variant qualifies. */
 static unsigned by_rule(const struct by_base *b, int cuda_version, int per_thread)

@@ -3,7 +3,7 @@
  * a trampoline that says when it ran.
  *
  * What it is for: a host callback that ran proves the work enqueued before
- * it completed (DRIVER_FACTS), so the model must see it. When tracing, the
+ * it completed (docs/driver-behaviour.md), so the model must see it. When tracing, the
  * wrapper hands the driver a trampoline and a small heap box (fn, user
  * data, callback id); the trampoline writes a CALLBACK record (format.h),
  * frees the box and calls the program's function with the original

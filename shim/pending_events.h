@@ -35,7 +35,7 @@ struct cg_event_state {
     uint8_t pending;    /* 1 = nobody has seen that record complete */
     /* Threads that waited for this record after it was made: polled or
      * synchronized the event, or failed a poll of any handle (a wrong
-     * handle, DESIGN §1) while the record was pending. */
+     * handle, the seed scenario) while the record was pending. */
     uint8_t poller_count;    /* 0..CG_PENDING_POLLERS; more = poller_overflow */
     uint8_t poller_overflow; /* more pollers than could be kept: never orphaned */
     uint8_t orphan_reported; /* the watchdog wrote its orphaned-wait STALL */

@@ -1,5 +1,5 @@
 /*
- * shim/policy.h — CUGUARD_POLICY and CUGUARD_ON_ERROR at call time (DESIGN §8).
+ * shim/policy.h — CUGUARD_POLICY and CUGUARD_ON_ERROR at call time (docs/design.md).
  *
  * What it is for: the one branch the wrappers take when a policy or
  * CUGUARD_ON_ERROR is on. A generated wrapper tests cg_policy_active (set

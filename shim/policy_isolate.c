@@ -1,7 +1,7 @@
 /*
  * shim/policy_isolate.c — the isolate policy: streams do not leak across tasks.
  *
- * What it is for: three changes (DESIGN §8).
+ * What it is for: three changes (docs/design.md).
  *   - Work sent to the legacy default stream (handle 0 through a plain entry
  *     point) goes to the calling thread's per-thread default stream: the
  *     call is made through the per-thread twin of the same entry point

@@ -18,7 +18,7 @@
  *
  * What it must never do: pass a handle it found absent, destroyed or
  * quarantined to the driver under ownership or ON_ERROR=refuse|abort
- * (DRIVER_FACTS: such calls may crash a real driver), or call the driver
+ * (docs/driver-behaviour.md: such calls may crash a real driver), or call the driver
  * while holding the quarantine lock.
  */
 #include <pthread.h>

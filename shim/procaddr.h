@@ -1,5 +1,5 @@
 /*
- * shim/procaddr.h — the cuGetProcAddress route (DESIGN §4, route 3).
+ * shim/procaddr.h — the cuGetProcAddress route (docs/design.md, route 3).
  *
  * What it is for: declaring the shim's own cuGetProcAddress and
  * cuGetProcAddress_v2 (the CG_ENTRY rows of api.def) so the generated tables

@@ -1,5 +1,5 @@
 /*
- * shim/registry.h — the live-handle registry of the policies (DESIGN §8).
+ * shim/registry.h — the live-handle registry of the policies (docs/design.md).
  *
  * What it is for: knowing, at the moment of a call, what a handle value is:
  * an event or stream the driver returned and the program has not destroyed

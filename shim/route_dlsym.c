@@ -1,5 +1,5 @@
 /*
- * shim/route_dlsym.c — the shim's dlsym (DESIGN §4, route 2).
+ * shim/route_dlsym.c — the shim's dlsym (docs/design.md, route 2).
  *
  * What it is for: programs that dlopen libcuda and dlsym each function
  * (ctypes, older cudart, cudart's one dlsym of cuGetProcAddress_v2). For a

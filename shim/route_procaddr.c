@@ -1,7 +1,7 @@
 /*
  * shim/route_procaddr.c — cuGetProcAddress and cuGetProcAddress_v2.
  *
- * What it is for: route 3 of DESIGN §4. The real lookup runs first, with
+ * What it is for: route 3 of docs/design.md. The real lookup runs first, with
  * the caller's arguments unchanged; when it succeeded with a function, that
  * pointer is swapped for the shim's wrapper of exactly the variant the
  * driver chose (matched by pointer, else by the driver's version/flags

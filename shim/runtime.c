@@ -1,5 +1,5 @@
 /*
- * shim/runtime.c — runtime API wrappers (DESIGN §4, route 4).
+ * shim/runtime.c — runtime API wrappers (docs/design.md, route 4).
  *
  * What it is for: programs linked against the dynamic cudart. Each
  * CG_RUNTIME row of api.def becomes an exported function that marks the

@@ -1,5 +1,5 @@
 /*
- * shim/task.h — the current task (DESIGN §6) and CG_REC_TASK records.
+ * shim/task.h — the current task (docs/design.md) and CG_REC_TASK records.
  *
  * What it is for: noticing when the task variable (default
  * PYTEST_CURRENT_TEST) changes and writing one CG_REC_TASK with the interned

@@ -1,5 +1,5 @@
 /*
- * shim/watchdog.h — the watchdog thread (DESIGN §9).
+ * shim/watchdog.h — the watchdog thread (docs/design.md).
  *
  * What it is for: noticing a thread that has been blocked in a synchronize
  * (cuEventSynchronize, cuStreamSynchronize, cuCtxSynchronize, cuMemFreeHost)

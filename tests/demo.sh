@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/demo.sh — `make demo`: the DESIGN §1 scenario under cuguard, on the
+# tests/demo.sh — `make demo`: the seed scenario (docs/design.md) under cuguard, on the
 # simulated driver (or the real one with DEMO_REAL_DRIVER=1 on a GPU machine).
 #
 # Runs build/workloads/writeback twice under `cuguard run`: correct

@@ -73,7 +73,7 @@ enum cg_end_state {
                              cut_short_mono_ns and cut_short_reason say when and why */
 };
 
-/* Header `task_mode`, from CUGUARD_TASK (DESIGN §6). */
+/* Header `task_mode`, from CUGUARD_TASK (docs/design.md). */
 enum cg_task_mode {
     CG_TASK_ENV = 0,     /* a task is the value of an environment variable */
     CG_TASK_THREAD = 1,  /* each host thread is its own task */
@@ -277,7 +277,7 @@ static inline char *cg_string_payload(struct cg_record *r)
 }
 
 /*
- * Policy actions carried in CG_REC_POLICY.arg (DESIGN section 8). A POLICY
+ * Policy actions carried in CG_REC_POLICY.arg (docs/design.md). A POLICY
  * record is written just before the CALL record of the call it concerns
  * (api = that call's api id, tid and site as for the call), or on its own
  * for what the shim does between calls (api = 0 unless stated). handle =

@@ -1,5 +1,5 @@
 #!/bin/sh
-# 11_writeback.sh — the DESIGN §1 scenario (build/workloads/writeback and
+# 11_writeback.sh — the seed scenario (docs/design.md) (build/workloads/writeback and
 # tests/workloads/writeback.py) on the simulator:
 #   - --bug=none returns the data computed on the host, the same checksum on
 #     every run, with FAKECUDA_DELAY_US=2000, and in C and in Python;

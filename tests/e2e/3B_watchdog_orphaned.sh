@@ -2,7 +2,7 @@
 # run_tests: serial (asserts how soon the watchdog speaks; load would make it flaky)
 # 3B_watchdog_orphaned.sh — the watchdog explains a wait nobody can finish.
 #
-# DESIGN §1: the watcher thread dies with a task in hand and the program
+# The seed scenario (docs/design.md): the watcher thread dies with a task in hand and the program
 # then waits in host code (wait_all spinning on a counter): no CUDA call is
 # blocked. Under `cuguard run --watchdog 2`, `writeback --bug=watcher-dies`
 # and `--bug=foreign-handle` must get, within limit + 2 s, a hang report

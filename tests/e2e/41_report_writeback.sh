@@ -1,5 +1,5 @@
 #!/bin/sh
-# 41_report_writeback.sh — `cuguard report` on the DESIGN §1 workload
+# 41_report_writeback.sh — `cuguard report` on the seed-scenario workload
 # (build/workloads/writeback) traced by the real shim on the simulator:
 #   - --bug=none: no error and no warning (--fail-on warning exits 0);
 #   - --bug=leak: leak.event findings whose counts add up to the events the

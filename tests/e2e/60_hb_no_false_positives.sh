@@ -1,6 +1,6 @@
 #!/bin/sh
 # 60_hb_no_false_positives.sh — correct programs produce no error and no
-# warning (DESIGN §7: a false positive is a bug). Every route workload
+# warning (docs/findings.md: a false positive is a bug). Every route workload
 # (direct, dlsym, procaddr, procaddr --per-thread, runtime), the writeback
 # workload in C and in Python with --bug=none, each run plainly and again
 # with FAKECUDA_DELAY_US=2000 (slow streams: more polls, other interleavings),

@@ -1,6 +1,6 @@
 #!/bin/sh
-# 61_hb_writeback.sh — each planted bug of the writeback workload (DESIGN
-# §1), in C and in Python, traced by the real shim on the simulator, gives
+# 61_hb_writeback.sh — each planted bug of the writeback workload (the seed
+# scenario), in C and in Python, traced by the real shim on the simulator, gives
 # its finding, and the diagnosis names the right thread and object:
 #   shared-destroy  use-after-destroy or destroy-while-waited
 #   foreign-handle  unknown-handle (the watcher, the foreign value); the

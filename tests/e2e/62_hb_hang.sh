@@ -5,7 +5,7 @@
 # the watcher polling an event the workload recorded, and its text opens
 # with a diagnosis naming the watcher, that event and the host function
 # that never finished. When the trace holds watchdog stall records (the
-# shim's watchdog, DESIGN §9), the report must also have a stall naming the
+# shim's watchdog, docs/design.md), the report must also have a stall naming the
 # watcher; without them that part is reported as not checked.
 set -u
 BUILD=${BUILD:-build}

@@ -130,7 +130,7 @@ def read_workload(path):
 
 DUMP_LINE = re.compile(r'^\s*\S+ pid=\d+ tid=(\d+) task=("(?:[^"\\]|\\.)*"|\S+) (\S+)(.*)$')
 FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
-NOT_VALUES = {"result", "site", "via", "count", "first", "last", "task"}
+NOT_VALUES = {"result", "site", "via", "count", "first", "last", "task", "stack"}
 
 
 def read_dump(path, results):

@@ -51,7 +51,7 @@ static void teardown(void)
     scratch_teardown(&scratch);
 }
 
-/* The DESIGN §1 program up to the watcher's first polls: in test A, main
+/* The seed scenario's program up to the watcher's first polls: in test A, main
  * copies into a pinned buffer, records EVENT and hands it to the watcher. */
 static struct tb *solver_trace(void)
 {
@@ -182,7 +182,7 @@ END_TEST
 
 /* ---- an orphaned wait: the watcher died, nobody will see the event complete ---- */
 
-/* The DESIGN §1 root cause: the watcher's query of a foreign object fails,
+/* The seed scenario's root cause: the watcher's query of a foreign object fails,
  * the exception kills it, the next test waits for the stranded buffer. */
 static struct tb *watcher_dies_on_foreign_query(void)
 {

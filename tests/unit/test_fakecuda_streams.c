@@ -1,6 +1,6 @@
 /*
  * test_fakecuda_streams.c — Check suite for the simulated driver's
- * asynchronous semantics (DRIVER_FACTS "Events", "Streams", "Host
+ * asynchronous semantics (docs/driver-behaviour.md "Events", "Streams", "Host
  * functions", "Pinned memory"): worker threads, event completion, waits,
  * legacy / per-thread default stream ordering, host functions, async
  * copies, handle reuse and validation, the DELAY and STALL knobs, process

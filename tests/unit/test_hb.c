@@ -327,7 +327,7 @@ START_TEST(watcher_error_without_hang_is_no_hang)
 }
 END_TEST
 
-/* ---- the diagnosis of the DESIGN §1 root cause ---- */
+/* ---- the diagnosis of the seed scenario's root cause ---- */
 
 START_TEST(foreign_handle_diagnosis)
 {

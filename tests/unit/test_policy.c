@@ -4,7 +4,7 @@
  * What it is for: proving what reaches the driver. The shim's real-pointer
  * table is filled with fakes that count their calls and remember the
  * handles they were given, so each test can assert that a refused foreign,
- * stale or reclaimed handle never got to the driver (DRIVER_FACTS: a real
+ * stale or reclaimed handle never got to the driver (docs/driver-behaviour.md: a real
  * driver may crash on one), that deferred destroys wait in the quarantine,
  * that sync-query turns a spin into one call, that isolate redirects,
  * creates non-blocking and drains, and that with no policy nothing changes.

@@ -4,7 +4,7 @@
  *
  * Usage: crashcall foreign|destroyed|outside [--handler]
  *   foreign    query the address of an unrelated object whose second word
- *              is a bad pointer (DESIGN §1's root cause, on a real driver)
+ *              is a bad pointer (the seed scenario's root cause, on a real driver)
  *   destroyed  query an event after destroying it
  *   outside    fault in the program itself, after one good query: the shim
  *              must record nothing for it

@@ -1,7 +1,7 @@
 /*
  * leaky_tasks.c — a suite of --tasks "tests" that each create --events
  * events, record them on the one stream of the run and never destroy them:
- * the workload of the destroy policy (DESIGN §8). Each test runs under its
+ * the workload of the destroy policy (docs/design.md, policies). Each test runs under its
  * own PYTEST_CURRENT_TEST marker and ends with a stream synchronize, so its
  * events are complete when the next one begins. After the last test, a new
  * "late" test queries the very first event again: a use of an object the

@@ -4,7 +4,7 @@
 #   dlsym      dlopen + dlsym per function (not linked to libcuda)
 #   procaddr   dlsym of cuGetProcAddress_v2 only, then everything through it
 #   runtime    runtime API, linked -lcudart against the toolkit's libcudart
-#   writeback  the DESIGN §1 scenario, driver API, linked -lcuda
+#   writeback  the seed scenario (docs/design.md), driver API, linked -lcuda
 #   mt_events  threads creating/recording/querying/destroying their own events
 WORKLOAD_COMMON := tests/workloads/common.c
 WORKLOAD_HDRS   := $(wildcard tests/workloads/*.h)

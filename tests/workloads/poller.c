@@ -1,6 +1,6 @@
 /*
  * poller.c — a thread that polls cuEventQuery in a tight loop: the
- * workload of the sync-query policy (DESIGN §8). --events times, a host
+ * workload of the sync-query policy (docs/design.md, policies). --events times, a host
  * function that sleeps --work-us is enqueued, an event is recorded after
  * it, and the thread calls cuEventQuery until it stops returning
  * CUDA_ERROR_NOT_READY, counting every call.

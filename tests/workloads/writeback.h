@@ -1,12 +1,12 @@
 /*
- * writeback.h — the scenario of DESIGN §1 in C: a producer copies results
+ * writeback.h — the seed scenario (docs/design.md) in C: a producer copies results
  * device→host into pooled pinned buffers, records one event per batch that
  * all the batch's buffers share, and hands each buffer to a watcher thread
  * that polls the event, copies finished buffers out and returns them to the
  * pool; wait_all() spins until nothing is pending. Several "tests" run in a
  * row, each under a PYTEST_CURRENT_TEST task marker.
  *
- * --bug=MODE plants one suspect of DESIGN §1 (or the real root cause); the
+ * --bug=MODE plants one suspect of the seed scenario (or the real root cause); the
  * comment on enum bug says what each one does.
  *
  * Must never: hang when --timeout is given, or report a checksum it did not

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""writeback.py -- the scenario of DESIGN section 1 in Python over ctypes.
+"""writeback.py -- the seed scenario (docs/design.md) in Python over ctypes.
 
 The same program as build/workloads/writeback (see tests/workloads/writeback.h):
 a producer copies results device->host into pooled pinned buffers, records one

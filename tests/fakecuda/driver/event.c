@@ -4,7 +4,7 @@
  * (a never-recorded event is complete), re-recording replaces the op, and
  * a wait captures the op current at the time of the call. The op outlives
  * the event, so destroying an event with a pending record returns at once
- * and earlier waits still hold (DRIVER_FACTS "Events").
+ * and earlier waits still hold (docs/driver-behaviour.md, "Events").
  *
  * Must never: dereference an event handle (resolve it in the registry),
  * or report an event complete before the work recorded before it ran.

@@ -6,7 +6,7 @@
  * functions to simulate GPU work that takes time. cuStreamAddCallback is a
  * host function with the driver's callback signature: it runs on the
  * stream's worker after the work before it, blocks the work after it, and
- * gets the stream as passed plus a status (DRIVER_FACTS, cuda.h).
+ * gets the stream as passed plus a status (docs/driver-behaviour.md, cuda.h).
  *
  * Must never: run a host function with fc_lock held or out of order.
  */

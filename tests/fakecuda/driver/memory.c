@@ -3,7 +3,7 @@
  * cuMemAllocManaged memory is the same, cuMemGetAddressRange finds a block),
  * page-locked host memory from cuMemAllocHost/cuMemHostAlloc, and ranges
  * registered with cuMemHostRegister, with the error codes a real driver
- * gives (DRIVER_FACTS "Pinned memory"): overlap → 712, unregister of an
+ * gives (docs/driver-behaviour.md, "Pinned memory"): overlap → 712, unregister of an
  * unknown pointer → 713, of an interior pointer or of cuMemHostAlloc
  * memory → INVALID_VALUE. cuMemFreeHost synchronizes every context first.
  *

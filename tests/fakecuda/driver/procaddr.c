@@ -5,7 +5,7 @@
  * PFN_<name>_v<version>[_ptsz|_ptds] typedefs in cudaTypedefs.h: the
  * newest variant introduced at or below cudaVersion wins; with
  * CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM the per-thread variant is
- * preferred where one exists (DRIVER_FACTS "cuGetProcAddress_v2").
+ * preferred where one exists (docs/driver-behaviour.md, "cuGetProcAddress_v2").
  *
  * Must never: return a variant newer than cudaVersion, or fail for an
  * unknown name other than by a NULL pointer and SYMBOL_NOT_FOUND.

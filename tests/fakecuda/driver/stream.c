@@ -1,7 +1,7 @@
 /*
  * stream.c — the stream engine: each stream owns a FIFO of ops run by its
  * own detached worker thread, so completion is truly asynchronous. It also
- * implements the implicit ordering of DRIVER_FACTS "Streams":
+ * implements the implicit ordering of docs/driver-behaviour.md, "Streams":
  *   - the legacy default stream (one per context) waits, before each op,
  *     for every blocking stream of the context, and every blocking stream
  *     waits for the legacy stream's latest op;

@@ -1,4 +1,4 @@
-# tests/gpu/sections/40_writeback.sh — the DESIGN §1 scenario on the real
+# tests/gpu/sections/40_writeback.sh — the seed scenario (docs/design.md) on the real
 # driver, C and Python, every --bug mode but hang, each with --timeout so
 # nothing can block (sourced by tests/gpu/run.sh). The expected exit status is
 # what the simulator gives; a difference is reported with the output's end.

@@ -1,4 +1,4 @@
-"""wbscenario.py -- the seed scenario of DESIGN section 1 written with numba.cuda.
+"""wbscenario.py -- the seed scenario (docs/design.md) written with numba.cuda.
 
 What it is for: the code under test of the pytest_writeback project. A
 producer copies device results into pooled pinned buffers
