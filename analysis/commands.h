@@ -20,8 +20,9 @@ int cmd_export(int argc, char **argv); /* analysis/cmd_export.c */
 #include <stdio.h>
 
 /* The text summary of the given traces, used by `cuguard run` when the
- * command ends, with the CI gate of `--fail-on` (analysis/fail_gate.h): print the summary when `print`; with `fail_on` (a --fail-on list), say on
- * stderr which findings matched and set *matched. `dir` is named in the
+ * command ends, with the CI gate of `--fail-on` (analysis/fail_gate.h): print the summary when
+ * `print`; with `fail_on` (a --fail-on list), say on stderr which findings matched and set
+ * *matched. `dir` is named in the
  * "... N more: cuguard report DIR" line. Returns 0, or 2 if nothing was
  * readable. */
 struct run_summary_options {

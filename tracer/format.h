@@ -52,8 +52,10 @@
 
 #include <stdint.h>
 
-#define CG_MAGIC "CUGUARD\0"     /* 8 bytes at offset 0 */
-#define CG_FORMAT_VERSION 2u     /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the header */
+#define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
+#define CG_FORMAT_VERSION                                                                          \
+    2u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
+          header */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
