@@ -15,6 +15,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/baseline.h"
+#include "analysis/cli_option.h"
 #include "analysis/commands.h"
 #include "analysis/fail_gate.h"
 #include "analysis/report.h"
@@ -65,18 +66,13 @@ static void report_usage(FILE *out)
 /* "--opt VALUE" or "--opt=VALUE"; returns the value and advances *i, or NULL. */
 static const char *option_value(int argc, char **argv, int *i, const char *name)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
+    int missing = 0;
+    const char *v = cli_option_value(argc, argv, i, name, &missing);
+    if (missing) {
         fprintf(stderr, "%s: %s needs a value\n", PROG, name);
         return "";
     }
-    return argv[++*i];
+    return v;
 }
 
 static int apply_option(struct report_options *o, int argc, char **argv, int *i)

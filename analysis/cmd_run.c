@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "analysis/commands.h"
+#include "analysis/cli_option.h"
 #include "analysis/findings.h"
 #include "analysis/run_dir.h"
 
@@ -163,25 +164,6 @@ static int valid_policy(const char *s)
     }
 }
 
-/* "--opt VALUE" or "--opt=VALUE": returns the value and advances *i, NULL
- * when this argument is not `name`. Sets *missing when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc || !strcmp(argv[*i + 1], "--")) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* --fail-on and --error-exitcode. */
 static int check_gate(const struct run_options *o)
 {
@@ -238,20 +220,18 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->simulate = 1;
         } else if (!strcmp(a, "--require-trace")) {
             o->require_trace = 1;
-        } else if ((v = option_value(argc, argv, &i, "--fail-on", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--fail-on", &missing))) {
             o->fail_on = v;
             o->require_trace = 1;
-        } else if ((v = option_value(argc, argv, &i, "--dir", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--dir", &missing))) {
             o->dir = v;
-        } else if ((v = option_value(argc, argv, &i, "--policy", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--policy", &missing))) {
             o->policy = v;
-        } else if ((v = option_value(argc, argv, &i, "--task", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--task", &missing))) {
             o->task = v;
-        } else if ((v = option_value(argc, argv, &i, "--watchdog", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--watchdog", &missing))) {
             o->watchdog = v;
-        } else if ((v = option_value(argc, argv, &i, "--fail-on", &missing))) {
-            o->fail_on = v;
-        } else if ((v = option_value(argc, argv, &i, "--error-exitcode", &missing))) {
+        } else if ((v = cli_option_value(argc, argv, &i, "--error-exitcode", &missing))) {
             o->error_exitcode = v;
         } else if (missing) {
             return usage_error("option '%s' needs a value", a);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "analysis/api_ops.h"
+#include "analysis/cli_option.h"
 
 const char dump_filter_help[] =
     "  --pid P         only the trace of process P\n"
@@ -79,24 +80,6 @@ static int parse_kinds(const char *list, const char *const *kind_names, unsigned
     }
 }
 
-/* "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not `name`. */
-static const char *value_of(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return NULL;
-    if (a[n] == '=')
-        return a + n + 1;
-    if (a[n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int parse_value(struct dump_filter *f, const char *name, const char *v)
 {
     if (!strcmp(name, "--pid"))
@@ -125,7 +108,7 @@ int dump_filter_option(struct dump_filter *f, int argc, char **argv, int *i, FIL
     }
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
         int missing = 0;
-        const char *v = value_of(argc, argv, i, names[n], &missing);
+        const char *v = cli_option_value(argc, argv, i, names[n], &missing);
         if (missing) {
             fprintf(err, "cuguard dump: %s needs a value (try 'cuguard dump --help')\n", names[n]);
             return -1;
