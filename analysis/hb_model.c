@@ -415,6 +415,8 @@ static enum hb_copy_dir copy_dir_of_name(const char *name)
         return COPY_DST_SRC;
     if (!strcmp(base, "cuLaunchHostFunc"))
         return HOST_FUNC;
+    if (!strcmp(base, "cuStreamAddCallback"))
+        return STREAM_CALLBACK;
     return COPY_NONE;
 }
 
@@ -564,9 +566,8 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
 static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
                               struct hb_timeline *tl)
 {
-    char base[64];
-    api_base_name(s->api, base, sizeof base);
-    if (strcmp(base, "cuStreamAddCallback") != 0 || !s->rec->arg2)
+    uint16_t api = s->rec->api;
+    if (api >= hp->p->api_count || hp->copy_dir[api] != STREAM_CALLBACK || !s->rec->arg2)
         return;
     struct hb_callback *cb = &hp->callbacks[hp->next_callback];
     hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;

@@ -168,7 +168,15 @@ struct hb_range {
     struct replay_object *obj;
 };
 
-enum hb_copy_dir { COPY_NONE = 0, COPY_READS_ARG, COPY_WRITES_ARG, COPY_DST_SRC, HOST_FUNC };
+/* What a stream-work call does besides enqueueing, by api id (computed once per process). */
+enum hb_copy_dir {
+    COPY_NONE = 0,
+    COPY_READS_ARG,
+    COPY_WRITES_ARG,
+    COPY_DST_SRC,
+    HOST_FUNC,
+    STREAM_CALLBACK /* cuStreamAddCallback */
+};
 
 struct hb_proc {
     int index; /* hash key */

@@ -398,16 +398,18 @@ static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
                   const struct cg_record *args, enum replay_phase phase)
 {
-    memset(s, 0, sizeof *s);
-    s->rec = rec;
-    s->args = args;
-    s->phase = phase;
-    s->op = rp_op_of(p, rec->api);
-    s->api = !rec->api                 ? ""
-             : rec->api < p->api_count ? p->api_names[rec->api]
-                                       : replay_api_name(p, rec->api);
-    s->thread = rp_thread_get(p, rec->tid);
-    s->task = s->thread && s->thread->has_task ? s->thread->task : p->task;
+    struct replay_thread *t = rp_thread_get(p, rec->tid);
+    *s = (struct replay_step){
+        .rec = rec,
+        .args = args,
+        .phase = phase,
+        .op = rp_op_of(p, rec->api),
+        .api = !rec->api                 ? ""
+               : rec->api < p->api_count ? p->api_names[rec->api]
+                                         : replay_api_name(p, rec->api),
+        .thread = t,
+        .task = t && t->has_task ? t->task : p->task,
+    };
 }
 
 static void remember_last(struct replay_thread *t, const struct cg_record *rec)
