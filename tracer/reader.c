@@ -45,6 +45,7 @@ struct cg_reader {
     uint32_t buf_len;   /* records in buf */
     uint32_t buf_pos;   /* next record in buf */
     uint64_t next_slot; /* slot number of buf[buf_len] */
+    uint64_t slot_end;  /* no record lies at or past this slot (slot_bound) */
     uint64_t records;   /* valid records returned since open/rewind */
     uint64_t bad_records;
     uint64_t bad_chunks;
@@ -174,6 +175,26 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     return 0;
 }
 
+static uint64_t add_saturating(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The first slot no record can be in, from what the header can honestly
+ * claim: the writer refreshes slots_reserved at each new segment and at the
+ * end, so a finished trace (clean or cut short) has nothing past the segment
+ * that count falls in, and a running or killed one nothing past the segment
+ * after it. Segments may grow (the next one at most doubles what came
+ * before), hence the doubling for a trace that did not finish. A file
+ * longer than this (sparse, preallocated, padded) is not read past it. */
+static uint64_t slot_bound(const struct cg_file_header *h)
+{
+    uint64_t reserved = h->slots_reserved;
+    if (h->end_state == CG_END_CLEAN || h->end_state == CG_END_CUT_SHORT)
+        return add_saturating(reserved, CG_SEGMENT_RECORDS);
+    return add_saturating(add_saturating(reserved, reserved), 2ull * CG_SEGMENT_RECORDS);
+}
+
 struct cg_reader *cg_reader_open(const char *path, char *err, size_t errlen)
 {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
@@ -210,6 +231,7 @@ struct cg_reader *cg_reader_open(const char *path, char *err, size_t errlen)
         cg_reader_close(r);
         return NULL;
     }
+    r->slot_end = slot_bound(&r->header);
     return r;
 }
 
@@ -307,12 +329,18 @@ const char *cg_reader_string(const struct cg_reader *r, uint32_t id)
 
 /* ---- records ---- */
 
-/* Refill the buffer from the file; returns 0 at end of file. Only whole
- * records are used: a partial last record is left for a later call. */
+/* Refill the buffer from the file; returns 0 at end of file or of the
+ * slots the header allows. Only whole records are used: a partial last
+ * record is left for a later call. */
 static int refill(struct cg_reader *r)
 {
     uint64_t off = CG_HEADER_SIZE + r->next_slot * CG_RECORD_SIZE;
-    ssize_t got = read_at(r->fd, r->buf, sizeof r->buf, off);
+    size_t want = sizeof r->buf;
+    if (r->next_slot >= r->slot_end)
+        want = 0;
+    else if (r->slot_end - r->next_slot < READER_CHUNK_RECORDS)
+        want = (size_t)(r->slot_end - r->next_slot) * CG_RECORD_SIZE;
+    ssize_t got = want ? read_at(r->fd, r->buf, want, off) : 0;
     r->buf_pos = 0;
     r->buf_len = got > 0 ? (uint32_t)((size_t)got / CG_RECORD_SIZE) : 0;
     r->next_slot += r->buf_len;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/tracer_testlib.h"
 #include "tracer/reader.h"
@@ -134,12 +135,80 @@ START_TEST(batch_keeps_strings_in_order)
 }
 END_TEST
 
+/* Bytes this process has read through read/pread so far (/proc/self/io). */
+static unsigned long long bytes_read_so_far(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    unsigned long long rchar = 0;
+    char line[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "rchar: %llu", &rchar) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return rchar;
+}
+
+/* A header that says `n` records were written, the records, and then a file
+ * made 20 GiB long (sparse) with one more valid-looking record far past
+ * them: the reader must stop where the header says the records end. */
+static void read_sparse_tail(uint32_t end_state)
+{
+    enum { N = 1000 };
+    char *dir = testlib_tmpdir();
+    struct cg_file_header h;
+    testlib_valid_header(&h);
+    h.end_state = end_state;
+    h.slots_reserved = N;
+    struct cg_record *recs = mixed_records();
+    for (int i = 0; i < N; i++)
+        recs[i].kind = CG_REC_CALL;
+    char path[4096], err[256] = "";
+    snprintf(path, sizeof path, "%s/sparse.cgt", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(&h, sizeof h, 1, f), 1);
+    ck_assert_int_eq(fseeko(f, CG_HEADER_SIZE, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(recs, sizeof *recs, N, f), N);
+    const off_t far = (off_t)CG_HEADER_SIZE + (off_t)10000000 * CG_RECORD_SIZE;
+    ck_assert_int_eq(fseeko(f, far, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(recs, sizeof *recs, 1, f), 1); /* past the claim */
+    ck_assert_int_eq(fflush(f), 0);
+    ck_assert_int_eq(ftruncate(fileno(f), (off_t)20 << 30), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    unsigned long long before = bytes_read_so_far();
+    struct cg_reader *rd = cg_reader_open(path, err, sizeof err);
+    ck_assert_msg(rd != NULL, "%s", err);
+    const struct cg_record *run = NULL;
+    size_t total = 0, n;
+    while ((n = cg_reader_next_batch(rd, &run)) > 0)
+        total += n;
+    ck_assert_uint_eq(total, N);
+    ck_assert_uint_eq(cg_reader_records(rd), N);
+    unsigned long long read_bytes = bytes_read_so_far() - before;
+    ck_assert_msg(read_bytes < (64ull << 20), "read %llu bytes of a 20 GiB sparse file",
+                  read_bytes);
+    cg_reader_close(rd);
+    free(recs);
+    testlib_rmtree(dir);
+    free(dir);
+}
+
+START_TEST(reader_stops_where_the_header_says)
+{
+    read_sparse_tail(CG_END_CLEAN);
+    read_sparse_tail(CG_END_CUT_SHORT);
+    read_sparse_tail(CG_END_RUNNING); /* killed: the segment after the count at most */
+}
+END_TEST
+
 static Suite *reader_batch_suite(void)
 {
     Suite *s = suite_create("reader_batch");
     TCase *tc = tcase_create("batch");
     tcase_add_test(tc, batch_matches_next);
     tcase_add_test(tc, batch_keeps_strings_in_order);
+    tcase_add_test(tc, reader_stops_where_the_header_says);
     suite_add_tcase(s, tc);
     return s;
 }
