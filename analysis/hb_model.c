@@ -233,7 +233,7 @@ static void polls_clear_handle(struct hb_proc *hp, struct hb_thread *ht, uint64_
                                struct replay_object *ev)
 {
     for (unsigned i = 0; i < ht->npolls;) {
-        if (ht->polls[i].handle == handle) {
+        if (ht->polls[i].handle == handle && !ht->polls[i].stream) {
             if (!ht->polls[i].unknown)
                 count_poller(hp, handle, ht->polls[i].serial, -1, ev);
             poll_drop_at(ht, i);
@@ -248,7 +248,7 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
 {
     for (unsigned i = 0; i < ht->npolls;) {
         if (!hb_poll_waiting(&ht->polls[i])) {
-            if (!ht->polls[i].unknown)
+            if (!ht->polls[i].unknown && !ht->polls[i].stream)
                 count_poller(hp, ht->polls[i].handle, ht->polls[i].serial, -1, NULL);
             poll_drop_at(ht, i);
         } else {
@@ -270,7 +270,7 @@ static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct rep
         return; /* nothing pending to wait for */
     for (unsigned i = 0; i < ht->npolls; i++) {
         struct hb_poll *q = &ht->polls[i];
-        if (q->handle == handle && q->unknown == unknown &&
+        if (q->handle == handle && q->unknown == unknown && !q->stream &&
             (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
             return; /* already waiting on it */
     }
@@ -291,6 +291,51 @@ static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct rep
         hb_clock_copy(&q->snap, &x->snap);
         x->npollers++;
     }
+}
+
+/* A cuStreamQuery saw NOT_READY: the thread waits for the stream's work as
+ * it stood at its first such poll (judged like an event poll at a clean
+ * exit: never-completed when no thread saw that work finish). */
+static void stream_poll_add(struct hb_proc *hp, const struct replay_step *s,
+                            struct hb_timeline *tl)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (!ht)
+        return;
+    uint64_t handle = s->rec->handle;
+    for (unsigned i = 0; i < ht->npolls; i++)
+        if (ht->polls[i].stream && ht->polls[i].handle == handle &&
+            hb_poll_waiting(&ht->polls[i]))
+            return; /* already waiting on it */
+    if (ht->npolls == HB_MAX_POLLS)
+        polls_prune(hp, ht);
+    if (ht->npolls == HB_MAX_POLLS)
+        return;
+    struct hb_poll *q = &ht->polls[ht->npolls];
+    struct hb_clock keep = q->snap; /* empty, with its memory */
+    memset(q, 0, sizeof *q);
+    q->snap = keep;
+    sync_clock_of(hp, tl, &q->snap);
+    if (hb_clock_complete(&q->snap)) {
+        hb_clock_reset(&q->snap);
+        return; /* nothing unproven to wait for */
+    }
+    ht->npolls++;
+    q->handle = handle;
+    q->stream = 1;
+    q->serial = s->obj ? s->obj->serial : 0;
+    q->record_serial = tl->pos;
+    q->who = hb_who_of_step(hp->p, s);
+}
+
+/* The thread saw the stream idle: it no longer polls it. */
+static void stream_polls_clear(struct hb_thread *ht, uint64_t handle)
+{
+    for (unsigned i = 0; ht && i < ht->npolls;)
+        if (ht->polls[i].stream && ht->polls[i].handle == handle)
+            poll_drop_at(ht, i);
+        else
+            i++;
 }
 
 static void remember_error(struct hb_proc *hp, const struct replay_step *s, enum handle_state st)
@@ -526,9 +571,14 @@ static void on_stream_sync(struct hb_proc *hp, const struct replay_step *s, int 
         ht->has_sync_snap = 1;
         return;
     }
+    int polling = s->op == OP_STREAM_QUERY && !context;
+    if (polling && (s->phase == PHASE_SPIN || s->rec->result == RESULT_NOT_READY))
+        stream_poll_add(hp, s, tl);
     if (s->phase == PHASE_SPIN)
         return;
     int from_enter = s->phase == PHASE_EXIT && ht && ht->has_sync_snap;
+    if (polling && s->rec->result == RESULT_SUCCESS)
+        stream_polls_clear(ht, s->rec->handle);
     if (s->rec->result == RESULT_SUCCESS) {
         if (from_enter) {
             observe(hp, &ht->sync_snap);

@@ -73,6 +73,7 @@ struct hb_poll {
     uint64_t record_serial; /* which record */
     struct hb_clock snap;   /* that record's snapshot */
     int unknown;            /* the handle never named an event: it can never complete */
+    int stream;             /* a cuStreamQuery poll: handle is the stream, snap its work */
     struct hb_who who;      /* first poll */
 };
 

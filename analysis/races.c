@@ -67,7 +67,8 @@ static const struct hb_poll *other_waiter(struct hb_proc *hp, const struct repla
             continue;
         for (unsigned i = 0; i < ht->npolls; i++) {
             const struct hb_poll *q = &ht->polls[i];
-            if (q->unknown || q->serial != ev->serial || q->record_serial != x->record_serial ||
+            if (q->unknown || q->stream || q->serial != ev->serial ||
+                q->record_serial != x->record_serial ||
                 !hb_poll_waiting(q))
                 continue;
             *tid_out = t->tid;
@@ -114,7 +115,8 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
     for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
         struct hb_thread *ht = t->ext;
         for (unsigned i = 0; ht && i < ht->npolls;) {
-            if (!ht->polls[i].unknown && ht->polls[i].serial == ev->serial) {
+            if (!ht->polls[i].unknown && !ht->polls[i].stream &&
+                ht->polls[i].serial == ev->serial) {
                 hb_clock_reset(&ht->polls[i].snap);
                 struct hb_poll gone = ht->polls[i];
                 ht->polls[i] = ht->polls[--ht->npolls];
@@ -354,13 +356,15 @@ static void raise_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, u
     raise_as(hp, FK_POLLER_EXITED, &w, NULL, first->handle, 1, msg);
 }
 
-/* Waiting polls of o (known events only, or unknown handles only). */
+/* Waiting event polls of o (known events only, or unknown handles only);
+ * its stream polls are judged at the end (never-completed) only. */
 static unsigned orphan_waiting(const struct hb_orphan *o, int unknown, const struct hb_poll **first)
 {
     unsigned waiting = 0;
     *first = NULL;
     for (unsigned i = 0; i < o->npolls; i++)
-        if (o->polls[i].unknown == unknown && hb_poll_waiting(&o->polls[i])) {
+        if (o->polls[i].unknown == unknown && !o->polls[i].stream &&
+            hb_poll_waiting(&o->polls[i])) {
             waiting++;
             if (!*first)
                 *first = &o->polls[i];
@@ -488,7 +492,8 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
     size_t used = 0;
     for (unsigned j = k; j < n; j++) {
         const struct hb_poll *r = w[j].poll;
-        if (r->serial != q->serial || r->record_serial != q->record_serial)
+        if (r->serial != q->serial || r->record_serial != q->record_serial ||
+            r->stream != q->stream || r->handle != q->handle)
             continue;
         char who[LABEL];
         snprintf(one, sizeof one, "%s%s (%s since +%.6f s)", used ? ", " : "",
@@ -501,19 +506,21 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
     if (tl)
         oldest_unfinished(hp, tl, work, sizeof work);
     snprintf(msg, sizeof msg,
-             "Event 0x%" PRIx64 " was waited on by %s, and no thread saw its record complete "
-             "before the process exited cleanly at +%.6f s%s%s: that work never finished, or "
-             "nobody waited for it to.",
-             q->handle, waiters, hb_seconds(hp->p, hp->p->last_ts), *work ? "; " : "", work);
+             "%s 0x%" PRIx64 " was %s by %s, and no thread saw its %s complete before the "
+             "process exited cleanly at +%.6f s%s%s: that work never finished, or nobody waited "
+             "for it to.",
+             q->stream ? "Stream" : "Event", q->handle, q->stream ? "polled" : "waited on",
+             waiters, q->stream ? "work" : "record", hb_seconds(hp->p, hp->p->last_ts),
+             *work ? "; " : "", work);
     struct hb_who who = q->who;
     who.tid = w[k].tid;
     who.thread = w[k].name;
     raise_as(hp, FK_NEVER_COMPLETED, &who, NULL, q->handle, 1, msg);
     char fact[1200];
     snprintf(fact, sizeof fact,
-             "event 0x%" PRIx64 ", waited on by %s, was never seen complete before the clean "
-             "exit%s%s",
-             q->handle, waiters, *work ? "; " : "", work);
+             "%s 0x%" PRIx64 ", %s by %s, was never seen complete before the clean exit%s%s",
+             q->stream ? "stream" : "event", q->handle, q->stream ? "polled" : "waited on",
+             waiters, *work ? "; " : "", work);
     hb_add_fact(hp, FACT_NEVER_COMPLETED, who.tid, hp->p->last_ts, fact);
 }
 
@@ -526,6 +533,8 @@ static void never_completed(struct hb_proc *hp)
         int told = 0;
         for (unsigned j = 0; j < k && !told; j++)
             told = w[j].poll->serial == w[k].poll->serial &&
+                   w[j].poll->stream == w[k].poll->stream &&
+                   w[j].poll->handle == w[k].poll->handle &&
                    w[j].poll->record_serial == w[k].poll->record_serial;
         if (!told)
             raise_never_completed(hp, w, n, k);
@@ -566,7 +575,7 @@ static const struct hb_orphan *orphan_polling(struct hb_proc *hp, uint64_t handl
     const struct hb_orphan *with_error = NULL;
     for (const struct hb_orphan *o = hp->orphans; o; o = o->next) {
         for (unsigned i = 0; i < o->npolls; i++)
-            if (!o->polls[i].unknown && o->polls[i].handle == handle &&
+            if (!o->polls[i].unknown && !o->polls[i].stream && o->polls[i].handle == handle &&
                 hb_poll_waiting(&o->polls[i]))
                 return o;
         if (o->had_error && !with_error)

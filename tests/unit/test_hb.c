@@ -312,6 +312,39 @@ START_TEST(wait_that_saw_completion_is_not_never_completed)
 }
 END_TEST
 
+START_TEST(stream_poller_that_gives_up_is_never_completed)
+{
+    /* A thread polls its stream with cuStreamQuery until the process exits
+     * cleanly, and never sees it idle. */
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuStreamQuery", STREAM, 0, NOT_READY);
+    tb_spin(b, MAIN, "cuStreamQuery", STREAM, 1000, 10000000000ull);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 1);
+    const struct finding *f = first_of_kind(a, FK_NEVER_COMPLETED);
+    ck_assert_uint_eq(f->handle, STREAM);
+    assert_message_has(f, "Stream 0x5000 was polled by thread 100 \"main\" (cuStreamQuery since");
+    assert_message_has(f, "host function enqueued by thread 100");
+}
+END_TEST
+
+START_TEST(stream_poller_that_sees_idle_is_not_never_completed)
+{
+    struct tb *b = open_trace();
+    create_stream(b, STREAM, NON_BLOCKING);
+    tb_record(b, CG_REC_CALL, MAIN, "cuLaunchHostFunc", STREAM, 0x4000, 0, OK, 0, 0);
+    tb_call(b, MAIN, "cuStreamQuery", STREAM, 0, NOT_READY);
+    tb_spin(b, MAIN, "cuStreamQuery", STREAM, 1000, 10000000000ull);
+    tb_call(b, MAIN, "cuStreamQuery", STREAM, 0, OK);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", STREAM, 0, OK);
+    const struct analysis *a = finish(b, 1);
+    ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 0);
+    assert_clean(a);
+}
+END_TEST
+
 START_TEST(watcher_error_without_hang_is_no_hang)
 {
     /* The watcher polls a garbage handle, catches the error and exits; the
@@ -874,6 +907,8 @@ static Suite *hb_suite(void)
     tcase_add_test(t, poller_exit_after_another_thread_saw_it_is_fine);
     tcase_add_test(t, cubie_poller_gave_up_then_main_synchronized);
     tcase_add_test(t, never_completed_raised);
+    tcase_add_test(t, stream_poller_that_gives_up_is_never_completed);
+    tcase_add_test(t, stream_poller_that_sees_idle_is_not_never_completed);
     tcase_add_test(t, wait_that_saw_completion_is_not_never_completed);
     tcase_add_test(t, watcher_error_without_hang_is_no_hang);
     tcase_add_test(t, foreign_handle_diagnosis);
