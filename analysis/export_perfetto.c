@@ -17,10 +17,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <uthash.h>
 
 #include "analysis/analyze.h"
+#include "analysis/export_proto.h"
 #include "analysis/json_writer.h"
 
 #define STUB_US 1.0                 /* drawn length of a call whose start is unknown */
@@ -29,6 +31,14 @@
 #define TRACK_KEY_PER_THREAD (1ull << 63)
 #define TRACK_KEY_UNKNOWN (1ull << 61)
 #define FLOW_PROCESS_SHIFT 40
+/* Protobuf track uuids: the process's (index + 1) << 40, with one bit for
+ * the kind of track below it. */
+#define UUID_PROCESS_SHIFT 40
+#define UUID_THREAD (1ull << 39)
+#define UUID_STREAM (1ull << 38)
+#define UUID_COUNTER (1ull << 37)
+#define UUID_FINDINGS (1ull << 36)
+#define PROGRESS_EVERY (1u << 20) /* records between progress lines */
 
 struct track {
     uint64_t key;  /* stream track key, or the tid of a thread track */
@@ -43,12 +53,22 @@ struct export_proc {
     uint32_t next_stream_tid;
     uint64_t events_live, streams_live, pinned_bytes; /* last counter values written */
     int counters_written;
+    int wanted;         /* the --pid filter keeps it */
+    int started;        /* process_begin ran: pid and start are known */
+    uint32_t pid;       /* for findings, which name a pid */
+    uint64_t start;     /* its header's start_mono_ns */
+    int findings_track; /* protobuf: its findings track was announced */
 };
 
 struct exporter {
     struct json_writer w;
+    struct export_proto xp;
+    int proto;
+    const struct export_options *opt;
     struct export_proc *procs;
     size_t nprocs;
+    uint64_t steps; /* records replayed, for progress */
+    struct timespec began;
 };
 
 static double us(uint64_t ns)
@@ -68,6 +88,61 @@ static struct export_proc *proc_state(struct exporter *x, const struct replay_pr
         x->nprocs = i + 1;
     }
     return &x->procs[i];
+}
+
+/* ------------------------------------------------------------------ filters, uuids */
+
+static int wanted(struct exporter *x, const struct replay_process *p)
+{
+    struct export_proc *ps = proc_state(x, p);
+    return ps && ps->wanted;
+}
+
+/* In the --since/--until window of its process (and kept by --pid). */
+static int in_window(struct exporter *x, const struct replay_process *p, uint64_t ts_ns)
+{
+    if (!wanted(x, p))
+        return 0;
+    uint64_t start = p->hdr->start_mono_ns;
+    uint64_t rel = ts_ns > start ? ts_ns - start : 0;
+    return rel >= x->opt->since_ns && rel <= x->opt->until_ns;
+}
+
+static uint64_t process_uuid(const struct replay_process *p)
+{
+    return ((uint64_t)p->index + 1) << UUID_PROCESS_SHIFT;
+}
+
+static uint64_t thread_uuid(const struct replay_process *p, uint32_t tid)
+{
+    return process_uuid(p) | UUID_THREAD | tid;
+}
+
+static uint64_t stream_uuid(const struct replay_process *p, uint32_t stream_tid)
+{
+    return process_uuid(p) | UUID_STREAM | (stream_tid - STREAM_TID_BASE);
+}
+
+/* The track of an output tid: a stream's synthetic tid or a host thread's. */
+static uint64_t track_uuid(const struct replay_process *p, uint32_t tid)
+{
+    if (tid == 0)
+        return process_uuid(p);
+    return tid >= STREAM_TID_BASE ? stream_uuid(p, tid) : thread_uuid(p, tid);
+}
+
+static void progress(struct exporter *x, int last)
+{
+    FILE *f = x->opt->progress;
+    if (!f)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double secs =
+        (double)(now.tv_sec - x->began.tv_sec) + (double)(now.tv_nsec - x->began.tv_nsec) / 1e9;
+    fprintf(f, "\rcuguard export: %" PRIu64 " records replayed, %.1f s%s", x->steps, secs,
+            last ? "\n" : "");
+    fflush(f);
 }
 
 /* ------------------------------------------------------------------ event skeletons */
@@ -128,7 +203,13 @@ static uint32_t thread_track(struct exporter *x, struct replay_process *p,
         snprintf(label, sizeof label, "%s (%" PRIu32 ")", text, tid);
     else
         snprintf(label, sizeof label, "thread %" PRIu32, tid);
-    metadata(x, "thread_name", p->hdr->pid, tid, "name", label, 0);
+    if (x->proto) {
+        struct xp_track t = {XP_THREAD, thread_uuid(p, tid), process_uuid(p),
+                             label,     p->hdr->pid,         tid};
+        xp_track(&x->xp, &t);
+    } else {
+        metadata(x, "thread_name", p->hdr->pid, tid, "name", label, 0);
+    }
     return tid;
 }
 
@@ -179,6 +260,11 @@ static uint32_t stream_track(struct exporter *x, struct replay_process *p,
     HASH_ADD(hh, ps->streams, key, sizeof tr->key, tr);
     char label[160];
     stream_label(label, sizeof label, ref, st);
+    if (x->proto) {
+        struct xp_track t = {XP_NAMED, stream_uuid(p, tr->tid), process_uuid(p), label, 0, 0};
+        xp_track(&x->xp, &t);
+        return tr->tid;
+    }
     metadata(x, "thread_name", p->hdr->pid, tr->tid, "name", label, 0);
     metadata(x, "thread_sort_index", p->hdr->pid, tr->tid, "sort_index", NULL,
              (int64_t)(1000000 + (tr->tid - STREAM_TID_BASE)));
@@ -202,6 +288,49 @@ static void slice_bounds(const struct replay_step *s, double *start, double *dur
     }
     if (*dur < STUB_US)
         *dur = STUB_US;
+}
+
+/* The same in nanoseconds, for the protobuf format. */
+static void slice_bounds_ns(const struct replay_step *s, uint64_t *start, uint64_t *dur)
+{
+    const struct cg_record *r = s->rec;
+    if (s->phase == PHASE_EXIT && s->enter && r->ts_ns >= s->enter->ts_ns) {
+        *start = s->enter->ts_ns;
+        *dur = r->ts_ns - s->enter->ts_ns;
+    } else if (s->phase == PHASE_SPIN && r->arg2 >= r->ts_ns) {
+        *start = r->ts_ns;
+        *dur = r->arg2 - r->ts_ns;
+    } else {
+        *start = r->ts_ns;
+        *dur = 0;
+    }
+    if (*dur < (uint64_t)(STUB_US * 1000))
+        *dur = (uint64_t)(STUB_US * 1000);
+}
+
+static void proto_call_slice(struct exporter *x, struct replay_process *p,
+                             const struct replay_step *s, uint32_t tid, const char *name)
+{
+    struct xp_arg args[6];
+    unsigned n = 0;
+    args[n++] = (struct xp_arg){.name = "handle", .kind = XA_POINTER, .u = s->rec->handle};
+    args[n++] = (struct xp_arg){.name = "arg", .kind = XA_POINTER, .u = s->rec->arg};
+    if (s->rec->arg2 && s->phase != PHASE_SPIN)
+        args[n++] = (struct xp_arg){.name = "arg2", .kind = XA_POINTER, .u = s->rec->arg2};
+    args[n++] = (struct xp_arg){.name = "result", .kind = XA_INT, .i = s->rec->result};
+    if (s->phase == PHASE_SPIN)
+        args[n++] = (struct xp_arg){.name = "not_ready_polls", .kind = XA_UINT, .u = s->rec->arg};
+    if (s->rec->flags & CG_FLAG_VIA_RUNTIME)
+        args[n++] = (struct xp_arg){.name = "via_runtime", .kind = XA_BOOL, .u = 1};
+    uint64_t start, dur;
+    slice_bounds_ns(s, &start, &dur);
+    struct xp_event e = {.ts_ns = start,
+                         .track = thread_uuid(p, tid),
+                         .name = name,
+                         .category = "api",
+                         .args = args,
+                         .nargs = n};
+    xp_slice(&x->xp, &e, dur);
 }
 
 static void call_args(struct exporter *x, const struct replay_step *s)
@@ -236,6 +365,10 @@ static void write_call_slice(struct exporter *x, struct replay_process *p,
         snprintf(name, sizeof name, "%s (spin)", s->api);
     else
         snprintf(name, sizeof name, "%s", s->api);
+    if (x->proto) {
+        proto_call_slice(x, p, s, tid, name);
+        return;
+    }
     begin_event(x, "X", name, p->hdr->pid, tid, start);
     json_kv_double(&x->w, "dur", dur);
     json_kv_string(&x->w, "cat", "api");
@@ -276,21 +409,53 @@ static void write_stream_work(struct exporter *x, struct replay_process *p,
         snprintf(name, sizeof name, "wait event 0x%" PRIx64, s->rec->arg);
     else
         snprintf(name, sizeof name, "%s", s->api);
+    const struct replay_object *ev = s->obj;
+    int flow = s->op == OP_EVENT_RECORD && ev && ev->live && ev->pending;
+    if (x->proto) {
+        struct xp_event e = {.ts_ns = s->rec->ts_ns,
+                             .track = stream_uuid(p, tid),
+                             .name = name,
+                             .category = "stream",
+                             .flow = flow ? flow_id(p, ev) : 0};
+        xp_slice(&x->xp, &e, (uint64_t)(STUB_US * 1000));
+        return;
+    }
     begin_event(x, "X", name, p->hdr->pid, tid, start);
     json_kv_double(&x->w, "dur", STUB_US);
     json_kv_string(&x->w, "cat", "stream");
     json_end_object(&x->w);
-    const struct replay_object *ev = s->obj;
-    if (s->op == OP_EVENT_RECORD && ev && ev->live && ev->pending)
+    if (flow)
         write_flow(x, "s", p->hdr->pid, tid, start + STUB_US / 2, flow_id(p, ev));
 }
 
 /* ------------------------------------------------------------------ counters, instants */
 
+/* Protobuf: one counter track per value (0 events, 1 streams, 2 pinned bytes). */
+static void proto_counter(struct exporter *x, const struct replay_process *p, unsigned which,
+                          uint64_t value, uint64_t ts_ns)
+{
+    static const char *const names[] = {"live events", "live streams", "pinned bytes"};
+    struct export_proc *ps = proc_state(x, p);
+    uint64_t uuid = process_uuid(p) | UUID_COUNTER | which;
+    if (ps && !ps->counters_written) {
+        struct xp_track t = {XP_COUNTER, uuid, process_uuid(p), names[which], 0, 0};
+        xp_track(&x->xp, &t);
+    }
+    struct xp_event e = {
+        .type = XP_COUNTER_VALUE, .ts_ns = ts_ns, .track = uuid, .counter = (int64_t)value};
+    xp_event(&x->xp, &e);
+}
+
 static void write_counter(struct exporter *x, const struct replay_process *p, const char *name,
                           const char *k1, uint64_t v1, const char *k2, uint64_t v2, uint64_t ts_ns)
 {
     struct json_writer *w = &x->w;
+    if (x->proto) {
+        proto_counter(x, p, k2 ? 0 : 2, v1, ts_ns);
+        if (k2)
+            proto_counter(x, p, 1, v2, ts_ns);
+        return;
+    }
     begin_event(x, "C", name, p->hdr->pid, 0, us(ts_ns));
     json_key(w, "args");
     json_begin_object(w);
@@ -319,10 +484,21 @@ static void write_counters(struct exporter *x, struct replay_process *p, uint64_
     ps->pinned_bytes = p->pinned.bytes_live;
 }
 
-static void write_instant(struct exporter *x, uint32_t pid, uint32_t tid, double ts,
-                          const char *name, const char *scope, const char *text)
+static void write_instant(struct exporter *x, const struct replay_process *p, uint32_t tid,
+                          uint64_t ts_ns, const char *name, const char *scope, const char *text)
 {
-    begin_event(x, "i", name, pid, tid, ts);
+    if (x->proto) {
+        struct xp_arg arg = {.name = "text", .kind = XA_STRING, .s = text};
+        struct xp_event e = {.type = XP_INSTANT,
+                             .ts_ns = ts_ns,
+                             .track = track_uuid(p, tid),
+                             .name = name,
+                             .args = &arg,
+                             .nargs = 1};
+        xp_event(&x->xp, &e);
+        return;
+    }
+    begin_event(x, "i", name, p->hdr->pid, tid, us(ts_ns));
     json_kv_string(&x->w, "s", scope);
     json_key(&x->w, "args");
     json_begin_object(&x->w);
@@ -339,7 +515,7 @@ static void write_other(struct exporter *x, struct replay_process *p, const stru
     case CG_REC_TASK: {
         const char *task = replay_string(p, r->site);
         snprintf(text, sizeof text, "task: %s", task ? task : "(none)");
-        write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns), text,
+        write_instant(x, p, thread_track(x, p, s->thread, r->tid), r->ts_ns, text,
                       (r->flags & CG_FLAG_TASK_THREAD) ? "t" : "p", text);
         break;
     }
@@ -348,8 +524,7 @@ static void write_other(struct exporter *x, struct replay_process *p, const stru
         break;
     case CG_REC_FORK:
         snprintf(text, sizeof text, "fork: child pid %" PRIu64, r->arg);
-        write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns), "fork",
-                      "t", text);
+        write_instant(x, p, thread_track(x, p, s->thread, r->tid), r->ts_ns, "fork", "t", text);
         break;
     case CG_REC_POLICY:
     case CG_REC_STALL:
@@ -360,7 +535,7 @@ static void write_other(struct exporter *x, struct replay_process *p, const stru
                  : r->kind == CG_REC_STALL ? "stall"
                                            : "log",
                  r->handle, r->arg, note ? ": " : "", note ? note : "");
-        write_instant(x, p->hdr->pid, thread_track(x, p, s->thread, r->tid), us(r->ts_ns),
+        write_instant(x, p, thread_track(x, p, s->thread, r->tid), r->ts_ns,
                       r->kind == CG_REC_POLICY  ? "policy"
                       : r->kind == CG_REC_STALL ? "stall"
                                                 : "log",
@@ -377,17 +552,33 @@ static void write_other(struct exporter *x, struct replay_process *p, const stru
 static void on_process_begin(void *user, struct replay_process *p)
 {
     struct exporter *x = user;
-    if (!proc_state(x, p))
+    struct export_proc *ps = proc_state(x, p);
+    if (!ps)
+        return;
+    ps->started = 1;
+    ps->pid = p->hdr->pid;
+    ps->start = p->hdr->start_mono_ns;
+    ps->wanted = !x->opt->has_pid || x->opt->pid == p->hdr->pid;
+    if (!ps->wanted)
         return;
     const char *argv0 = p->hdr->argv[0] ? p->hdr->argv : "process";
     char label[256];
     snprintf(label, sizeof label, "%.200s (pid %" PRIu32 ")", argv0, p->hdr->pid);
+    if (x->proto) {
+        struct xp_track t = {XP_PROCESS, process_uuid(p), 0, label, p->hdr->pid, 0};
+        xp_track(&x->xp, &t);
+        return;
+    }
     metadata(x, "process_name", p->hdr->pid, 0, "name", label, 0);
 }
 
 static void on_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct exporter *x = user;
+    if (++x->steps % PROGRESS_EVERY == 0)
+        progress(x, 0);
+    if (!in_window(x, p, s->rec->ts_ns))
+        return;
     if (s->phase == PHASE_OTHER) {
         write_other(x, p, s);
         return;
@@ -411,10 +602,24 @@ static void on_record_resolved(void *user, struct replay_process *p, struct repl
 {
     struct exporter *x = user;
     uint64_t id = flow_id(p, ev);
+    if (!in_window(x, p, ev->record.ts_ns))
+        return; /* its start was not written */
     if ((how == RESOLVED_OBSERVED || how == RESOLVED_BY_SYNC) && s) {
         double start, dur;
         slice_bounds(s, &start, &dur);
         uint32_t tid = thread_track(x, p, s->thread, s->rec->tid);
+        if (x->proto) {
+            uint64_t at, len;
+            slice_bounds_ns(s, &at, &len);
+            struct xp_event e = {.type = XP_INSTANT,
+                                 .ts_ns = at + len / 2,
+                                 .track = thread_uuid(p, tid),
+                                 .name = "event completion",
+                                 .category = "event",
+                                 .end_flow = id};
+            xp_event(&x->xp, &e);
+            return;
+        }
         write_flow(x, "f", p->hdr->pid, tid, start + dur / 2, id);
         return;
     }
@@ -425,6 +630,18 @@ static void on_record_resolved(void *user, struct replay_process *p, struct repl
     double start = us(ts_ns);
     char name[96];
     snprintf(name, sizeof name, "event 0x%" PRIx64 " not seen complete", ev->handle);
+    if (x->proto) {
+        struct xp_arg why = {.name = "why", .kind = XA_STRING, .s = text};
+        struct xp_event e = {.ts_ns = ts_ns,
+                             .track = stream_uuid(p, tid),
+                             .name = name,
+                             .category = "stream",
+                             .end_flow = id,
+                             .args = &why,
+                             .nargs = 1};
+        xp_slice(&x->xp, &e, (uint64_t)(STUB_US * 1000));
+        return;
+    }
     begin_event(x, "X", name, p->hdr->pid, tid, start);
     json_kv_double(&x->w, "dur", STUB_US);
     json_kv_string(&x->w, "cat", "stream");
@@ -449,9 +666,10 @@ static void free_tracks(struct track **table)
 static void on_process_end(void *user, struct replay_process *p)
 {
     struct exporter *x = user;
-    write_counters(x, p, p->last_ts);
-    if (!p->complete)
-        write_instant(x, p->hdr->pid, 0, us(p->last_ts), "trace ended without a clean exit", "p",
+    if (in_window(x, p, p->last_ts))
+        write_counters(x, p, p->last_ts);
+    if (!p->complete && in_window(x, p, p->last_ts))
+        write_instant(x, p, 0, p->last_ts, "trace ended without a clean exit", "p",
                       "the process was killed or crashed, or is still running");
     struct export_proc *ps = proc_state(x, p);
     if (!ps)
@@ -462,11 +680,72 @@ static void on_process_end(void *user, struct replay_process *p)
 
 /* ------------------------------------------------------------------ findings, document */
 
+/* The process (of this run) a finding names, or NULL. */
+static const struct export_proc *finding_proc(const struct exporter *x, const struct finding *f,
+                                              size_t *index)
+{
+    for (size_t i = 0; i < x->nprocs; i++)
+        if (x->procs[i].started && x->procs[i].pid == f->pid) {
+            *index = i;
+            return &x->procs[i];
+        }
+    return NULL;
+}
+
+static int finding_wanted(const struct exporter *x, const struct finding *f)
+{
+    size_t index = 0;
+    const struct export_proc *ps = finding_proc(x, f, &index);
+    if (x->opt->has_pid && f->pid != x->opt->pid)
+        return 0;
+    uint64_t start = ps ? ps->start : 0;
+    uint64_t rel = f->ts_ns > start ? f->ts_ns - start : 0;
+    return rel >= x->opt->since_ns && rel <= x->opt->until_ns;
+}
+
+/* Protobuf: findings are instants on a "findings" track of their process. */
+static void proto_finding(struct exporter *x, const struct finding *f)
+{
+    size_t index = 0;
+    struct export_proc *ps = (struct export_proc *)finding_proc(x, f, &index);
+    uint64_t process = ps ? ((uint64_t)index + 1) << UUID_PROCESS_SHIFT : 0;
+    uint64_t track = process | UUID_FINDINGS;
+    if (!ps || !ps->findings_track) {
+        struct xp_track t = {XP_NAMED, track, process, "cuguard findings", 0, 0};
+        xp_track(&x->xp, &t);
+        if (ps)
+            ps->findings_track = 1;
+    }
+    struct xp_arg args[7] = {
+        {.name = "severity", .kind = XA_STRING, .s = severity_name(finding_kind_severity(f->kind))},
+        {.name = "message", .kind = XA_STRING, .s = f->message},
+        {.name = "count", .kind = XA_UINT, .u = f->count},
+        {.name = "tid", .kind = XA_UINT, .u = f->tid},
+        {.name = "task", .kind = XA_STRING, .s = f->task},
+        {.name = "site", .kind = XA_STRING, .s = f->site},
+        {.name = "handle", .kind = XA_POINTER, .u = f->handle},
+    };
+    struct xp_event e = {.type = XP_INSTANT,
+                         .ts_ns = f->ts_ns,
+                         .track = track,
+                         .name = finding_kind_name(f->kind),
+                         .category = "finding",
+                         .args = args,
+                         .nargs = f->has_handle ? 7 : 6};
+    xp_event(&x->xp, &e);
+}
+
 static void write_findings(struct exporter *x, const struct analysis *a)
 {
     struct finding **list = findings_sorted(&a->findings);
     for (size_t i = 0; list && list[i]; i++) {
         const struct finding *f = list[i];
+        if (!finding_wanted(x, f))
+            continue;
+        if (x->proto) {
+            proto_finding(x, f);
+            continue;
+        }
         struct json_writer *w = &x->w;
         begin_event(x, "i", finding_kind_name(f->kind), f->pid, f->tid, us(f->ts_ns));
         json_kv_string(w, "s", "t");
@@ -489,35 +768,61 @@ static void write_findings(struct exporter *x, const struct analysis *a)
     free(list);
 }
 
-int export_perfetto(FILE *out, char *const *paths, int npaths, const char *prog, FILE *warn)
+static int replay_all(struct exporter *x, struct analysis *a, char *const *paths, int npaths,
+                      const char *prog, FILE *warn)
 {
-    struct exporter x;
-    memset(&x, 0, sizeof x);
-    json_init(&x.w, out, 2);
-    json_begin_object(&x.w);
-    json_kv_string(&x.w, "displayTimeUnit", "ms");
-    json_key(&x.w, "traceEvents");
-    json_begin_array(&x.w);
     const struct replay_hooks hooks = {
-        .user = &x,
+        .user = x,
         .process_begin = on_process_begin,
         .step = on_step,
         .record_resolved = on_record_resolved,
         .process_end = on_process_end,
     };
     const struct replay_hooks *list[1] = {&hooks};
-    struct analysis a;
-    int rc = analyze_paths(&a, paths, npaths, prog, warn, list, 1);
+    clock_gettime(CLOCK_MONOTONIC, &x->began);
+    int rc = analyze_paths(a, paths, npaths, prog, warn, list, 1);
+    if (x->steps >= PROGRESS_EVERY)
+        progress(x, 1);
     if (rc == 0)
-        write_findings(&x, &a);
-    json_end_array(&x.w);
-    json_key(&x.w, "otherData");
-    json_begin_object(&x.w);
-    json_kv_string(&x.w, "generator", "cuguard export");
-    json_kv_uint(&x.w, "processes", a.nprocs);
-    json_end_object(&x.w);
-    json_end_object(&x.w);
+        write_findings(x, a);
+    return rc;
+}
+
+int export_perfetto_with(FILE *out, char *const *paths, int npaths, const char *prog, FILE *warn,
+                         const struct export_options *opt)
+{
+    struct exporter x;
+    memset(&x, 0, sizeof x);
+    x.opt = opt;
+    struct analysis a;
+    int rc;
+    if (opt->format == EXPORT_PROTO) {
+        x.proto = 1;
+        xp_init(&x.xp, out);
+        rc = replay_all(&x, &a, paths, npaths, prog, warn);
+        xp_free(&x.xp);
+    } else {
+        json_init(&x.w, out, 2);
+        json_begin_object(&x.w);
+        json_kv_string(&x.w, "displayTimeUnit", "ms");
+        json_key(&x.w, "traceEvents");
+        json_begin_array(&x.w);
+        rc = replay_all(&x, &a, paths, npaths, prog, warn);
+        json_end_array(&x.w);
+        json_key(&x.w, "otherData");
+        json_begin_object(&x.w);
+        json_kv_string(&x.w, "generator", "cuguard export");
+        json_kv_uint(&x.w, "processes", a.nprocs);
+        json_end_object(&x.w);
+        json_end_object(&x.w);
+    }
     analysis_free(&a);
     free(x.procs);
     return rc;
+}
+
+int export_perfetto(FILE *out, char *const *paths, int npaths, const char *prog, FILE *warn)
+{
+    const struct export_options all = {.until_ns = UINT64_MAX};
+    return export_perfetto_with(out, paths, npaths, prog, warn, &all);
 }

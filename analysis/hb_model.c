@@ -296,16 +296,14 @@ static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct rep
 /* A cuStreamQuery saw NOT_READY: the thread waits for the stream's work as
  * it stood at its first such poll (judged like an event poll at a clean
  * exit: never-completed when no thread saw that work finish). */
-static void stream_poll_add(struct hb_proc *hp, const struct replay_step *s,
-                            struct hb_timeline *tl)
+static void stream_poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
 {
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (!ht)
         return;
     uint64_t handle = s->rec->handle;
     for (unsigned i = 0; i < ht->npolls; i++)
-        if (ht->polls[i].stream && ht->polls[i].handle == handle &&
-            hb_poll_waiting(&ht->polls[i]))
+        if (ht->polls[i].stream && ht->polls[i].handle == handle && hb_poll_waiting(&ht->polls[i]))
             return; /* already waiting on it */
     if (ht->npolls == HB_MAX_POLLS)
         polls_prune(hp, ht);

@@ -68,8 +68,7 @@ static const struct hb_poll *other_waiter(struct hb_proc *hp, const struct repla
         for (unsigned i = 0; i < ht->npolls; i++) {
             const struct hb_poll *q = &ht->polls[i];
             if (q->unknown || q->stream || q->serial != ev->serial ||
-                q->record_serial != x->record_serial ||
-                !hb_poll_waiting(q))
+                q->record_serial != x->record_serial || !hb_poll_waiting(q))
                 continue;
             *tid_out = t->tid;
             *name_out = t->name;
@@ -509,9 +508,9 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
              "%s 0x%" PRIx64 " was %s by %s, and no thread saw its %s complete before the "
              "process exited cleanly at +%.6f s%s%s: that work never finished, or nobody waited "
              "for it to.",
-             q->stream ? "Stream" : "Event", q->handle, q->stream ? "polled" : "waited on",
-             waiters, q->stream ? "work" : "record", hb_seconds(hp->p, hp->p->last_ts),
-             *work ? "; " : "", work);
+             q->stream ? "Stream" : "Event", q->handle, q->stream ? "polled" : "waited on", waiters,
+             q->stream ? "work" : "record", hb_seconds(hp->p, hp->p->last_ts), *work ? "; " : "",
+             work);
     struct hb_who who = q->who;
     who.tid = w[k].tid;
     who.thread = w[k].name;
@@ -519,8 +518,8 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
     char fact[1200];
     snprintf(fact, sizeof fact,
              "%s 0x%" PRIx64 ", %s by %s, was never seen complete before the clean exit%s%s",
-             q->stream ? "stream" : "event", q->handle, q->stream ? "polled" : "waited on",
-             waiters, *work ? "; " : "", work);
+             q->stream ? "stream" : "event", q->handle, q->stream ? "polled" : "waited on", waiters,
+             *work ? "; " : "", work);
     hb_add_fact(hp, FACT_NEVER_COMPLETED, who.tid, hp->p->last_ts, fact);
 }
 
