@@ -183,16 +183,18 @@ static uint64_t add_saturating(uint64_t a, uint64_t b)
 /* The first slot no record can be in, from what the header can honestly
  * claim: the writer refreshes slots_reserved at each new segment and at the
  * end, so a finished trace (clean or cut short) has nothing past the segment
- * that count falls in, and a running or killed one nothing past the segment
- * after it. Segments may grow (the next one at most doubles what came
- * before), hence the doubling for a trace that did not finish. A file
- * longer than this (sparse, preallocated, padded) is not read past it. */
+ * that count falls in, and a running or killed one nothing past the two
+ * segments after it. Segments may grow (each at most doubling what came
+ * before), hence four times the count for a trace that did not finish. A
+ * file longer than this (sparse, preallocated, padded) is not read past it.
+ * A writer that refreshes slots_reserved less often must widen this. */
 static uint64_t slot_bound(const struct cg_file_header *h)
 {
     uint64_t reserved = h->slots_reserved;
     if (h->end_state == CG_END_CLEAN || h->end_state == CG_END_CUT_SHORT)
         return add_saturating(reserved, CG_SEGMENT_RECORDS);
-    return add_saturating(add_saturating(reserved, reserved), 2ull * CG_SEGMENT_RECORDS);
+    uint64_t grown = reserved > UINT64_MAX / 4 ? UINT64_MAX : 4 * reserved;
+    return add_saturating(grown, 2ull * CG_SEGMENT_RECORDS);
 }
 
 struct cg_reader *cg_reader_open(const char *path, char *err, size_t errlen)
