@@ -45,6 +45,7 @@ void hb_clock_clear(struct hb_clock *c)
     uint32_t n = c->n;
     c->e = NULL;
     c->n = c->cap = 0;
+    c->saturated = 0;
     for (uint32_t i = 0; i < n; i++)
         hb_timeline_unref(e[i].tl);
     free(e);
@@ -54,8 +55,16 @@ void hb_clock_reset(struct hb_clock *c)
 {
     uint32_t n = c->n;
     c->n = 0;
+    c->saturated = 0;
     for (uint32_t i = 0; i < n; i++)
         hb_timeline_unref(c->e[i].tl);
+}
+
+/* Too many entries: keep none, and say so (hb_clock.h). */
+static void saturate(struct hb_clock *c)
+{
+    hb_clock_clear(c);
+    c->saturated = 1;
 }
 
 static int grow(struct hb_clock *c)
@@ -85,16 +94,24 @@ static uint32_t lower_bound(const struct hb_clock *c, uint64_t id)
 
 uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl)
 {
+    if (c->saturated)
+        return UINT64_MAX;
     uint32_t i = lower_bound(c, tl->id);
     return i < c->n && c->e[i].tl == tl ? c->e[i].pos : 0;
 }
 
 int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
 {
+    if (c->saturated)
+        return 0;
     uint32_t i = lower_bound(c, tl->id);
     if (i < c->n && c->e[i].tl == tl) {
         if (pos > c->e[i].pos)
             c->e[i].pos = pos;
+        return 0;
+    }
+    if (c->n == HB_CLOCK_MAX_ENTRIES) {
+        saturate(c);
         return 0;
     }
     if (c->n == c->cap && grow(c) < 0)
@@ -129,6 +146,12 @@ static int keep_from(const struct hb_entry *e, const struct hb_timeline *except)
 void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
                    const struct hb_timeline *except)
 {
+    if (dst->saturated)
+        return;
+    if (src->saturated) {
+        saturate(dst);
+        return;
+    }
     hb_clock_prune(dst);
     if (src->n == 0)
         return;
@@ -165,6 +188,8 @@ void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
     dst->e = out;
     dst->n = n;
     dst->cap = cap;
+    if (n > HB_CLOCK_MAX_ENTRIES)
+        saturate(dst);
 }
 
 void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)

@@ -11,6 +11,14 @@
  * clock holds only the timelines that still matter: its size follows the
  * live streams with unproven work, never the length of the trace.
  *
+ * A clock holds at most HB_CLOCK_MAX_ENTRIES entries. One that would hold
+ * more (thousands of streams waiting on one another, none proven yet) is
+ * saturated instead: it keeps no entries and stands for "may depend on any
+ * work enqueued so far". A saturated clock is complete, orders after
+ * everything, and observing it proves every timeline in play (the model
+ * does that): knowledge is lost in the direction of fewer findings, never
+ * more, and memory stays bounded by live objects times the cap.
+ *
  * Timelines are reference counted: clocks, event snapshots and pinned
  * ranges point at them, so a destroyed stream's timeline lives exactly as
  * long as something still refers to its work.
@@ -32,10 +40,13 @@ struct hb_entry {
     uint64_t pos;
 };
 
+#define HB_CLOCK_MAX_ENTRIES 256u
+
 /* Entries sorted by timeline id. All zero = empty. */
 struct hb_clock {
     struct hb_entry *e;
     uint32_t n, cap;
+    uint32_t saturated; /* more than HB_CLOCK_MAX_ENTRIES were needed: see above */
 };
 
 /* Who did something, when: enough to name it in a finding. */
@@ -84,7 +95,8 @@ void hb_clock_clear(struct hb_clock *c); /* and free its memory */
 void hb_clock_reset(struct hb_clock *c); /* empty it, keeping its memory for reuse */
 /* c[tl] = max(c[tl], pos). Returns 0, -1 out of memory. */
 int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos);
-/* c[tl], 0 when c has no entry for tl (binary search). */
+/* c[tl], 0 when c has no entry for tl (binary search); UINT64_MAX when
+ * saturated. */
 uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl);
 /* dst = dst ⊔ src, skipping proven entries and entries of `except`. */
 void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
@@ -92,9 +104,10 @@ void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
 void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src);
 /* Drop entries already proven complete. */
 void hb_clock_prune(struct hb_clock *c);
-/* Every entry proven complete (an empty clock is). */
+/* Every entry proven complete (an empty clock is, and a saturated one). */
 int hb_clock_complete(const struct hb_clock *c);
-/* Some thread saw everything in c complete: advance each timeline's done. */
+/* Some thread saw everything in c complete: advance each timeline's done
+ * (a saturated clock names none: the caller proves every timeline). */
 void hb_clock_observe(const struct hb_clock *c);
 /* What an operation enqueued now on tl is ordered after: deps plus tl's own
  * position. */

@@ -191,10 +191,16 @@ static void context_clock(struct hb_proc *hp, struct hb_clock *out)
             hb_clock_set(out, tl, tl->pos);
 }
 
+/* A saturated clock may depend on any work enqueued so far: seeing it
+ * complete proves every timeline in play (fewer findings, never more). */
 static void observe(struct hb_proc *hp, const struct hb_clock *c)
 {
+    if (c->saturated) {
+        for (struct hb_timeline *tl = hp->timelines; tl; tl = tl->next)
+            tl->done = tl->pos;
+        return;
+    }
     hb_clock_observe(c);
-    (void)hp;
 }
 
 /* ------------------------------------------------------------------ polls */

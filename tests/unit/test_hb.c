@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "analysis/analyze.h"
 #include "analysis/report.h"
@@ -342,6 +343,46 @@ START_TEST(stream_poller_that_sees_idle_is_not_never_completed)
     const struct analysis *a = finish(b, 1);
     ck_assert_uint_eq(occurrences_of_kind(a, FK_NEVER_COMPLETED), 0);
     assert_clean(a);
+}
+END_TEST
+
+/* Peak resident memory of this process so far, in MiB. */
+static long peak_rss_mib(void)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss / 1024;
+}
+
+START_TEST(chained_waits_over_thousands_of_streams_stay_bounded)
+{
+    /* Each of 3000 streams waits on the previous stream's event, then one
+     * synchronize of the last proves them all: a correct program whose
+     * clocks, kept whole, grow with the square of the streams (3000 needed
+     * about 150 MB). */
+    enum { STREAMS = 3000 };
+    struct tb *b = open_trace();
+    for (uint64_t k = 0; k < STREAMS; k++) {
+        uint64_t st = 0x100000 + k * 16, ev = 0x90000000 + k * 16;
+        tb_call(b, MAIN, "cuStreamCreate", st, NON_BLOCKING, OK);
+        tb_call(b, MAIN, "cuEventCreate", ev, 0, OK);
+        tb_call(b, MAIN, "cuLaunchKernel", st, 0x4000, OK);
+        if (k)
+            tb_record(b, CG_REC_CALL, MAIN, "cuStreamWaitEvent", st, ev - 16, 0, OK, 0, 0);
+        tb_call(b, MAIN, "cuEventRecord", ev, st, OK);
+    }
+    uint64_t last = 0x100000 + (STREAMS - 1) * 16;
+    tb_enter(b, MAIN, "cuStreamSynchronize", last, 0);
+    tb_exit(b, MAIN, "cuStreamSynchronize", last, 0, OK);
+    for (uint64_t k = 0; k < STREAMS; k++) {
+        tb_call(b, MAIN, "cuEventDestroy_v2", 0x90000000 + k * 16, 0, OK);
+        tb_call(b, MAIN, "cuStreamDestroy_v2", 0x100000 + k * 16, 0, OK);
+    }
+    long before = peak_rss_mib();
+    const struct analysis *a = finish(b, 1);
+    assert_clean(a);
+    long grown = peak_rss_mib() - before;
+    ck_assert_msg(grown < 64, "analyzing 3000 chained streams took %ld MiB more", grown);
 }
 END_TEST
 
@@ -909,6 +950,7 @@ static Suite *hb_suite(void)
     tcase_add_test(t, never_completed_raised);
     tcase_add_test(t, stream_poller_that_gives_up_is_never_completed);
     tcase_add_test(t, stream_poller_that_sees_idle_is_not_never_completed);
+    tcase_add_test(t, chained_waits_over_thousands_of_streams_stay_bounded);
     tcase_add_test(t, wait_that_saw_completion_is_not_never_completed);
     tcase_add_test(t, watcher_error_without_hang_is_no_hang);
     tcase_add_test(t, foreign_handle_diagnosis);
