@@ -50,8 +50,12 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
 elif setpriv --reuid=$nobody --regid=$nobody --clear-groups sudo -n true 2>/dev/null; then
     echo "skip: unprivileged run (user $nobody has password-less sudo)"
 else
-    setpriv --reuid=$nobody --regid=$nobody --clear-groups env CUGUARD_DEPS_HIDE=uthash \
-        sh "$DEPS" demo >"$WORK/out" 2>"$WORK/err" </dev/null
+    # The checkout may sit where that user cannot read (/root): give it a copy.
+    chmod 0711 "$WORK"
+    mkdir -m 0755 "$WORK/pub"
+    cp "$DEPS" "$WORK/pub/deps.sh" && chmod 0644 "$WORK/pub/deps.sh"
+    (cd / && setpriv --reuid=$nobody --regid=$nobody --clear-groups env CUGUARD_DEPS_HIDE=uthash \
+        sh "$WORK/pub/deps.sh" demo) >"$WORK/out" 2>"$WORK/err" </dev/null
     rc=$?
     want="deps: missing uthash; as root run: apt-get install --no-install-recommends uthash-dev"
     if [ $rc -ne 1 ] || [ "$(cat "$WORK/err")" != "$want" ] || [ -s "$WORK/out" ]; then
