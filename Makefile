@@ -9,6 +9,7 @@
 #   make deps       check (and on Debian install) what make test needs; make
 #                   deps-demo: only what make/make demo need; deps-all: + lint
 #   make demo       the seed scenario under cuguard on the simulated driver
+#                   (DEMO_KEEP=DIR keeps its traces in DIR)
 #   make test       unit suites (plain, ASan+UBSan, TSan) and end-to-end tests,
 #                   TEST_JOBS at a time (default: the number of CPUs)
 #   make bench      per-call cost, trace size and analyzer throughput

@@ -197,6 +197,7 @@ static void collect_process(void *user, struct replay_process *p)
     info->host = strndup(h->host, CG_HOST_MAX);
     if (info->host)
         text_make_printable(info->host);
+    snprintf(info->tool_version, sizeof info->tool_version, "%s", h->tool_version);
     info->argv = split_argv(h, &info->argc);
     info->complete = p->complete;
     info->records = cg_reader_records(p->reader);

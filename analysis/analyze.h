@@ -29,7 +29,8 @@
 struct process_info {
     uint32_t pid, ppid;
     char *host;
-    char **argv; /* argc strings */
+    char tool_version[32]; /* the cuguard that wrote the trace; "" before format 2 */
+    char **argv;           /* argc strings */
     uint32_t argc;
     int complete;
     uint64_t records;

@@ -147,7 +147,7 @@ static void usage(FILE *out)
             "directory written by 'cuguard run' holds one subdirectory per run: the latest\n"
             "run is read (one line on stderr says which), --all reads every run.\n\n"
             "Per file: a line '== trace PATH pid=.. ppid=.. host=.. start=.. complete=yes|no\n"
-            "task-mode=.. argv=\"..\"', then one line per record:\n"
+            "task-mode=.. tool=VERSION argv=\"..\"', then one line per record:\n"
             "  TIME pid=P tid=T task=NAME KIND [API] [FIELD=VALUE..] [result=CUDA_..]\n"
             "       [via=runtime] [ptsz] [site=\"..\"]\n"
             "TIME is seconds since the trace started; handles are hexadecimal.\n"
@@ -494,7 +494,7 @@ static void print_file_header(struct cg_reader *r, FILE *out)
             task_mode_name(h->task_mode));
     if (h->task_mode == CG_TASK_ENV)
         fprintf(out, ":%s", h->task_var[0] ? h->task_var : "-");
-    fprintf(out, " argv=\"%s\"\n", argv);
+    fprintf(out, " tool=%s argv=\"%s\"\n", h->tool_version[0] ? h->tool_version : "-", argv);
 }
 
 /* Dump one file; returns 0, or -1 after one line on stderr. */

@@ -33,6 +33,7 @@ static void write_processes(struct json_writer *w, const struct analysis *a)
         json_kv_uint(w, "pid", p->pid);
         json_kv_uint(w, "ppid", p->ppid);
         json_kv_string(w, "host", p->host);
+        json_kv_string(w, "tool_version", p->tool_version);
         json_key(w, "argv");
         json_begin_array(w);
         for (uint32_t j = 0; j < p->argc; j++)

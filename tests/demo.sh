@@ -9,6 +9,12 @@
 # comes back (cut short by --timeout=8, after the 2 s watchdog has spoken).
 # After each run, `cuguard report` reads the trace and says what happened.
 #
+# Every "$ " line it prints is the exact command it ran (minus its time
+# limit), with paths that work when pasted in the repository root; the
+# traces live in a temporary directory removed at the end unless
+# DEMO_KEEP=DIR names where to keep them (then the printed report commands
+# can be pasted afterwards too).
+#
 # Must never: hang (every run is bounded), or leave traces behind unless
 # DEMO_KEEP=DIR names where to keep them.
 set -u
@@ -25,8 +31,8 @@ for product in "$FAKE/libcuda.so.1" "$BUILD/workloads/writeback" "$BUILD/cuguard
         exit 1
     fi
 done
-DRIVER_PATH=$FAKE
-[ "${DEMO_REAL_DRIVER:-0}" = 1 ] && DRIVER_PATH=
+SIMULATE=--simulate
+[ "${DEMO_REAL_DRIVER:-0}" = 1 ] && SIMULATE=
 
 # scenario NAME TITLE ARGS... — runs writeback under cuguard, then reports.
 scenario() {
@@ -34,9 +40,10 @@ scenario() {
     shift 2
     echo
     echo "=== $title"
-    echo "\$ cuguard run --dir $WORK/$name --watchdog 2 -- writeback $*"
-    LD_LIBRARY_PATH=$DRIVER_PATH timeout -k 5 60 "$BUILD/cuguard" run --dir "$WORK/$name" \
-        --watchdog 2 --no-report -- "$BUILD/workloads/writeback" "$@" >"$WORK/$name.out" 2>&1
+    set -- "$BUILD/cuguard" run $SIMULATE --dir "$WORK/$name" --watchdog 2 --no-report -- \
+        "$BUILD/workloads/writeback" "$@"
+    echo "\$ $*"
+    timeout -k 5 60 "$@" >"$WORK/$name.out" 2>&1
     rc=$?
     echo "    what the program printed (lifecycle call lines left out):"
     grep -v '^call \|^spin ' "$WORK/$name.out" | sed 's/^/    | /'
@@ -47,7 +54,7 @@ scenario() {
     *) echo "    exit $rc" ;;
     esac
     echo
-    echo "\$ cuguard report $WORK/$name"
+    echo "\$ $BUILD/cuguard report $WORK/$name"
     "$BUILD/cuguard" report "$WORK/$name" | sed 's/^/    /'
 }
 
@@ -57,5 +64,11 @@ echo
 echo "The first report is clean. The second opens with the diagnosis: the watcher"
 echo "thread passed cuEventQuery a handle no create returned, exited with events"
 echo "it polled never seen complete, and the process then made no progress."
-echo "Timeline: cuguard export --perfetto timeline.json DIR (open in ui.perfetto.dev)."
+echo "Timeline: $BUILD/cuguard export --perfetto timeline.json $WORK/root-cause"
+echo "(open it in ui.perfetto.dev). The commands above run from $(pwd)."
+if [ -n "${DEMO_KEEP:-}" ]; then
+    echo "The traces are kept in $WORK."
+else
+    echo "The traces were removed; make demo DEMO_KEEP=DIR keeps them in DIR."
+fi
 exit 0
