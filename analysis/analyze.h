@@ -31,6 +31,7 @@ struct process_info {
     char *host;
     char **argv; /* argc strings */
     uint32_t argc;
+    char label[32]; /* the header's label, e.g. the pytest-xdist worker "gw3"; "" when none */
     int complete;
     uint64_t records;
     char *trace;
