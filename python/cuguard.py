@@ -38,6 +38,9 @@ LIVE_KINDS = ("unknown-handle", "use-after-destroy", "double-destroy")
 SHOWN_SEVERITIES = ("error", "warning")
 REPORT_TIMEOUT_S = 600
 PROPERTY = "cuguard"
+# Before any conftest is imported (PYTEST_PLUGINS and -p load plugins first):
+# a trace file that started earlier belongs to another run.
+IMPORTED_NS = time.time_ns()
 
 
 def pytest_addoption(parser):
@@ -55,6 +58,9 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     words = parse_fail_on(config.getoption("--cuguard-fail-on"))
+    if words and ",".join(words) != os.environ.get("CUGUARD_FAIL_ON") and \
+            not hasattr(config, "workerinput"):
+        check_fail_on(words)  # `cuguard run --fail-on` checked its own
     config.pluginmanager.register(CuguardSession(config, words), "cuguard-session")
 
 
@@ -67,6 +73,20 @@ def parse_fail_on(value):
         raise pytest.UsageError("--cuguard-fail-on %r: give error, warning, info or finding kinds "
                                 "separated by commas (e.g. leak.event,unknown-handle)" % value)
     return words
+
+
+def check_fail_on(words):
+    """A usage error when the cuguard program rejects the list (it knows the
+    finding kinds); nothing when there is no program to ask."""
+    try:
+        command = [cuguard_program(), "report", "--fail-on", ",".join(words)]
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=untraced_environment(), timeout=60, check=False)
+    except (PluginTrouble, OSError, subprocess.SubprocessError):
+        return
+    first = done.stderr.decode(errors="replace").strip().splitlines()[:1]
+    if first and "--fail-on:" in first[0]:
+        raise pytest.UsageError("--cuguard-fail-on: " + first[0].split("--fail-on:", 1)[1].strip())
 
 
 def matches(finding, words):
@@ -194,7 +214,7 @@ class CuguardSession:
         self.fail_on = fail_on
         self.fail_tests = config.getoption("--cuguard-fail-tests")
         self.is_worker = hasattr(config, "workerinput")
-        self.started_ns = time.time_ns()
+        self.started_ns = IMPORTED_NS
         self.session = None
         self.analysis = None  # (document, matched) once the traces were read, or False
         self.warned = False
@@ -338,8 +358,9 @@ def write_section(reporter, plugin, document, matched):
     if document.get("summary_line"):
         reporter.write_line(document["summary_line"])
     if matched:
-        reporter.write_line("cuguard: --cuguard-fail-on %s matched: the session fails"
-                            % ",".join(plugin.fail_on), red=True)
+        count = sum(1 for f in document.get("findings", []) if matches(f, plugin.fail_on))
+        reporter.write_line("cuguard: --cuguard-fail-on %s matched %s: the session fails"
+                            % (",".join(plugin.fail_on), plural(count, "finding")), red=True)
 
 
 # ---- JUnit XML -----------------------------------------------------------------------
