@@ -155,6 +155,7 @@ install: all $(BUILD)/cuguard.1
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES))
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/cuguard
+	rm -rf $(DESTDIR)$(PREFIX)/lib/cuguard/python/__pycache__
 	-rmdir $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda $(DESTDIR)$(PREFIX)/lib/cuguard/python \
 	    $(DESTDIR)$(PREFIX)/lib/cuguard 2>/dev/null
 

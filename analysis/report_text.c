@@ -219,13 +219,15 @@ static void print_finding_block(FILE *out, struct text_state *st, const struct a
     fputs("\n\n", out);
 }
 
-static void print_finding_line(FILE *out, const struct finding *f)
+static void print_finding_line(FILE *out, const struct analysis *a, const struct finding *f)
 {
+    const struct process_info *p = process_of(a, f);
+    const char *label = p && p->label[0] ? p->label : NULL;
     fprintf(out, "cuguard: %s: %s", severity_name(finding_kind_severity(f->kind)),
             finding_kind_name(f->kind));
     if (f->count > 1)
         fprintf(out, " x%" PRIu64, f->count);
-    fprintf(out, " (pid %" PRIu32 ", thread ", f->pid);
+    fprintf(out, " (pid %" PRIu32 "%s%s, thread ", f->pid, label ? " " : "", label ? label : "");
     print_thread(out, f->tid, f->thread);
     if (f->task)
         fprintf(out, ", task %s", f->task);
@@ -355,7 +357,7 @@ static void write_findings(FILE *out, const struct analysis *a, const struct rep
         if (o->detail == REPORT_FULL)
             print_finding_block(out, &st, a, list[i]);
         else if (lines++ < max)
-            print_finding_line(out, list[i]);
+            print_finding_line(out, a, list[i]);
         else
             left_out++;
     }

@@ -227,9 +227,11 @@ START_TEST(worker_label_replaces_the_command_line)
     analyze_dir(&a, wdir);
     FILE *f = tmpfile();
     report_write_text(f, &a, REPORT_FULL);
+    report_write_text(f, &a, REPORT_BRIEF);
     report_write_json(f, &a);
     char *out = slurp(f);
     ck_assert_ptr_nonnull(strstr(out, "process    pid 88 gw3\n"));
+    ck_assert_ptr_nonnull(strstr(out, "(pid 88 gw3, thread "));
     ck_assert_ptr_nonnull(strstr(out, "\"label\": \"gw3\""));
     ck_assert_ptr_null(strstr(out, "pid 88 python3"));
     free(out);
