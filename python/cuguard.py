@@ -23,6 +23,7 @@ session or a test because of its own trouble (no cuguard program, an
 unreadable trace): that is one warning line. A session that made no CUDA
 call prints nothing and keeps its exit status.
 """
+import contextlib
 import ctypes
 import json
 import os
@@ -230,10 +231,13 @@ class CuguardSession:
         self.warned = True
         line = "cuguard: warning: %s" % message
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and not self.is_worker:
-            reporter.write_line(line, yellow=True)
-        else:
-            sys.stderr.write(line + "\n")
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if reporter is not None and not self.is_worker:
+                reporter.write_line(line, yellow=True)
+            else:
+                sys.stderr.write(line + "\n")
+                sys.stderr.flush()
 
     # -- live errors, per test (--cuguard-fail-tests) --
 
@@ -247,6 +251,8 @@ class CuguardSession:
                 self.trace_path.restype = ctypes.c_char_p
             except (OSError, AttributeError):
                 self.live_count = False
+                self.warn("--cuguard-fail-tests: libcuguard.so is not loaded in this process "
+                          "(run pytest under 'cuguard run'); tests are not checked live")
         return self.live_count
 
     @pytest.hookimpl(tryfirst=True)
