@@ -216,7 +216,6 @@ class CuguardSession:
         self.fail_tests = config.getoption("--cuguard-fail-tests")
         self.is_worker = hasattr(config, "workerinput")
         self.started_ns = IMPORTED_NS
-        self.session = None
         self.analysis = None  # (document, matched) once the traces were read, or False
         self.warned = False
         self.live_count = None
@@ -286,9 +285,6 @@ class CuguardSession:
                         pytrace=False)
 
     # -- the end of the session (controller) --
-
-    def pytest_sessionstart(self, session):
-        self.session = session
 
     def analyze(self):
         """Read this session's traces once: (document, matched) or None."""
