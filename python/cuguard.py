@@ -42,6 +42,9 @@ PROPERTY = "cuguard"
 # Before any conftest is imported (PYTEST_PLUGINS and -p load plugins first):
 # a trace file that started earlier belongs to another run.
 IMPORTED_NS = time.time_ns()
+# Set while a session with the plugin runs; its xdist workers inherit it, and
+# so does a pytest started by one of its tests, which then stays quiet.
+OUTER_SESSION = "CUGUARD_PYTEST_SESSION"
 
 
 def pytest_addoption(parser):
@@ -58,6 +61,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        if os.environ.get(OUTER_SESSION):
+            return  # a pytest run inside a test of a traced run (pytester): the outer one reports
+        os.environ[OUTER_SESSION] = str(os.getpid())
+        config.add_cleanup(lambda: os.environ.pop(OUTER_SESSION, None))
     words = parse_fail_on(config.getoption("--cuguard-fail-on"))
     if words and ",".join(words) != os.environ.get("CUGUARD_FAIL_ON") and \
             not hasattr(config, "workerinput"):
@@ -221,6 +229,7 @@ class CuguardSession:
         self.live_count = None
         self.live_reported = set()
         self.invocation_dir = str(config.invocation_params.dir)
+        self.node_ids = set()
 
     # -- messages --
 
@@ -286,6 +295,16 @@ class CuguardSession:
 
     # -- the end of the session (controller) --
 
+    def pytest_runtest_logreport(self, report):
+        self.node_ids.add(report.nodeid)  # this session's tests (from the workers under xdist)
+
+    def shown_test(self, task):
+        """The id as pytest prints it, for a test of this session; another
+        task (a pytest run by one of the tests, a thread task) as it is."""
+        if not task:
+            return "(outside any test)"
+        return self.config.cwd_relative_nodeid(task) if task in self.node_ids else task
+
     def analyze(self):
         """Read this session's traces once: (document, matched) or None."""
         if self.analysis is None:
@@ -347,9 +366,8 @@ def write_section(reporter, plugin, document, matched):
             continue
         for occurrence in finding.get("occurrences") or [{"task": finding.get("task")}]:
             by_test.setdefault(occurrence.get("task"), []).append((finding, occurrence))
-    config = plugin.config
     for task in sorted(by_test, key=lambda t: (t is None, t or "")):
-        reporter.write_line(config.cwd_relative_nodeid(task) if task else "(outside any test)")
+        reporter.write_line(plugin.shown_test(task))
         for finding, occurrence in by_test[task]:
             count = occurrence.get("count", finding.get("count", 1))
             worker = workers.get(occurrence.get("pid", finding.get("pid")))

@@ -11,7 +11,8 @@
 #   - --cuguard-fail-tests: the live errors error their tests at teardown;
 #   - --junitxml: one cuguard property per finding on the planted test cases;
 #   - xdist workers' traces are labelled gw0.. and the text report says so;
-#   - a run that never touches CUDA prints nothing and keeps its status;
+#   - a run that never touches CUDA prints nothing and keeps its status; a
+#     pytest run inside a test of a traced session stays quiet and keeps its;
 #     `pytest -p cuguard` by hand without a cuguard program, or with an
 #     unreadable trace, prints one warning line and keeps its status.
 set -u
@@ -122,6 +123,23 @@ if grep -qi cuguard "$WORK/plain-ok.out" "$WORK/plain-bad.out"; then
     fail "a run without CUDA printed something of cuguard"
     grep -i cuguard "$WORK/plain-ok.out" "$WORK/plain-bad.out"
 fi
+# A pytest started by a test of a traced session (pytester-like) stays quiet:
+# its findings are the outer session's, and CUGUARD_FAIL_ON must not fail it.
+cat >"$WORK/plain/test_nested.py" <<EOF
+import subprocess, sys
+def test_inner_run_keeps_its_status():
+    inner = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                            "$PWD/$NB"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = inner.stdout.decode()
+    assert inner.returncode == 0 and "7 passed" in out and "cuguard:" not in out, out
+EOF
+traced nested --simulate --fail-on error -- "$WORK/plain/test_nested.py"
+want_rc nested 66 # the outer session saw the inner run's errors
+grep -q '1 passed' "$WORK/nested.out" || fail "nested: the inner run changed"
+grep -q '^=* cuguard: 3 errors, 1 warning =*$' "$WORK/nested.out" || fail "nested: no outer section"
+grep -q "^[^.].*test_numba_cuda.py::test_double_destroy$" "$WORK/nested.out" ||
+    fail "nested: the inner run's tests are not named by their own ids"
+
 "$PYTHON" -m pytest -p no:cacheprovider -v "$NB" >"$WORK/bare.out" 2>&1
 grep -qi 'cuguard:' "$WORK/bare.out" && fail "pytest without cuguard run loaded the plugin"
 
