@@ -228,6 +228,7 @@ class CuguardSession:
         self.warned = False
         self.live_count = None
         self.live_reported = set()
+        self.live_at_start = {}  # node id -> the live-error count when its setup began
         self.invocation_dir = str(config.invocation_params.dir)
         self.node_ids = set()
 
@@ -266,11 +267,11 @@ class CuguardSession:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         counter = self.live_counter() if self.fail_tests else False
-        item.stash[LIVE_AT_START] = counter() if counter else None
+        self.live_at_start[item.nodeid] = counter() if counter else None
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_teardown(self, item):
-        before = item.stash.get(LIVE_AT_START, None)
+        before = self.live_at_start.pop(item.nodeid, None)
         counter = self.live_counter() if self.fail_tests else False
         if before is None or not counter or counter() == before:
             return
@@ -279,12 +280,12 @@ class CuguardSession:
             return
         try:
             document, _ = run_report([path.decode(errors="replace")])
-        except PluginTrouble as trouble:
+            found = [f for f in document.get("findings", [])
+                     if f.get("kind") in LIVE_KINDS and item.nodeid in tasks_of(f) and
+                     (f.get("fingerprint"), item.nodeid) not in self.live_reported]
+        except Exception as trouble:  # PluginTrouble, or a document of another shape
             self.warn(str(trouble))
             return
-        found = [f for f in document.get("findings", [])
-                 if f.get("kind") in LIVE_KINDS and item.nodeid in tasks_of(f) and
-                 (f.get("fingerprint"), item.nodeid) not in self.live_reported]
         for finding in found:
             self.live_reported.add((finding.get("fingerprint"), item.nodeid))
             item.user_properties.append((PROPERTY, describe(finding, self.invocation_dir)))
@@ -322,8 +323,11 @@ class CuguardSession:
         if self.is_worker:
             return
         analysis = self.analyze()
-        if analysis is not None:
-            write_section(terminalreporter, self, *analysis)
+        try:
+            if analysis is not None:
+                write_section(terminalreporter, self, *analysis)
+        except Exception as error:  # the plugin's own trouble never fails the session
+            self.warn("cannot show the findings: %s: %s" % (type(error).__name__, error))
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_sessionfinish(self, session):
@@ -340,11 +344,9 @@ class CuguardSession:
         if xml is not None:
             try:
                 add_junit_properties(xml, document, self.invocation_dir)
-            except (OSError, ET.ParseError) as error:
+            except Exception as error:  # never a failed session for the plugin's trouble
                 self.warn("cannot add findings to %s: %s" % (xml.logfile, error))
 
-
-LIVE_AT_START = pytest.StashKey()
 
 
 # ---- the terminal section ---------------------------------------------------------
