@@ -16,6 +16,7 @@
 #   make fuzz       bounded libFuzzer run of the trace reader (FUZZ_SECONDS)
 #   make lint       clang-format check and cppcheck
 #   make install    PREFIX=/usr/local DESTDIR=; make uninstall removes it again
+#                   (the pytest plugin goes to PREFIX/lib/cuguard/python)
 #   make man        build/cuguard.1 from `cuguard --help` and each COMMAND --help
 
 CUDA      ?= /usr/local/cuda
@@ -45,7 +46,7 @@ BENCH_TARGETS :=
 # Order matters only where a fragment names another's variables in a
 # prerequisite list (shim and analysis use TRACER_SRCS).
 include tracer/module.mk
-include $(wildcard shim/module.mk analysis/module.mk tests/fakecuda/*.mk \
+include $(wildcard shim/module.mk analysis/module.mk python/module.mk tests/fakecuda/*.mk \
                    tests/workloads/module.mk tests/unit/*.mk tests/fuzz/*.mk bench/*.mk)
 
 # Every end-to-end script, run in name order.
@@ -134,17 +135,19 @@ $(BUILD)/cuguard.1: $(BUILD)/cuguard tools/manpage.sh
 # itself, so DESTDIR staging and any PREFIX work.
 INSTALL_FILES := bin/cuguard lib/libcuguard.so lib/cuguard/fakecuda/libcuda.so.1 \
     lib/cuguard/fakecuda/libcuda.so lib/cuguard/fakecuda/libcudart.so.13 \
-    lib/cuguard/fakecuda/libcudart.so share/man/man1/cuguard.1
+    lib/cuguard/fakecuda/libcudart.so lib/cuguard/python/cuguard.py share/man/man1/cuguard.1
 DOC_FILES := README.md $(wildcard docs/*.md)
 
 install: all $(BUILD)/cuguard.1
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	    $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda $(DESTDIR)$(PREFIX)/lib/cuguard/python \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/doc/cuguard
 	install -m 0755 $(BUILD)/cuguard $(DESTDIR)$(PREFIX)/bin/cuguard
 	install -m 0755 $(BUILD)/libcuguard.so $(DESTDIR)$(PREFIX)/lib/libcuguard.so
 	install -m 0755 $(BUILD)/fakecuda/libcuda.so.1 $(BUILD)/fakecuda/libcudart.so.13 \
 	    $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda/
+	install -m 0644 python/cuguard.py $(DESTDIR)$(PREFIX)/lib/cuguard/python/cuguard.py
 	ln -sf libcuda.so.1 $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda/libcuda.so
 	ln -sf libcudart.so.13 $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda/libcudart.so
 	install -m 0644 $(BUILD)/cuguard.1 $(DESTDIR)$(PREFIX)/share/man/man1/cuguard.1
@@ -153,7 +156,9 @@ install: all $(BUILD)/cuguard.1
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES))
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/cuguard
-	-rmdir $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda $(DESTDIR)$(PREFIX)/lib/cuguard 2>/dev/null
+	rm -rf $(DESTDIR)$(PREFIX)/lib/cuguard/python/__pycache__
+	-rmdir $(DESTDIR)$(PREFIX)/lib/cuguard/fakecuda $(DESTDIR)$(PREFIX)/lib/cuguard/python \
+	    $(DESTDIR)$(PREFIX)/lib/cuguard 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) cuguard-trace

@@ -199,6 +199,9 @@ static void collect_process(void *user, struct replay_process *p)
         text_make_printable(info->host);
     snprintf(info->tool_version, sizeof info->tool_version, "%s", h->tool_version);
     info->argv = split_argv(h, &info->argc);
+    snprintf(info->label, sizeof info->label, "%.*s", (int)strnlen(h->label, CG_LABEL_MAX),
+             h->label);
+    text_make_printable(info->label);
     info->complete = p->complete;
     info->records = cg_reader_records(p->reader);
     info->trace = strdup(p->path ? p->path : "");

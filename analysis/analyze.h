@@ -32,6 +32,7 @@ struct process_info {
     char tool_version[32]; /* the cuguard that wrote the trace; "" before format 2 */
     char **argv;           /* argc strings */
     uint32_t argc;
+    char label[32]; /* the header's label, e.g. the pytest-xdist worker "gw3"; "" when none */
     int complete;
     uint64_t records;
     char *trace;

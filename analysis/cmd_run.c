@@ -7,7 +7,8 @@
  *
  * What it must never do: change the command's arguments or any environment
  * variable other than LD_PRELOAD (the library is prepended, existing entries
- * kept) and the CUGUARD_* ones its options name; trace anything itself.
+ * kept), the CUGUARD_* ones its options name, and what loads the pytest
+ * plugin (analysis/run_pytest.h); trace anything itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "analysis/cli_option.h"
 #include "analysis/findings.h"
 #include "analysis/run_dir.h"
+#include "analysis/run_pytest.h"
 
 #define DEFAULT_DIR "cuguard-trace"
 
@@ -55,6 +57,8 @@ static void usage(FILE *out)
         "memory call into one file per process. cuguard exits with CMD's exit status\n"
         "(128+N if CMD was killed by signal N) and forwards SIGINT, SIGTERM and SIGHUP\n"
         "sent to it. When CMD ends, a summary of the traces is printed on stderr.\n"
+        "pytest runs load cuguard's plugin (PYTEST_PLUGINS=cuguard, its directory on\n"
+        "PYTHONPATH): findings per test id in pytest's summary; see 'pytest --help'.\n"
         "Each run traces into its own subdirectory, D/run-YYYYmmdd-HHMMSS-PID/, and\n"
         "D/latest points at it: 'cuguard report D' reads the latest run.\n\n"
         "options:\n"
@@ -78,7 +82,8 @@ static void usage(FILE *out)
         "  --fail-on LIST  when CMD ends, exit 66 if a finding matches LIST ('error',\n"
         "                  'warning', or kinds such as leak.event,unknown-handle) and say\n"
         "                  which on stderr; else exit with CMD's status; implies\n"
-        "                  --require-trace\n"
+        "                  --require-trace; sets CUGUARD_FAIL_ON (the pytest plugin's\n"
+        "                  --cuguard-fail-on)\n"
         "  --error-exitcode N  the status --fail-on exits with (1-255, default 66)\n"
         "  --help, -h      show this help and exit\n\n"
         "environment read by libcuguard.so (an option above overrides its variable):\n"
@@ -357,6 +362,7 @@ static int set_environment(const struct run_options *o, const char *lib, const c
     if (o->strict)
         rc |= setenv("CUGUARD_ON_ERROR", "refuse", 1);
     rc |= prepend_preload(lib);
+    rc |= run_pytest_environment(o->fail_on);
     if (o->simulate && use_simulated_driver() != 0)
         return -1;
     if (rc != 0)

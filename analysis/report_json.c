@@ -4,13 +4,15 @@
  *
  * What it is for: the stable document a CI gate reads. Keys of issue 4:
  * format, version, tool_version (the cuguard that wrote the report),
- * processes[pid, ppid, host, argv, complete, records,
+ * processes[pid, ppid, host, argv, label ("gw3": the pytest-xdist worker, "" when
+ * none), complete, records,
  * trace, cut_short (null, or {at_s, reason} when tracing stopped early),
  * crashed (null, or {signal, api, tid, thread, handle} for a process
  * that died of a signal inside a driver call)], summary{events, streams, pinned, calls},
  * diagnosis[sentences of the chain that explains a hang, oldest first], findings[kind, severity,
  * pid, tid, task, api, handle, count, bytes, ts_ns, message, site, and the
- * attribution keys of analysis/report_json_stack.c]. Extra
+ * attribution keys of analysis/report_json_stack.c], summary_line (the text
+ * report's last line, "SUMMARY: cuguard: ..."). Extra
  * keys may be added; none may be renamed.
  *
  * What it must never do: write invalid JSON (json_writer escapes every
@@ -39,6 +41,7 @@ static void write_processes(struct json_writer *w, const struct analysis *a)
         for (uint32_t j = 0; j < p->argc; j++)
             json_string(w, p->argv[j]);
         json_end_array(w);
+        json_kv_string(w, "label", p->label);
         json_kv_bool(w, "complete", p->complete);
         json_key(w, "cut_short");
         if (p->cut_short) {
@@ -161,6 +164,20 @@ static void write_finding(struct json_writer *w, const struct analysis *a, const
     json_end_object(w);
 }
 
+/* "summary_line": the SUMMARY line of the text report (for the pytest plugin). */
+static void write_summary_line(struct json_writer *w, const struct analysis *a)
+{
+    char *line = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&line, &len);
+    if (mem) {
+        report_write_summary_line(mem, a);
+        fclose(mem);
+    }
+    json_kv_string(w, "summary_line", line ? line : "");
+    free(line);
+}
+
 void report_write_json(FILE *out, const struct analysis *a)
 {
     struct json_writer w;
@@ -185,5 +202,6 @@ void report_write_json(FILE *out, const struct analysis *a)
             write_finding(&w, a, list[i]);
     free(list);
     json_end_array(&w);
+    write_summary_line(&w, a);
     json_end_object(&w);
 }

@@ -45,9 +45,11 @@ static void print_process(FILE *out, const struct process_info *p)
         return;
     }
     fprintf(out, "pid %" PRIu32, p->pid);
-    for (uint32_t i = 0; i < p->argc && i < 6; i++)
+    if (p->label[0]) /* a pytest-xdist worker: "gw3", not execnet's command line */
+        fprintf(out, " %s", p->label);
+    for (uint32_t i = 0; !p->label[0] && i < p->argc && i < 6; i++)
         fprintf(out, " %s", p->argv[i]);
-    if (p->argc > 6)
+    if (!p->label[0] && p->argc > 6)
         fputs(" ...", out);
     if (p->crashed)
         fprintf(out, "  [crashed (%s) inside %s]", p->crash_signal,
@@ -172,7 +174,7 @@ static void print_process_line(FILE *out, struct text_state *st, const struct an
     const struct process_info *p = process_of(a, f);
     fputs("  process    ", out);
     if (p && st->process_shown && st->process_shown[f->process]) {
-        fprintf(out, "pid %" PRIu32 " (as above)\n", p->pid);
+        fprintf(out, "pid %" PRIu32 "%s%s (as above)\n", p->pid, p->label[0] ? " " : "", p->label);
         return;
     }
     print_process(out, p);
@@ -217,13 +219,15 @@ static void print_finding_block(FILE *out, struct text_state *st, const struct a
     fputs("\n\n", out);
 }
 
-static void print_finding_line(FILE *out, const struct finding *f)
+static void print_finding_line(FILE *out, const struct analysis *a, const struct finding *f)
 {
+    const struct process_info *p = process_of(a, f);
+    const char *label = p && p->label[0] ? p->label : NULL;
     fprintf(out, "cuguard: %s: %s", severity_name(finding_kind_severity(f->kind)),
             finding_kind_name(f->kind));
     if (f->count > 1)
         fprintf(out, " x%" PRIu64, f->count);
-    fprintf(out, " (pid %" PRIu32 ", thread ", f->pid);
+    fprintf(out, " (pid %" PRIu32 "%s%s, thread ", f->pid, label ? " " : "", label ? label : "");
     print_thread(out, f->tid, f->thread);
     if (f->task)
         fprintf(out, ", task %s", f->task);
@@ -353,7 +357,7 @@ static void write_findings(FILE *out, const struct analysis *a, const struct rep
         if (o->detail == REPORT_FULL)
             print_finding_block(out, &st, a, list[i]);
         else if (lines++ < max)
-            print_finding_line(out, list[i]);
+            print_finding_line(out, a, list[i]);
         else
             left_out++;
     }

@@ -57,6 +57,7 @@ static int open_trace_locked(void)
         .task_var = cg_config.task_mode == CG_TASK_ENV ? cg_config.task_var : NULL,
         .api_names = cg_api_names,
         .api_count = CG_API_COUNT,
+        .label = getenv("PYTEST_XDIST_WORKER"), /* gw0, gw1...: the xdist worker (format.h) */
     };
     if (cg_writer_open(&wc) != 0)
         return -1;

@@ -28,6 +28,7 @@
 #include "shim/api.h"
 #include "shim/config.h"
 #include "shim/driver.h"
+#include "shim/live_errors.h"
 #include "shim/log.h"
 #include "shim/policy_internal.h"
 
@@ -50,6 +51,7 @@ static const char *const reason_names[] = {
 /* A live error finding on `value`: refuse, abort, or let it through. */
 static void live_error(struct cg_pcall *pc, int reason, uint64_t value)
 {
+    cg_live_error_note();
     if (cg_policy_on.on_error == CG_ON_ERROR_ABORT) {
         cg_policy_record(pc, CG_POLICY_REFUSED, value, (uint64_t)reason, CUDA_ERROR_INVALID_HANDLE);
         fprintf(stderr, "cuguard: %s: %s of %#llx; aborting (CUGUARD_ON_ERROR=abort)\n",

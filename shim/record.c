@@ -18,6 +18,7 @@
 #include "shim/api.h"
 #include "shim/driver.h"
 #include "shim/lifecycle.h"
+#include "shim/live_errors.h"
 #include "shim/site.h"
 #include "shim/spin.h"
 #include "shim/stack.h"
@@ -227,6 +228,9 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
                  uint64_t arg2, uint64_t extra)
 {
     struct cg_call copy;
+    if (__builtin_expect(result != CUDA_SUCCESS && result != CUDA_ERROR_NOT_READY, 0) &&
+        !CG_RESULT_IS_CRASH(result))
+        cg_live_error_note();
     c = with_error_stack(c, result, &copy);
     switch (c->style) {
     case CG_STYLE_DESTROY:

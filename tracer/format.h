@@ -65,6 +65,7 @@
 #define CG_HOST_MAX 64u
 #define CG_ARGV_MAX 2048u
 #define CG_API_NAMES_MAX 4096u
+#define CG_LABEL_MAX 32u
 
 /* Header `end_state`: set by the writer when the process ends normally. */
 enum cg_end_state {
@@ -106,6 +107,9 @@ struct cg_file_header {
     uint64_t cut_short_mono_ns;                     /* CLOCK_MONOTONIC when tracing stopped */
     char cut_short_reason[CG_CUT_SHORT_REASON_MAX]; /* e.g. "disk full", NUL-terminated */
     char tool_version[32]; /* CUGUARD_VERSION of the writer, NUL-terminated ("" in version 1) */
+    /* zero in files of writers before it */
+    char label[CG_LABEL_MAX]; /* short process label: $PYTEST_XDIST_WORKER (gw0, gw1, ...) when
+                                 the file was opened, NUL-terminated, "" when unset */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */

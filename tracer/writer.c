@@ -69,6 +69,7 @@ struct interned {
 static struct {
     char dir[DIR_MAX];
     char task_var[64];
+    char label[CG_LABEL_MAX];
     uint32_t task_mode;
     const char *const *api_names;
     uint32_t api_count;
@@ -389,6 +390,7 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     copy_string(h->task_var, sizeof h->task_var, saved.task_var);
     fill_argv(h);
     fill_api_names(h);
+    copy_string(h->label, sizeof h->label, saved.label);
     copy_string(h->tool_version, sizeof h->tool_version, CUGUARD_VERSION);
     /* Magic last: a reader never sees a half-written header as valid. */
     uint64_t magic;
@@ -459,6 +461,7 @@ int cg_writer_open(const struct cg_writer_config *cfg)
         } else {
             copy_string(saved.dir, sizeof saved.dir, cfg->dir);
             copy_string(saved.task_var, sizeof saved.task_var, cfg->task_var);
+            copy_string(saved.label, sizeof saved.label, cfg->label);
             saved.task_mode = cfg->task_mode;
             saved.api_names = cfg->api_names;
             saved.api_count = cfg->api_count;

@@ -25,11 +25,13 @@ struct cg_writer_config {
     const char *task_var;         /* env var name in CG_TASK_ENV mode, or NULL */
     const char *const *api_names; /* api id -> name, api_names[0] = "" */
     uint32_t api_count;
+    const char *label; /* the header's process label (format.h), or NULL */
 };
 
 /* Open a new trace file (O_EXCL|O_NOFOLLOW, 0600). Returns 0, or -1 after
  * printing one warning; then every other call is a no-op. Never overwrites
- * or follows a symlink to a file; never records the environment. A second
+ * or follows a symlink to a file; never records the environment (the label is
+ * the one value the caller hands in). A second
  * call while a trace is open does nothing. */
 int cg_writer_open(const struct cg_writer_config *cfg);
 

@@ -16,6 +16,7 @@
 #include "analysis/export_perfetto.h"
 #include "analysis/json_writer.h"
 #include "analysis/report.h"
+#include "analysis/run_pytest.h"
 #include "analysis/suppress.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
@@ -183,6 +184,64 @@ START_TEST(malformed_suppressions_are_refused)
 }
 END_TEST
 
+/* cuguard run adds its plugin to PYTHONPATH and PYTEST_PLUGINS without losing
+ * or doubling what the user set. */
+START_TEST(pytest_lists_keep_what_was_there)
+{
+    const struct {
+        const char *list, *item;
+        char sep;
+        int prepend;
+        const char *want;
+    } cases[] = {
+        {NULL, "cuguard", ',', 0, "cuguard"},
+        {"", "cuguard", ',', 0, "cuguard"},
+        {"xdist.plugin,mine", "cuguard", ',', 0, "xdist.plugin,mine,cuguard"},
+        {"mine,cuguard", "cuguard", ',', 0, "mine,cuguard"},
+        {"cuguardx", "cuguard", ',', 0, "cuguardx,cuguard"},
+        {"/src:/lib", "/opt/cg/python", ':', 1, "/opt/cg/python:/src:/lib"},
+        {"/src:/opt/cg/python", "/opt/cg/python", ':', 1, "/src:/opt/cg/python"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got =
+            run_pytest_list_add(cases[i].list, cases[i].item, cases[i].sep, cases[i].prepend);
+        ck_assert_str_eq(got, cases[i].want);
+        free(got);
+    }
+}
+END_TEST
+
+/* A pytest-xdist worker is named by its label, not execnet's command line. */
+START_TEST(worker_label_replaces_the_command_line)
+{
+    char *wdir = testlib_tmpdir(), path[4096];
+    snprintf(path, sizeof path, "%s/host-88-1.cgt", wdir);
+    struct tb *b = tb_open(path, 88, "python3 -u -c exec(eval(sys.stdin.readline()))");
+    ck_assert_ptr_nonnull(b);
+    snprintf(b->hdr.label, sizeof b->hdr.label, "gw3");
+    tb_task(b, MAIN, "test_w.py::test_leak", 0);
+    tb_call_at(b, MAIN, "cuEventCreate", 0xe000, 0, 0, "w.py:3");
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    struct analysis a;
+    analyze_dir(&a, wdir);
+    FILE *f = tmpfile();
+    report_write_text(f, &a, REPORT_FULL);
+    report_write_text(f, &a, REPORT_BRIEF);
+    report_write_json(f, &a);
+    char *out = slurp(f);
+    ck_assert_ptr_nonnull(strstr(out, "process    pid 88 gw3\n"));
+    ck_assert_ptr_nonnull(strstr(out, "(pid 88 gw3, thread "));
+    ck_assert_ptr_nonnull(strstr(out, "\"label\": \"gw3\""));
+    ck_assert_ptr_null(strstr(out, "pid 88 python3"));
+    free(out);
+    fclose(f);
+    analysis_free(&a);
+    testlib_rmtree(wdir);
+    free(wdir);
+}
+END_TEST
+
 START_TEST(fail_on_lists)
 {
     unsigned char mask[FK_COUNT];
@@ -330,7 +389,9 @@ START_TEST(json_report_has_the_contract_keys)
                           "\"ts_ns\": ",
                           "\"message\": ",
                           "\"tid\": 100",
-                          "\"api\": \"cuEventQuery\""};
+                          "\"api\": \"cuEventQuery\"",
+                          "\"label\": \"\"",
+                          "\"summary_line\": \"SUMMARY: cuguard: 1 error"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(strstr(out, keys[i]) != NULL, "missing %s in\n%s", keys[i], out);
     free(out);
@@ -372,6 +433,8 @@ static Suite *output_suite(void)
     tcase_add_test(pure, suppressions_match_task_or_site);
     tcase_add_test(pure, malformed_suppressions_are_refused);
     tcase_add_test(pure, fail_on_lists);
+    tcase_add_test(pure, pytest_lists_keep_what_was_there);
+    tcase_add_test(pure, worker_label_replaces_the_command_line);
     suite_add_tcase(s, pure);
     TCase *reports = tcase_create("reports");
     tcase_add_checked_fixture(reports, setup, teardown);

@@ -24,6 +24,7 @@
 #include "shim/config.h"
 #include "shim/driver.h"
 #include "shim/lifecycle.h"
+#include "shim/live_errors.h"
 #include "shim/record.h"
 #include "shim/site.h"
 #include "tests/unit/shim_testlib.h"
@@ -509,6 +510,31 @@ START_TEST(create_and_failed_calls_carry_stacks)
 }
 END_TEST
 
+/* The pytest plugin's --cuguard-fail-tests reads this count before and after
+ * a test: a call that succeeded must not move it, a refused handle must. */
+START_TEST(failed_calls_move_the_live_error_count)
+{
+    char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    CUevent ev;
+    ck_assert_int_eq(cuEventCreate(&ev, 0), CUDA_SUCCESS);
+    unsigned long before = cuguard_live_error_count();
+    ck_assert_int_eq(cuEventQuery(ev), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventDestroy(ev), CUDA_SUCCESS);
+    ck_assert_uint_eq(cuguard_live_error_count(), before);
+    ck_assert_int_ne(cuEventDestroy(ev), CUDA_SUCCESS); /* destroyed twice */
+    ck_assert_uint_eq(cuguard_live_error_count(), before + 1);
+    const char *path = cuguard_trace_path();
+    ck_assert_ptr_nonnull(path);
+    ck_assert_ptr_nonnull(strstr(path, ".cgt"));
+    ck_assert_int_eq(strncmp(path, dir, strlen(dir)), 0);
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    shimtest_trace_free(&t);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
 START_TEST(runtime_mark_flags_driver_records)
 {
     setenv("CUGUARD_STACK_DEPTH", "0", 1); /* compares innermost-frame sites */
@@ -617,6 +643,7 @@ static Suite *shim_suite(void)
     tcase_add_test(records, call_sites_are_interned_per_site);
     tcase_add_test(records, runtime_mark_flags_driver_records);
     tcase_add_test(records, create_and_failed_calls_carry_stacks);
+    tcase_add_test(records, failed_calls_move_the_live_error_count);
     suite_add_tcase(s, records);
 
     TCase *safety = tcase_create("safety");

@@ -153,6 +153,7 @@ START_TEST(header_describes_the_process)
 {
     char *dir = testlib_tmpdir();
     struct cg_writer_config cfg = testlib_config(dir);
+    cfg.label = "gw12";
     uint64_t before = cg_now_ns();
     ck_assert_int_eq(cg_writer_open(&cfg), 0);
     cg_writer_close();
@@ -166,6 +167,7 @@ START_TEST(header_describes_the_process)
     ck_assert_uint_ge(h->end_mono_ns, h->start_mono_ns);
     ck_assert_uint_eq(h->slots_reserved, 1); /* the PROCESS_EXIT record */
     ck_assert_str_eq(h->task_var, "PYTEST_CURRENT_TEST");
+    ck_assert_str_eq(h->label, "gw12");
     ck_assert_uint_eq(cg_reader_api_count(rd), testlib_api_count);
     for (uint32_t i = 0; i < testlib_api_count; i++)
         ck_assert_str_eq(cg_reader_api_name(rd, (uint16_t)i), testlib_api_names[i]);
