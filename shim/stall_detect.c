@@ -249,58 +249,6 @@ static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
     return fresh;
 }
 
-/* ---- orphaned waits ---- */
-
-/* ns since the process's latest CUDA call, or 0 when it made one within
- * the limit (or none at all). Reads the trace only when the slots show
- * nothing recent. */
-static uint64_t idle_for(uint64_t now)
-{
-    if (limit_ns == 0 || (slots_activity_ns != 0 && age(now, slots_activity_ns) < limit_ns))
-        return 0;
-    read_trace_once();
-    if (trace_unreadable)
-        return 0;
-    uint64_t last = cg_pending_last_call_ns();
-    if (slots_activity_ns > last)
-        last = slots_activity_ns;
-    if (last == 0 || age(now, last) < limit_ns)
-        return 0;
-    return age(now, last);
-}
-
-static void fill_orphan(struct cg_hang_orphan *o, const struct cg_event_state *e, uint64_t idle)
-{
-    memset(o, 0, sizeof *o);
-    o->event = *e;
-    o->idle_ns = idle;
-    uint32_t poller = e->poller_count > 0 ? e->pollers[e->poller_count - 1] : 0;
-    cg_pending_thread_exited(poller, &o->poller_exit_ns);
-    if (!cg_watch_exited_name(poller, o->poller_name, sizeof o->poller_name))
-        o->poller_name[0] = '\0';
-    thread_name(e->tid, o->recorder_name, sizeof o->recorder_name);
-    if (o->recorder_name[0] == '\0')
-        cg_watch_exited_name(e->tid, o->recorder_name, sizeof o->recorder_name);
-}
-
-/* One STALL with CG_FLAG_ORPHANED per newly orphaned event record. */
-static unsigned orphan_tick(uint64_t now)
-{
-    uint64_t idle = idle_for(now);
-    if (idle == 0)
-        return 0;
-    struct cg_event_state found[MAX_ORPHANS];
-    unsigned n = cg_pending_orphans(found, MAX_ORPHANS, 0);
-    for (unsigned i = 0; i < n; i++) {
-        const struct cg_event_state *e = &found[i];
-        write_stall(e->poll_api, (uint8_t)(CG_FLAG_ORPHANED | (e->per_thread ? CG_FLAG_PTSZ : 0)),
-                    e->event, e->tid, idle, now);
-        cg_pending_mark_orphan_reported(e->event);
-        __atomic_fetch_add(&orphans_written, 1, __ATOMIC_RELAXED);
-    }
-    return n;
-}
-
 /* ---- Python stacks ---- */
 
 static struct cg_pyt_snapshot python;
@@ -344,6 +292,60 @@ static const struct cg_pyt_snapshot *python_at(uint64_t now)
     return &python;
 }
 
+/* ---- orphaned waits ---- */
+
+/* ns since the process's latest CUDA call, or 0 when it made one within
+ * the limit (or none at all). Reads the trace only when the slots show
+ * nothing recent. */
+static uint64_t idle_for(uint64_t now)
+{
+    if (limit_ns == 0 || (slots_activity_ns != 0 && age(now, slots_activity_ns) < limit_ns))
+        return 0;
+    read_trace_once();
+    if (trace_unreadable)
+        return 0;
+    uint64_t last = cg_pending_last_call_ns();
+    if (slots_activity_ns > last)
+        last = slots_activity_ns;
+    if (last == 0 || age(now, last) < limit_ns)
+        return 0;
+    return age(now, last);
+}
+
+static void fill_orphan(struct cg_hang_orphan *o, const struct cg_event_state *e, uint64_t idle)
+{
+    memset(o, 0, sizeof *o);
+    o->event = *e;
+    o->idle_ns = idle;
+    uint32_t poller = e->poller_count > 0 ? e->pollers[e->poller_count - 1] : 0;
+    cg_pending_thread_exited(poller, &o->poller_exit_ns);
+    if (!cg_watch_exited_name(poller, o->poller_name, sizeof o->poller_name))
+        o->poller_name[0] = '\0';
+    thread_name(e->tid, o->recorder_name, sizeof o->recorder_name);
+    if (o->recorder_name[0] == '\0')
+        cg_watch_exited_name(e->tid, o->recorder_name, sizeof o->recorder_name);
+}
+
+/* One STALL with CG_FLAG_ORPHANED per newly orphaned event record. */
+static unsigned orphan_tick(uint64_t now)
+{
+    uint64_t idle = idle_for(now);
+    if (idle == 0)
+        return 0;
+    struct cg_event_state found[MAX_ORPHANS];
+    unsigned n = cg_pending_orphans(found, MAX_ORPHANS, 0);
+    if (n > 0)
+        python_at(now); /* before the STALLs: the analysis reads them together */
+    for (unsigned i = 0; i < n; i++) {
+        const struct cg_event_state *e = &found[i];
+        write_stall(e->poll_api, (uint8_t)(CG_FLAG_ORPHANED | (e->per_thread ? CG_FLAG_PTSZ : 0)),
+                    e->event, e->tid, idle, now);
+        cg_pending_mark_orphan_reported(e->event);
+        __atomic_fetch_add(&orphans_written, 1, __ATOMIC_RELAXED);
+    }
+    return n;
+}
+
 /* ---- quiet after a dead poller ---- */
 
 /* The dead pollers the process has been quiet after for the limit. */
@@ -372,6 +374,7 @@ static unsigned dead_poller_tick(uint64_t now, uint64_t idle, unsigned orphans)
         cg_pending_mark_dead_reported(dead[i].tid);
         if (told)
             continue;
+        python_at(now); /* before the STALL: the analysis reads them together */
         struct cg_record *r = cg_writer_reserve(1);
         __atomic_fetch_add(&stalls_written, 1, __ATOMIC_RELAXED);
         written++;
