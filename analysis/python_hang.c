@@ -34,8 +34,7 @@ static const char *base_name(const char *path)
 /* "wait_all at w.py:64" */
 static void frame_text(const struct finding_frame *f, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s at %s:%d", f->function ? f->function : "?", base_name(f->file),
-             f->line);
+    snprintf(buf, len, "%s at %s:%d", f->function ? f->function : "?", base_name(f->file), f->line);
 }
 
 /* "wait_all at w.py:64 (called from main at w.py:94, ...)" for the
@@ -63,7 +62,10 @@ static void python_where(const struct replay_process *p, uint32_t site, int call
             break;
         }
         frame_text(&st.frames[i], one, sizeof one);
-        snprintf(buf + used, len - used, "%s%s", shown == 0 ? "" : shown == 1 ? " (called from " : ", ",
+        snprintf(buf + used, len - used, "%s%s",
+                 shown == 0   ? ""
+                 : shown == 1 ? " (called from "
+                              : ", ",
                  one);
         if (++shown == 1 && !callers)
             break;

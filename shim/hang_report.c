@@ -447,7 +447,8 @@ static void emit_dead_poller(const struct cg_hang_snapshot *s, const struct cg_h
                              cg_hang_emit emit, void *ctx)
 {
     struct line l = {.used = 0};
-    put(&l, "  quiet after a dead poller: no CUDA call for %.1f s since ", (double)d->idle_ns / 1e9);
+    put(&l, "  quiet after a dead poller: no CUDA call for %.1f s since ",
+        (double)d->idle_ns / 1e9);
     put_named(&l, d->tid, d->name);
     put(&l, " exited %.1f s ago", seconds_since(s, d->exit_ns));
     if (d->has_error) {
@@ -489,8 +490,7 @@ static void emit_python_thread(const struct cg_hang_snapshot *s, const struct cg
 {
     struct line l = {.used = 0};
     char rbuf[32];
-    put(&l, "    python thread %" PRIu32 " \"%s\": ", p->native_tid,
-        p->name[0] ? p->name : "?");
+    put(&l, "    python thread %" PRIu32 " \"%s\": ", p->native_tid, p->name[0] ? p->name : "?");
     const struct cg_hang_thread *t = p->native_tid ? thread_by_tid(s, p->native_tid) : NULL;
     if (t == NULL || !t->has_last) {
         put(&l, "no CUDA call recorded");
@@ -523,8 +523,9 @@ static void emit_python(const struct cg_hang_snapshot *s, cg_hang_emit emit, voi
         return;
     struct line l = {.used = 0};
     if (py->status == CG_PYT_GIL_HELD)
-        put(&l, "  Python stacks could not be read: the GIL is held (waited %.1f s; a thread runs "
-                "C code without releasing it); only the CUDA state above could be read safely",
+        put(&l,
+            "  Python stacks could not be read: the GIL is held (waited %.1f s; a thread runs "
+            "C code without releasing it); only the CUDA state above could be read safely",
             (double)py->waited_ns / 1e9);
     else if (py->status == CG_PYT_NOT_RUNNING)
         put(&l, "  Python stacks not read: the interpreter is starting up or finalizing");

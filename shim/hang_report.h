@@ -76,12 +76,12 @@ struct cg_hang_orphan {
  * never saw complete, while the process has made no CUDA call since. */
 struct cg_hang_dead_poller {
     uint32_t tid;
-    char name[32];          /* "" when unknown */
-    uint64_t exit_ns;       /* when it exited */
-    uint64_t idle_ns;       /* since the process's latest CUDA call */
-    int has_error;          /* its last call failed: */
+    char name[32];             /* "" when unknown */
+    uint64_t exit_ns;          /* when it exited */
+    uint64_t idle_ns;          /* since the process's latest CUDA call */
+    int has_error;             /* its last call failed: */
     struct cg_hang_call error; /* that call */
-    unsigned unseen;        /* event records it polled still unseen at its exit */
+    unsigned unseen;           /* event records it polled still unseen at its exit */
 };
 
 struct cg_hang_snapshot {

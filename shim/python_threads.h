@@ -31,16 +31,16 @@
 
 /* What a snapshot could read (also CG_REC_PYSTACK's result, tracer/format.h). */
 enum cg_pyt_status {
-    CG_PYT_OK = 0,           /* `threads` holds every Python thread (up to the max) */
-    CG_PYT_GIL_HELD = 1,     /* the GIL could not be taken within the bound */
-    CG_PYT_NOT_RUNNING = 2,  /* the interpreter is starting or finalizing */
-    CG_PYT_NO_PYTHON = 3,    /* no interpreter in this process (nothing is shown) */
-    CG_PYT_UNAVAILABLE = 4,  /* a needed C API function is missing, or no helper thread */
+    CG_PYT_OK = 0,          /* `threads` holds every Python thread (up to the max) */
+    CG_PYT_GIL_HELD = 1,    /* the GIL could not be taken within the bound */
+    CG_PYT_NOT_RUNNING = 2, /* the interpreter is starting or finalizing */
+    CG_PYT_NO_PYTHON = 3,   /* no interpreter in this process (nothing is shown) */
+    CG_PYT_UNAVAILABLE = 4, /* a needed C API function is missing, or no helper thread */
 };
 
 struct cg_pyt_thread {
-    uint32_t native_tid; /* threading's native_id, 0 = unknown */
-    uint64_t ident;      /* threading.get_ident() of the thread */
+    uint32_t native_tid;          /* threading's native_id, 0 = unknown */
+    uint64_t ident;               /* threading.get_ident() of the thread */
     char name[CG_PYT_NAME_BYTES]; /* threading's name, "" = unknown */
     unsigned frames;
     /* "#stack;p<line> <function> <file>..." (tracer/format.h stack syntax) */
@@ -48,11 +48,11 @@ struct cg_pyt_thread {
 };
 
 struct cg_pyt_snapshot {
-    int status;       /* enum cg_pyt_status */
-    uint64_t when_ns; /* CLOCK_MONOTONIC of the request */
+    int status;         /* enum cg_pyt_status */
+    uint64_t when_ns;   /* CLOCK_MONOTONIC of the request */
     uint64_t waited_ns; /* how long the caller waited for the helper */
-    unsigned count;   /* threads[] filled */
-    unsigned more;    /* Python threads beyond CG_PYT_THREADS_MAX */
+    unsigned count;     /* threads[] filled */
+    unsigned more;      /* Python threads beyond CG_PYT_THREADS_MAX */
     struct cg_pyt_thread threads[CG_PYT_THREADS_MAX];
 };
 
