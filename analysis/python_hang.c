@@ -125,15 +125,27 @@ static void thread_where(struct hb_proc *hp, unsigned i, int callers, char *buf,
              where[0] ? "still in " : "with no Python frame", where);
 }
 
-/* Every thread of the snapshot, "; "-separated. */
+static int made_cuda_calls(struct hb_proc *hp, unsigned i)
+{
+    uint32_t tid = hp->pysnap.threads[i].tid;
+    return tid != 0 && hb_find_thread(hp->p, tid) != NULL;
+}
+
+/* The threads of the snapshot that made CUDA calls (all of them when none
+ * did), "; "-separated. */
 static void threads_where(struct hb_proc *hp, char *buf, size_t len)
 {
+    int any = 0;
+    for (unsigned i = 0; i < hp->pysnap.n && !any; i++)
+        any = made_cuda_calls(hp, i);
     buf[0] = '\0';
     for (unsigned i = 0; i < hp->pysnap.n; i++) {
+        if (any && !made_cuda_calls(hp, i))
+            continue;
         char one[800];
         thread_where(hp, i, 1, one, sizeof one);
         size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%s", i ? "; " : "", one);
+        snprintf(buf + used, len - used, "%s%s", used ? "; " : "", one);
     }
 }
 
@@ -142,7 +154,7 @@ static void threads_where(struct hb_proc *hp, char *buf, size_t len)
 static unsigned waiting_thread(struct hb_proc *hp)
 {
     for (unsigned i = 0; i < hp->pysnap.n; i++)
-        if (hp->pysnap.threads[i].tid && hb_find_thread(hp->p, hp->pysnap.threads[i].tid))
+        if (made_cuda_calls(hp, i))
             return i;
     return 0;
 }

@@ -51,7 +51,7 @@ $(grep -A4 'python threads' "$WORK/$name.err")"
 }
 
 for shape in nosync sync; do
-    hang "watchdog-$shape" 3 --watchdog 2 -- "$PYTHON" $SRC $shape 6
+    hang "watchdog-$shape" 3 --watchdog 2 -- "$PYTHON" $SRC $shape 4
     grep -q '^hang_watcher gave up$' "$WORK/watchdog-$shape.out" ||
         fail "watchdog-$shape: the program did not run to its give-up"
     hang "timeout-$shape" 124 --watchdog 0 --timeout 5 -- "$PYTHON" $SRC $shape 60
@@ -93,6 +93,34 @@ grep -q '^holding$' "$WORK/gil.out" || fail "gil: the program did not reach its 
 grep -q '^cuguard:   Python stacks could not be read: the GIL is held' "$WORK/gil.err" ||
     fail "gil: the report does not say the GIL was held: $(cat "$WORK/gil.err")"
 grep -q '^cuguard: end of hang report$' "$WORK/gil.err" || fail "gil: the report did not end"
+
+# pytest-xdist: --timeout asks each worker for its report (into its trace:
+# pytest captures a worker's stderr, and a killed worker never shows it)
+if "$PYTHON" -c "import pytest, xdist" 2>/dev/null; then
+    mkdir -p "$WORK/proj"
+    cat >"$WORK/proj/test_hang.py" <<PY
+import sys
+sys.path.insert(0, "$PWD/tests/workloads")
+import hang_watcher
+import pytest
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_hangs(n):
+    hang_watcher.run("sync", 60)
+PY
+    timeout -s KILL 90 "$CUGUARD" run --no-report --dir "$WORK/xdist" --watchdog 0 --timeout 8 -- \
+        "$PYTHON" -m pytest -q -p no:cacheprovider -n 2 "$WORK/proj/test_hang.py" \
+        >"$WORK/xdist.out" 2>"$WORK/xdist.err"
+    rc=$?
+    [ $rc -eq 124 ] || fail "xdist: exit status $rc, want 124: $(tail -n 3 "$WORK/xdist.err")"
+    # pytest captures the workers' stderr: the reports live in their traces
+    "$CUGUARD" report --format json "$WORK/xdist" >"$WORK/xdist.json" 2>/dev/null
+    n=$("$PYTHON" -c 'import json,sys; print(sum("\"MainThread\" still in wait_all at hang_watcher.py:%s" % sys.argv[2] in s for s in json.load(open(sys.argv[1]))["diagnosis"]))' "$WORK/xdist.json" "$WAIT")
+    [ "$n" = 2 ] || fail "xdist: $n worker(s) diagnosed in wait_all, want 2"
+else
+    echo "skip (xdist case): $PYTHON lacks pytest or pytest-xdist"
+fi
 
 # a C program: the same report as before, no Python section
 timeout -s KILL 60 "$CUGUARD" run --simulate --no-report --dir "$WORK/c" --watchdog 0 \

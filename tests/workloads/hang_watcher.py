@@ -78,9 +78,8 @@ def run_test(n, shape, tasks, unrelated):
     return stream
 
 
-def main():
-    shape = sys.argv[1] if len(sys.argv) > 1 else "none"
-    give_up = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
+def run(shape, give_up):
+    """Both tests, as a pytest test may call it (tests/e2e/3C_python_hang.sh)."""
     if shape not in ("nosync", "sync", "none"):
         sys.exit("hang_watcher.py: SHAPE is nosync, sync or none")
     cuda.current_context()
@@ -92,6 +91,10 @@ def main():
         if shape != "nosync":
             stream.synchronize()
         wait_all(tasks, give_up)
+
+
+def main():
+    run(sys.argv[1] if len(sys.argv) > 1 else "none", float(sys.argv[2]) if len(sys.argv) > 2 else 30.0)
     print("hang_watcher done")
     sys.stdout.flush()
     os._exit(0)
