@@ -25,7 +25,7 @@ require "$CUGUARD" "$SHIM" "$FAKE/libcuda.so.1" "$BUILD/workloads/writeback"
 SRC=tests/workloads/hang_watcher.py
 QUERY=$(grep -n '# SITE:query$' $SRC | cut -d: -f1)
 WAIT=$(grep -n '# SITE:wait$' $SRC | cut -d: -f1)
-export NUMBA_CUDA_DRIVER=$PWD/$FAKE/libcuda.so.1
+export NUMBA_CUDA_DRIVER="$(cd "$FAKE" && pwd)/libcuda.so.1"
 
 # hang NAME WANT_RC CUGUARD_OPTIONS... -- ARGS: run the workload, check the
 # hang report on stderr, the report's diagnosis, and the exit status.
