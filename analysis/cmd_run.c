@@ -107,10 +107,9 @@ static void usage(FILE *out)
         "  CUGUARD_STACK_DEPTH    frames per call stack on create/destroy/failed calls\n"
         "                         (default 8, 0 = innermost frame only; docs/stacks.md)\n\n"
         "Exit status: CMD's; 124 when --timeout ended CMD; 66 (or --error-exitcode) when\n"
-        "--fail-on matched; 3 with\n"
-        "--require-trace or --fail-on when CMD exited 0 but no trace was written; 127 if\n"
-        "CMD cannot be run; 2 for a usage error. An unwritable trace directory gets one\n"
-        "warning and CMD runs untraced.\n"
+        "--fail-on matched; 3 with --require-trace or --fail-on when CMD exited 0 but no\n"
+        "trace was written; 127 if CMD cannot be run; 2 for a usage error. An unwritable\n"
+        "trace directory gets one warning and CMD runs untraced.\n"
         "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
 }
 
