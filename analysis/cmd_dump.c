@@ -419,7 +419,8 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
             fprintf(st->out, " status=%" PRId32 " threads=%" PRIu64 " waited=%" PRIu64 "ns",
                     r->result, r->arg, r->arg2);
         else {
-            fprintf(st->out, " ident=0x%" PRIx64 " frames=%" PRIu64, r->handle, r->arg2);
+            fprintf(st->out, " thread=%" PRIu64 " ident=0x%" PRIx64 " frames=%" PRIu64,
+                    r->arg2 >> 32, r->handle, r->arg2 & 0xffffffffu);
             print_string_field(st, "name", (uint32_t)r->arg);
             print_string_field(st, "stack", r->site);
         }

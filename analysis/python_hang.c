@@ -97,7 +97,7 @@ static void on_pystack(struct hb_proc *hp, const struct cg_record *r)
     }
     if (r->ts_ns != s->ts_ns || s->n == HB_PYSNAP_THREADS)
         return;
-    s->threads[s->n].tid = r->tid;
+    s->threads[s->n].tid = (uint32_t)(r->arg2 >> 32);
     s->threads[s->n].name = (uint32_t)r->arg;
     s->threads[s->n].stack = r->site;
     s->n++;

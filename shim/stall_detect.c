@@ -262,9 +262,9 @@ static void write_pystack(const struct cg_pyt_thread *t, uint64_t now)
         return;
     r->handle = t->ident ? t->ident : 1;
     r->arg = name;
-    r->arg2 = t->frames;
+    r->arg2 = (uint64_t)t->native_tid << 32 | t->frames;
     r->ts_ns = now;
-    r->tid = t->native_tid;
+    r->tid = cg_gettid();
     r->site = stack;
     r->flags = CG_FLAG_STACK;
     cg_writer_publish(r, CG_REC_PYSTACK);

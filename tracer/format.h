@@ -226,12 +226,14 @@ enum cg_record_flags {
  *   finalizing; 3 no Python in the process; 4 this Python lacks a needed C
  *   API function), arg = number of thread records that follow, arg2 = ns
  *   waited for the GIL; then per Python thread: handle = its threading
- *   ident (nonzero), tid = its native thread id (0 = unknown), arg =
- *   string id of its threading name (0 = unknown), site = string id of a
- *   stack string of Python frames only, innermost first (CG_FLAG_STACK,
- *   "Stacks and modules"; "#stack" alone = no Python frame), arg2 = number
- *   of those frames, result = 0. Every hang report writes at least the
- *   header, so it also marks that the report was written.
+ *   ident (nonzero), arg = string id of its threading name (0 = unknown),
+ *   arg2 = its native thread id (0 = unknown) << 32 | the number of its
+ *   frames, site = string id of a stack string of Python frames only,
+ *   innermost first (CG_FLAG_STACK, "Stacks and modules"; "#stack" alone
+ *   = no Python frame), tid = the watchdog's (as for STALL, the thread a
+ *   record describes is a field, never `tid`), result = 0. Every hang
+ *   report writes at least the header, so it also marks that the report
+ *   was written.
  *
  * CONTEXT: written by a thread just after a successful create CALL (event,
  *   stream, pinned allocation or registration) when the thread's current
