@@ -104,6 +104,7 @@ static const char *const kind_names[CG_REC_KIND_MAX + 1] = {
     [CG_REC_CONTEXT] = "context",
     [CG_REC_CALLBACK] = "callback",
     [CG_REC_MODULE] = "module",
+    [CG_REC_PYSTACK] = "pystack",
 };
 
 static const char *const policy_actions[] = {
@@ -412,6 +413,17 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
         fprintf(st->out, " number=%" PRId32 " base=0x%" PRIx64, r->result, r->handle);
         print_string_field(st, "path", r->site);
         print_string_field(st, "build_id", (uint32_t)r->arg);
+        break;
+    case CG_REC_PYSTACK: /* tracer/format.h: header (handle 0) or one Python thread */
+        if (r->handle == 0)
+            fprintf(st->out, " status=%" PRId32 " threads=%" PRIu64 " waited=%" PRIu64 "ns",
+                    r->result, r->arg, r->arg2);
+        else {
+            fprintf(st->out, " thread=%" PRIu64 " ident=0x%" PRIx64 " frames=%" PRIu64,
+                    r->arg2 >> 32, r->handle, r->arg2 & 0xffffffffu);
+            print_string_field(st, "name", (uint32_t)r->arg);
+            print_string_field(st, "stack", r->site);
+        }
         break;
     case CG_REC_NONE:
     case CG_REC_THREAD_EXIT:

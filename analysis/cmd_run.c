@@ -27,6 +27,7 @@
 #include "analysis/findings.h"
 #include "analysis/run_dir.h"
 #include "analysis/run_pytest.h"
+#include "analysis/run_timeout.h"
 
 #define DEFAULT_DIR "cuguard-trace"
 
@@ -42,6 +43,7 @@ struct run_options {
     char **command;
     const char *fail_on;        /* --fail-on LIST: the CI gate (docs/stacks.md) */
     const char *error_exitcode; /* --error-exitcode N (default 66) */
+    const char *timeout;        /* --timeout S (analysis/run_timeout.h) */
 };
 
 /* Exit status of --require-trace (and --fail-on) when no trace was written. */
@@ -85,6 +87,10 @@ static void usage(FILE *out)
         "                  --require-trace; sets CUGUARD_FAIL_ON (the pytest plugin's\n"
         "                  --cuguard-fail-on)\n"
         "  --error-exitcode N  the status --fail-on exits with (1-255, default 66)\n"
+        "  --timeout S     when CMD (or any of its children) still runs after S seconds:\n"
+        "                  every traced process prints its hang report (with every\n"
+        "                  Python thread's stack) and writes it into its trace, then\n"
+        "                  CMD and its children get SIGTERM, SIGKILL 5 s later; exit 124\n"
         "  --help, -h      show this help and exit\n\n"
         "environment read by libcuguard.so (an option above overrides its variable):\n"
         "  CUGUARD_DIR            trace directory; unset = no trace (policies still apply)\n"
@@ -105,10 +111,10 @@ static void usage(FILE *out)
         "                         report on demand (default SIGUSR2)\n"
         "  CUGUARD_STACK_DEPTH    frames per call stack on create/destroy/failed calls\n"
         "                         (default 8, 0 = innermost frame only; docs/stacks.md)\n\n"
-        "Exit status: CMD's; 66 (or --error-exitcode) when --fail-on matched; 3 with\n"
-        "--require-trace or --fail-on when CMD exited 0 but no trace was written; 127 if\n"
-        "CMD cannot be run; 2 for a usage error. An unwritable trace directory gets one\n"
-        "warning and CMD runs untraced.\n"
+        "Exit status: CMD's; 124 when --timeout ended CMD; 66 (or --error-exitcode) when\n"
+        "--fail-on matched; 3 with --require-trace or --fail-on when CMD exited 0 but no\n"
+        "trace was written; 127 if CMD cannot be run; 2 for a usage error. An unwritable\n"
+        "trace directory gets one warning and CMD runs untraced.\n"
         "Example: cuguard run -- pytest -n 4 tests/ && cuguard report " DEFAULT_DIR "/\n");
 }
 
@@ -193,6 +199,8 @@ static int check_values(const struct run_options *o)
                            o->policy);
     if (o->task && !valid_task(o->task))
         return usage_error("bad --task '%s': use env:NAME, thread or process", o->task);
+    if (o->timeout && !run_timeout_valid(o->timeout))
+        return usage_error("bad --timeout '%s': give whole seconds, 1 to 31536000", o->timeout);
     if (o->watchdog && !valid_watchdog(o->watchdog))
         return usage_error("bad --watchdog '%s': give whole seconds, 0 (off) to 31536000",
                            o->watchdog);
@@ -236,6 +244,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->task = v;
         } else if ((v = cli_option_value(argc, argv, &i, "--watchdog", &missing))) {
             o->watchdog = v;
+        } else if ((v = cli_option_value(argc, argv, &i, "--timeout", &missing))) {
+            o->timeout = v;
         } else if ((v = cli_option_value(argc, argv, &i, "--error-exitcode", &missing))) {
             o->error_exitcode = v;
         } else if (missing) {
@@ -485,7 +495,8 @@ static size_t conclude_run(const struct run_options *o, const char *base, const 
 
 /* fork + execvp. Returns the child's status as an exit code, or -1 after a
  * message; *not_run is set when the command could not be executed. */
-static int run_command(char **command, int *not_run)
+static int run_command(char **command, unsigned timeout, const char *run_dir, int *not_run,
+                       int *timed_out)
 {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
@@ -515,9 +526,9 @@ static int run_command(char **command, int *not_run)
     while (got < 0 && errno == EINTR);
     close(report[0]);
     int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    *timed_out = run_timeout_wait(pid, timeout, run_dir, &status);
+    if (*timed_out < 0)
+        return -1;
     child_pid = 0;
     if (got == (ssize_t)sizeof exec_errno) {
         fprintf(stderr, "cuguard run: cannot run '%s': %s\n", command[0], strerror(exec_errno));
@@ -568,12 +579,15 @@ int cmd_run(int argc, char **argv)
     if (set_environment(&o, lib, traced ? run_dir : NULL) != 0)
         return 2;
     fflush(NULL);
-    int not_run = 0, matched = 0;
-    int status = run_command(o.command, &not_run);
+    int not_run = 0, matched = 0, timed_out = 0;
+    int status = run_command(o.command, o.timeout ? (unsigned)atoi(o.timeout) : 0,
+                             traced ? run_dir : NULL, &not_run, &timed_out);
     if (status < 0)
         return 2;
     if (not_run)
         return status;
     size_t traces = traced ? conclude_run(&o, base, run, run_dir, &matched) : 0;
+    if (timed_out)
+        return RUN_TIMEOUT_STATUS;
     return final_status(&o, status, traces, matched);
 }

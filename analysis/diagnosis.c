@@ -204,18 +204,21 @@ void diagnosis_stall(struct hb_proc *hp, struct replay_thread *t, const struct c
 
 void diagnosis_poller_exited(struct hb_proc *hp, const struct hb_orphan *o, unsigned waiting)
 {
-    char me[LABEL], cause[512] = "", text[1200], result[48], test[LABEL + 16] = "";
+    char me[LABEL], cause[700] = "", text[1400], result[48], test[LABEL + 16] = "";
+    char where[LABEL + 16] = "";
     const char *task = replay_string(hp->p, o->had_error ? o->error_who.task : o->exit_who.task);
     if (task)
         snprintf(test, sizeof test, "in test %s, ", task);
     if (o->had_error)
-        snprintf(cause, sizeof cause, "got %s from %s on 0x%" PRIx64 "%s at +%.6f s, then ",
+        diagnosis_python_site(hp->p, o->error_who.site, where, sizeof where);
+    if (o->had_error)
+        snprintf(cause, sizeof cause, "got %s from %s on 0x%" PRIx64 "%s%s at +%.6f s, then ",
                  hb_result_name(o->error_result, result, sizeof result),
                  api_or(hp->p, o->error_who.api, "a call"), o->error_handle,
                  o->error_state == HS_UNKNOWN     ? " (a handle no create returned)"
                  : o->error_state == HS_DESTROYED ? " (a destroyed handle)"
                                                   : "",
-                 hb_seconds(hp->p, o->error_who.ts_ns));
+                 where, hb_seconds(hp->p, o->error_who.ts_ns));
     char others[160] = "";
     if (o->pending_events)
         snprintf(others, sizeof others,

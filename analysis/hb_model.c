@@ -858,6 +858,7 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
     struct hb_proc *hp = proc_of(user, p);
     if (!hp)
         return;
+    python_hang_step(hp, s);
     dispatch(hp, s);
     check_cross_task(hp, s);
 }

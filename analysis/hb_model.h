@@ -128,6 +128,8 @@ enum hb_fact_kind {
     FACT_STALL,
     FACT_BLOCKED,
     FACT_ORPHANED_STALL,
+    FACT_QUIET_STALL, /* quiet after a dead poller (analysis/python_hang.c) */
+    FACT_PYSTACK,     /* where the Python threads were at the last hang report */
     FACT_CRASH
 };
 
@@ -179,6 +181,19 @@ enum hb_copy_dir {
     STREAM_CALLBACK /* cuStreamAddCallback */
 };
 
+/* The latest CG_REC_PYSTACK snapshot of a process (tracer/format.h). */
+#define HB_PYSNAP_THREADS 16
+struct hb_pysnap {
+    uint64_t ts_ns; /* 0 = none yet */
+    int32_t status; /* the header's result: 0 read, 1 GIL held, ... */
+    uint64_t waited_ns;
+    uint64_t after_call_ns; /* the process's latest CUDA call before it */
+    unsigned n;
+    struct {
+        uint32_t tid, name, stack; /* native tid; string ids */
+    } threads[HB_PYSNAP_THREADS];
+};
+
 struct hb_proc {
     int index; /* hash key */
     UT_hash_handle hh;
@@ -201,6 +216,11 @@ struct hb_proc {
      * call comes): its event, and the number of calls replayed by then */
     uint64_t orphan_stall_handle, orphan_stall_calls;
     int orphan_stall_told;
+    /* analysis/python_hang.c */
+    struct hb_pysnap pysnap;
+    uint64_t last_call_ns; /* the latest CUDA call record */
+    int quiet_told;        /* a quiet after a dead poller was told ... */
+    uint32_t quiet_tid;    /* ... after this thread's exit */
     struct hb_callback callbacks[HB_MAX_CALLBACKS];
     unsigned next_callback; /* the slot the next enqueue takes (oldest first) */
     /* released object states kept for reuse (events come and go by the million) */
@@ -263,6 +283,16 @@ void diagnosis_crash(struct hb_proc *hp);
  * stream no thread saw finish is a host function ..."; may be empty). */
 void diagnosis_waited_on(struct hb_proc *hp, uint16_t api, uint64_t handle, uint8_t flags,
                          uint32_t tid, char *what, size_t what_len, char *cause, size_t cause_len);
+/* analysis/python_hang.c: PYSTACK records and the time of the latest call. */
+void python_hang_step(struct hb_proc *hp, const struct replay_step *s);
+/* A CG_FLAG_ORPHANED stall with handle 0: the quiet after a dead poller. */
+void python_hang_quiet_stall(struct hb_proc *hp, const struct replay_step *s);
+/* At the end of a process: where its Python threads were at the last hang
+ * report, when it `hung` or ended uncleanly with no CUDA call after it. */
+void python_hang_end(struct hb_proc *hp, int hung);
+/* " in watch at w.py:50": the innermost user Python frame of stack string
+ * `site`, or "". */
+void diagnosis_python_site(const struct replay_process *p, uint32_t site, char *buf, size_t len);
 /* Append the process's chain to the model's list. */
 void diagnosis_collect(struct hb_model *m, struct hb_proc *hp);
 

@@ -417,7 +417,8 @@ static int process_hung(const struct hb_proc *hp)
         return 1;
     for (size_t i = 0; i < hp->nfacts; i++)
         if (hp->facts[i].kind == FACT_STALL || hp->facts[i].kind == FACT_BLOCKED ||
-            hp->facts[i].kind == FACT_ORPHANED_STALL)
+            hp->facts[i].kind == FACT_ORPHANED_STALL || hp->facts[i].kind == FACT_QUIET_STALL ||
+            hp->facts[i].kind == FACT_PYSTACK)
             return 1;
     return 0;
 }
@@ -553,6 +554,7 @@ void races_process_end(struct hb_proc *hp)
     hp->orphans = rev;
     /* A poller whose only waits were on handles no create returned matters
      * only if the process hung: then it may be why. */
+    python_hang_end(hp, process_hung(hp) || hp->orphans != NULL);
     int hung = process_hung(hp);
     for (struct hb_orphan *o = hp->orphans; o && hung; o = o->next) {
         const struct hb_poll *first = NULL;
@@ -659,6 +661,10 @@ static int thread_waiting(const struct replay_thread *t)
 void races_stall(struct hb_proc *hp, const struct replay_step *s)
 {
     const struct cg_record *r = s->rec;
+    if ((r->flags & CG_FLAG_ORPHANED) && r->handle == 0) {
+        python_hang_quiet_stall(hp, s);
+        return;
+    }
     if (r->flags & CG_FLAG_ORPHANED) {
         orphaned_stall(hp, s);
         return;

@@ -441,6 +441,110 @@ static void emit_orphan(const struct cg_hang_snapshot *s, const struct cg_hang_o
     emit_line(&l, emit, ctx);
 }
 
+/* ---- section 0b: quiet after a dead poller ---- */
+
+static void emit_dead_poller(const struct cg_hang_snapshot *s, const struct cg_hang_dead_poller *d,
+                             cg_hang_emit emit, void *ctx)
+{
+    struct line l = {.used = 0};
+    put(&l, "  quiet after a dead poller: no CUDA call for %.1f s since ",
+        (double)d->idle_ns / 1e9);
+    put_named(&l, d->tid, d->name);
+    put(&l, " exited %.1f s ago", seconds_since(s, d->exit_ns));
+    if (d->has_error) {
+        char result[48];
+        put(&l, " after ");
+        put_call(&l, &d->error);
+        put(&l, " = %s", cg_hang_result_name(d->error.result, result, sizeof result));
+    }
+    if (d->unseen > 0)
+        put(&l, "%s with %u event record(s) it polled not seen complete", d->has_error ? "," : "",
+            d->unseen);
+    put(&l, "; the threads left wait outside CUDA (their Python stacks below)");
+    emit_line(&l, emit, ctx);
+}
+
+/* ---- section 4: every Python thread's stack ---- */
+
+/* One "p<line> <function> <file>" frame as "      file:line function". */
+static void emit_python_frame(const char *frame, size_t len, cg_hang_emit emit, void *ctx)
+{
+    char text[LINE_MAX_BYTES];
+    if (len == 0 || frame[0] != 'p' || len >= sizeof text)
+        return;
+    memcpy(text, frame, len);
+    text[len] = '\0';
+    char *function = strchr(text, ' ');
+    char *file = function ? strchr(function + 1, ' ') : NULL;
+    if (file == NULL)
+        return;
+    *function++ = '\0';
+    *file++ = '\0';
+    struct line l = {.used = 0};
+    put(&l, "      %s:%s %s", file, text + 1, function);
+    emit_line(&l, emit, ctx);
+}
+
+static void emit_python_thread(const struct cg_hang_snapshot *s, const struct cg_pyt_thread *p,
+                               cg_hang_emit emit, void *ctx)
+{
+    struct line l = {.used = 0};
+    char rbuf[32];
+    put(&l, "    python thread %" PRIu32 " \"%s\": ", p->native_tid, p->name[0] ? p->name : "?");
+    const struct cg_hang_thread *t = p->native_tid ? thread_by_tid(s, p->native_tid) : NULL;
+    if (t == NULL || !t->has_last) {
+        put(&l, "no CUDA call recorded");
+    } else if (t->last_in_progress) {
+        put(&l, "in ");
+        put_call(&l, &t->last);
+        put(&l, " for %.1f s", seconds_since(s, t->last.ts_ns));
+    } else {
+        put(&l, "last CUDA call ");
+        put_call(&l, &t->last);
+        put(&l, " = %s %.1f s ago", cg_hang_result_name(t->last.result, rbuf, sizeof rbuf),
+            seconds_since(s, t->last.ts_ns));
+    }
+    if (p->frames == 0)
+        put(&l, "; no Python frame");
+    emit_line(&l, emit, ctx);
+    const char *frame = strchr(p->stack, ';');
+    while (frame != NULL) {
+        const char *next = strchr(frame + 1, ';');
+        size_t len = next ? (size_t)(next - frame - 1) : strlen(frame + 1);
+        emit_python_frame(frame + 1, len, emit, ctx);
+        frame = next;
+    }
+}
+
+static void emit_python(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *ctx)
+{
+    const struct cg_pyt_snapshot *py = s->python;
+    if (py == NULL || py->status == CG_PYT_NO_PYTHON)
+        return;
+    struct line l = {.used = 0};
+    if (py->status == CG_PYT_GIL_HELD)
+        put(&l,
+            "  Python stacks could not be read: the GIL is held (waited %.1f s; a thread runs "
+            "C code without releasing it); only the CUDA state above could be read safely",
+            (double)py->waited_ns / 1e9);
+    else if (py->status == CG_PYT_NOT_RUNNING)
+        put(&l, "  Python stacks not read: the interpreter is starting up or finalizing");
+    else if (py->status != CG_PYT_OK)
+        put(&l, "  Python stacks not read: this Python lacks a C API function they need");
+    else
+        put(&l, "  python threads (%u), innermost frame first:", py->count + py->more);
+    emit_line(&l, emit, ctx);
+    if (py->status != CG_PYT_OK)
+        return;
+    for (unsigned i = 0; i < py->count; i++)
+        emit_python_thread(s, &py->threads[i], emit, ctx);
+    if (py->more > 0) {
+        struct line more = {.used = 0};
+        put(&more, "    ... and %u more Python thread(s)", py->more);
+        emit_line(&more, emit, ctx);
+    }
+}
+
 /* ---- the report ---- */
 
 static void emit_title(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *ctx)
@@ -463,6 +567,8 @@ void cg_hang_report(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *c
     emit_title(s, emit, ctx);
     for (unsigned i = 0; i < s->orphan_count; i++)
         emit_orphan(s, &s->orphans[i], emit, ctx);
+    for (unsigned i = 0; i < s->dead_count; i++)
+        emit_dead_poller(s, &s->dead[i], emit, ctx);
     unsigned waiting = emit_waiting(s, 1, emit, ctx);
     waiting += emit_waiting(s, 0, emit, ctx);
     if (waiting == 0) {
@@ -472,5 +578,6 @@ void cg_hang_report(const struct cg_hang_snapshot *s, cg_hang_emit emit, void *c
     }
     emit_events(s, emit, ctx);
     emit_last_calls(s, emit, ctx);
+    emit_python(s, emit, ctx);
     emit("end of hang report", ctx);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "shim/pending_events.h"
+#include "shim/python_threads.h"
 #include "shim/thread.h"
 
 /* A call as the report names it. */
@@ -71,6 +72,18 @@ struct cg_hang_orphan {
     uint64_t poller_exit_ns;     /* when that poller exited */
 };
 
+/* A thread that polled events and exited with an error or with work it
+ * never saw complete, while the process has made no CUDA call since. */
+struct cg_hang_dead_poller {
+    uint32_t tid;
+    char name[32];             /* "" when unknown */
+    uint64_t exit_ns;          /* when it exited */
+    uint64_t idle_ns;          /* since the process's latest CUDA call */
+    int has_error;             /* its last call failed: */
+    struct cg_hang_call error; /* that call */
+    unsigned unseen;           /* event records it polled still unseen at its exit */
+};
+
 struct cg_hang_snapshot {
     uint32_t pid;
     uint64_t now_ns;
@@ -85,6 +98,11 @@ struct cg_hang_snapshot {
     int events_unknown;    /* the trace could not be read back: no event list */
     const struct cg_hang_orphan *orphans;
     unsigned orphan_count;
+    /* Every Python thread's stack (NULL or CG_PYT_NO_PYTHON: no section). */
+    const struct cg_pyt_snapshot *python;
+    /* A quiet after a dead poller (shim/stall_detect.h), or NULL. */
+    const struct cg_hang_dead_poller *dead;
+    unsigned dead_count;
 };
 
 /* Receives one line (without "cuguard: " nor newline). */

@@ -109,6 +109,16 @@ struct thread_entry {
     uint32_t tid;
     uint64_t enter_ns; /* start of its current or latest blocking call */
     uint64_t exit_ns;  /* THREAD_EXIT time, 0 while alive */
+    /* a dead poller (cg_pending_dead_pollers) */
+    uint8_t polled;        /* it polled or waited on an event */
+    uint8_t failed;        /* its latest call failed: */
+    uint8_t dead;          /* it exited after polling, with an error or work unseen */
+    uint8_t dead_reported; /* the watchdog wrote its STALL */
+    uint16_t fail_api;
+    uint16_t unseen; /* event records it polled still pending at its exit */
+    int32_t fail_result;
+    uint64_t fail_handle;
+    uint64_t fail_ns;
     UT_hash_handle hh;
 };
 
@@ -305,8 +315,29 @@ static unsigned role_of(uint16_t api)
     return api < CG_API_COUNT ? roles[api] : ROLE_OTHER;
 }
 
+/* Whether `r`'s thread polled or waited on an event; what its latest
+ * call returned. */
+static void note_thread_call(const struct cg_record *r, int waits_on_event)
+{
+    struct thread_entry *t = thread_get(r->tid, 1);
+    if (t == NULL)
+        return;
+    if (waits_on_event)
+        t->polled = 1;
+    if (r->kind == CG_REC_ENTER || r->kind == CG_REC_SPIN)
+        return;
+    t->failed = r->result != CUDA_SUCCESS && r->result != CUDA_ERROR_NOT_READY;
+    if (t->failed) {
+        t->fail_api = r->api;
+        t->fail_result = r->result;
+        t->fail_handle = r->handle;
+        t->fail_ns = r->ts_ns;
+    }
+}
+
 static void replay_call(const struct cg_record *r)
 {
+    note_thread_call(r, role_of(r->api) == ROLE_EVENT_QUERY);
     if (role_of(r->api) == ROLE_EVENT_QUERY) {
         event_polled(r);
         if (r->result != CUDA_SUCCESS && r->result != CUDA_ERROR_NOT_READY)
@@ -332,6 +363,7 @@ static void replay_call(const struct cg_record *r)
 
 static void replay_exit(const struct cg_record *r)
 {
+    note_thread_call(r, role_of(r->api) == ROLE_EVENT_SYNC);
     struct thread_entry *t = thread_get(r->tid, 0);
     uint64_t began = t != NULL ? t->enter_ns : 0;
     if (r->result != CUDA_SUCCESS || began == 0)
@@ -362,11 +394,34 @@ static void note_call_time(const struct cg_record *r)
         last_call_ns = r->ts_ns;
 }
 
+static int still_pending(const struct cg_event_state *e);
+
+/* Event records `tid` polled that nobody has seen complete. */
+static unsigned unseen_by(uint32_t tid)
+{
+    unsigned n = 0;
+    for (struct event_entry *e = events; e != NULL; e = e->hh.next) {
+        if (!still_pending(&e->state))
+            continue;
+        for (unsigned i = 0; i < e->state.poller_count; i++)
+            n += e->state.pollers[i] == tid;
+    }
+    return n;
+}
+
 static void replay_thread(const struct cg_record *r, int exited)
 {
     struct thread_entry *t = thread_get(r->tid, exited);
-    if (t != NULL)
-        t->exit_ns = exited ? (r->ts_ns != 0 ? r->ts_ns : 1) : 0;
+    if (t == NULL)
+        return;
+    t->exit_ns = exited ? (r->ts_ns != 0 ? r->ts_ns : 1) : 0;
+    if (!exited) {
+        t->polled = t->failed = t->dead = t->dead_reported = 0;
+        return;
+    }
+    unsigned unseen = t->polled ? unseen_by(t->tid) : 0;
+    t->unseen = (uint16_t)(unseen > 0xffff ? 0xffff : unseen);
+    t->dead = t->polled && (t->failed || t->unseen > 0);
 }
 
 static void replay(const struct cg_record *r)
@@ -391,8 +446,10 @@ static void replay(const struct cg_record *r)
         break;
     case CG_REC_SPIN:
         note_call_time(r);
-        if (role_of(r->api) == ROLE_EVENT_QUERY)
+        if (role_of(r->api) == ROLE_EVENT_QUERY) {
             event_polled(r);
+            note_thread_call(r, 1);
+        }
         break;
     case CG_REC_THREAD_START:
         replay_thread(r, 0);
@@ -609,6 +666,33 @@ void cg_pending_mark_orphan_reported(uint64_t event)
     struct event_entry *e = event_find(event);
     if (e != NULL)
         e->state.orphan_reported = 1;
+}
+
+unsigned cg_pending_dead_pollers(struct cg_dead_poller *out, unsigned max, int include_reported)
+{
+    unsigned n = 0;
+    for (struct thread_entry *t = threads; t != NULL && n < max; t = t->hh.next) {
+        if (!t->dead || t->exit_ns == 0 || (t->dead_reported && !include_reported))
+            continue;
+        out[n++] = (struct cg_dead_poller){
+            .tid = t->tid,
+            .exit_ns = t->exit_ns,
+            .has_error = t->failed,
+            .api = t->fail_api,
+            .result = t->fail_result,
+            .handle = t->fail_handle,
+            .error_ns = t->fail_ns,
+            .unseen = t->unseen,
+        };
+    }
+    return n;
+}
+
+void cg_pending_mark_dead_reported(uint32_t tid)
+{
+    struct thread_entry *t = thread_get(tid, 0);
+    if (t != NULL)
+        t->dead_reported = 1;
 }
 
 /* ---- lifetime ---- */

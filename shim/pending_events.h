@@ -75,6 +75,28 @@ unsigned cg_pending_orphans(struct cg_event_state *out, unsigned max, int includ
 /* Remember that the orphaned wait of `event`'s current record was reported. */
 void cg_pending_mark_orphan_reported(uint64_t event);
 
+/* A dead poller: a thread that polled or waited on an event and exited
+ * while its latest call had failed (`has_error`: that call's api, result,
+ * handle and time) or while event records it polled were still pending
+ * (`unseen` of them). */
+struct cg_dead_poller {
+    uint32_t tid;
+    uint64_t exit_ns;
+    int has_error;
+    uint16_t api;
+    int32_t result;
+    uint64_t handle;
+    uint64_t error_ns;
+    unsigned unseen;
+};
+
+/* Dead pollers still gone: up to `max` into `out`; returns how many. Those
+ * already reported are left out unless `include_reported`. */
+unsigned cg_pending_dead_pollers(struct cg_dead_poller *out, unsigned max, int include_reported);
+
+/* Remember that the quiet after `tid`'s death was reported. */
+void cg_pending_mark_dead_reported(uint32_t tid);
+
 /* Forget everything (fork child; the memory of a table a parent thread may
  * have been changing is abandoned, never touched again). */
 void cg_pending_forget(void);

@@ -24,11 +24,14 @@
 #include "shim/api.h"
 #include "shim/hang_report.h"
 #include "shim/pending_events.h"
+#include "shim/python_threads.h"
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
 #define MAX_LISTED_EVENTS 64u
 #define MAX_ORPHANS 8u
+#define MAX_DEAD 4u
+#define PYTHON_BOUND_NS 1000000000ull /* longest wait for the GIL */
 
 struct episode {
     const struct cg_record *rec; /* SPIN record seen last; NULL = no open spin */
@@ -59,6 +62,8 @@ static int trace_unreadable;
  * slots are cleared, the trace has the rest. */
 static uint64_t slots_activity_ns;
 static unsigned orphans_written;
+static unsigned dead_written; /* quiet-after-a-dead-poller STALLs */
+static int python_taken;      /* `python` (below) holds the snapshot taken at its when_ns */
 
 void cg_stall_configure(uint64_t limit)
 {
@@ -95,6 +100,7 @@ void cg_stall_forget(void)
     memset(tracks, 0, sizeof tracks);
     stuck_threads = 0;
     slots_activity_ns = 0;
+    python_taken = 0;
 }
 
 unsigned cg_stall_orphans(void)
@@ -243,6 +249,49 @@ static unsigned tick_slot(unsigned i, uint64_t now, int *stuck)
     return fresh;
 }
 
+/* ---- Python stacks ---- */
+
+static struct cg_pyt_snapshot python;
+
+static void write_pystack(const struct cg_pyt_thread *t, uint64_t now)
+{
+    uint32_t name = t->name[0] ? cg_writer_intern(t->name) : 0;
+    uint32_t stack = cg_writer_intern(t->stack);
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r == NULL)
+        return;
+    r->handle = t->ident ? t->ident : 1;
+    r->arg = name;
+    r->arg2 = (uint64_t)t->native_tid << 32 | t->frames;
+    r->ts_ns = now;
+    r->tid = cg_gettid();
+    r->site = stack;
+    r->flags = CG_FLAG_STACK;
+    cg_writer_publish(r, CG_REC_PYSTACK);
+}
+
+/* The snapshot of every Python thread at `now` (taken once per `now`),
+ * written into the trace: a header record, then one per thread. */
+static const struct cg_pyt_snapshot *python_at(uint64_t now)
+{
+    if (python_taken && python.when_ns == now)
+        return &python;
+    cg_pyt_take(&python, now, PYTHON_BOUND_NS);
+    python_taken = 1;
+    struct cg_record *r = cg_writer_reserve(1);
+    if (r != NULL) {
+        r->arg = python.count;
+        r->arg2 = python.waited_ns;
+        r->result = python.status;
+        r->ts_ns = now;
+        r->tid = cg_gettid();
+        cg_writer_publish(r, CG_REC_PYSTACK);
+    }
+    for (unsigned i = 0; i < python.count; i++)
+        write_pystack(&python.threads[i], now);
+    return &python;
+}
+
 /* ---- orphaned waits ---- */
 
 /* ns since the process's latest CUDA call, or 0 when it made one within
@@ -285,6 +334,8 @@ static unsigned orphan_tick(uint64_t now)
         return 0;
     struct cg_event_state found[MAX_ORPHANS];
     unsigned n = cg_pending_orphans(found, MAX_ORPHANS, 0);
+    if (n > 0)
+        python_at(now); /* before the STALLs: the analysis reads them together */
     for (unsigned i = 0; i < n; i++) {
         const struct cg_event_state *e = &found[i];
         write_stall(e->poll_api, (uint8_t)(CG_FLAG_ORPHANED | (e->per_thread ? CG_FLAG_PTSZ : 0)),
@@ -293,6 +344,52 @@ static unsigned orphan_tick(uint64_t now)
         __atomic_fetch_add(&orphans_written, 1, __ATOMIC_RELAXED);
     }
     return n;
+}
+
+/* ---- quiet after a dead poller ---- */
+
+/* The dead pollers the process has been quiet after for the limit. */
+static unsigned quiet_after_dead(uint64_t now, uint64_t idle, struct cg_dead_poller *out,
+                                 int include_reported)
+{
+    if (idle == 0)
+        return 0;
+    struct cg_dead_poller found[MAX_DEAD];
+    unsigned n = cg_pending_dead_pollers(found, MAX_DEAD, include_reported), kept = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (age(now, found[i].exit_ns) >= limit_ns)
+            out[kept++] = found[i];
+    return kept;
+}
+
+/* One STALL (CG_FLAG_ORPHANED, handle 0) per dead poller the process has
+ * been quiet after, unless an orphaned wait already tells it. */
+static unsigned dead_poller_tick(uint64_t now, uint64_t idle, unsigned orphans)
+{
+    struct cg_dead_poller dead[MAX_DEAD];
+    unsigned n = quiet_after_dead(now, idle, dead, 0), written = 0;
+    struct cg_event_state any;
+    int told = orphans > 0 || cg_pending_orphans(&any, 1, 1) > 0;
+    for (unsigned i = 0; i < n; i++) {
+        cg_pending_mark_dead_reported(dead[i].tid);
+        if (told)
+            continue;
+        python_at(now); /* before the STALL: the analysis reads them together */
+        struct cg_record *r = cg_writer_reserve(1);
+        __atomic_fetch_add(&stalls_written, 1, __ATOMIC_RELAXED);
+        written++;
+        if (r == NULL)
+            continue;
+        r->arg = dead[i].tid;
+        r->arg2 = idle;
+        r->ts_ns = now;
+        r->tid = cg_gettid();
+        r->api = dead[i].has_error ? dead[i].api : 0;
+        r->result = dead[i].has_error ? dead[i].result : 0;
+        r->flags = CG_FLAG_ORPHANED;
+        cg_writer_publish(r, CG_REC_STALL);
+    }
+    return written;
 }
 
 unsigned cg_stall_tick(uint64_t now)
@@ -305,7 +402,18 @@ unsigned cg_stall_tick(uint64_t now)
         stuck_count += (unsigned)stuck;
     }
     stuck_threads = stuck_count;
-    return fresh + orphan_tick(now);
+    unsigned orphans = orphan_tick(now);
+    unsigned dead = limit_ns != 0 ? dead_poller_tick(now, idle_for(now), orphans) : 0;
+    dead_written += dead;
+    fresh += orphans + dead;
+    if (fresh > 0)
+        python_at(now);
+    return fresh;
+}
+
+unsigned cg_stall_dead_pollers(void)
+{
+    return dead_written;
 }
 
 /* ---- the report snapshot ---- */
@@ -313,6 +421,21 @@ unsigned cg_stall_tick(uint64_t now)
 static struct cg_hang_thread snap_threads[CG_WATCH_THREADS];
 static struct cg_event_state snap_events[MAX_LISTED_EVENTS];
 static struct cg_hang_orphan snap_orphans[MAX_ORPHANS];
+static struct cg_hang_dead_poller snap_dead[MAX_DEAD];
+
+static void fill_dead(struct cg_hang_dead_poller *d, const struct cg_dead_poller *p, uint64_t idle)
+{
+    memset(d, 0, sizeof *d);
+    d->tid = p->tid;
+    d->exit_ns = p->exit_ns;
+    d->idle_ns = idle;
+    d->has_error = p->has_error;
+    d->error = (struct cg_hang_call){
+        .api = p->api, .handle = p->handle, .result = p->result, .ts_ns = p->error_ns};
+    d->unseen = p->unseen;
+    if (!cg_watch_exited_name(p->tid, d->name, sizeof d->name))
+        d->name[0] = '\0';
+}
 
 static void call_of(struct cg_hang_call *c, const struct cg_record *r)
 {
@@ -441,6 +564,13 @@ void cg_stall_report(uint64_t now, const char *why, int fd)
         for (unsigned i = 0; i < orphans; i++)
             fill_orphan(&snap_orphans[i], &found[i], idle);
     }
+    unsigned dead = 0;
+    if (orphans == 0) {
+        struct cg_dead_poller found[MAX_DEAD];
+        dead = quiet_after_dead(now, idle, found, 1);
+        for (unsigned i = 0; i < dead; i++)
+            fill_dead(&snap_dead[i], &found[i], idle);
+    }
     struct cg_hang_snapshot s = {
         .pid = (uint32_t)getpid(),
         .now_ns = now,
@@ -455,6 +585,9 @@ void cg_stall_report(uint64_t now, const char *why, int fd)
         .events_unknown = trace_unreadable,
         .orphans = snap_orphans,
         .orphan_count = orphans,
+        .python = python_at(now),
+        .dead = snap_dead,
+        .dead_count = dead,
     };
     struct report_out out = {fd};
     cg_hang_report(&s, write_line, &out);

@@ -19,6 +19,14 @@
  * (shim/pending_events.h says who polled it). One STALL per such record;
  * the check reads the trace only once the slots show no recent call.
  *
+ * A quiet after a dead poller (CG_FLAG_ORPHANED with handle 0) is the
+ * same silence when no event is left pending: a thread that polled or
+ * waited on events exited with an error or with work it never saw
+ * complete (cg_pending_dead_pollers), and the process has made no CUDA
+ * call for the limit since. Each stall written also writes every Python
+ * thread's stack (shim/python_threads.h) as CG_REC_PYSTACK records, as
+ * each hang report does.
+ *
  * What it must never do: run on more than one thread at a time (the
  * watchdog thread, or a unit suite with the watchdog stopped), lock,
  * allocate with malloc, or call CUDA.
@@ -51,6 +59,9 @@ unsigned cg_stall_records(void);
 
 /* Orphaned-wait STALL records written. */
 unsigned cg_stall_orphans(void);
+
+/* Quiet-after-a-dead-poller STALL records written. */
+unsigned cg_stall_dead_pollers(void);
 
 /* Forget every episode (fork child, unit suites). */
 void cg_stall_forget(void);

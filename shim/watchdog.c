@@ -27,6 +27,7 @@
 #include "shim/config.h"
 #include "shim/log.h"
 #include "shim/pending_events.h"
+#include "shim/python_threads.h"
 #include "shim/stall_detect.h"
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
@@ -153,6 +154,7 @@ static void *watchdog_main(void *unused)
             break;
         uint64_t now = cg_now_ns();
         unsigned orphans_before = cg_stall_orphans();
+        unsigned dead_before = cg_stall_dead_pollers();
         unsigned fresh = limit != 0 ? cg_stall_tick(now) : 0;
         int signo = __atomic_exchange_n(&dump_requested, 0, __ATOMIC_ACQ_REL);
         if (signo != 0) {
@@ -162,7 +164,10 @@ static void *watchdog_main(void *unused)
             char why[64];
             unsigned stuck = cg_stall_stuck_threads();
             unsigned orphans = cg_stall_orphans() - orphans_before;
-            if (stuck == 0 && orphans > 0)
+            unsigned dead = cg_stall_dead_pollers() - dead_before;
+            if (stuck == 0 && orphans == 0 && dead > 0)
+                snprintf(why, sizeof why, "quiet after a dead poller");
+            else if (stuck == 0 && orphans > 0)
                 snprintf(why, sizeof why, "%u orphaned wait%s", orphans, orphans == 1 ? "" : "s");
             else
                 snprintf(why, sizeof why, "%u thread%s stuck", stuck, stuck == 1 ? "" : "s");
@@ -204,6 +209,7 @@ static void after_fork_child(void)
     cg_watch_after_fork_child();
     cg_pending_forget();
     cg_stall_forget();
+    cg_pyt_after_fork_child();
 }
 
 static void start_thread(void)

@@ -134,7 +134,8 @@ enum cg_record_kind {
     CG_REC_CONTEXT = 16,  /* the thread's current context, see below (version 2) */
     CG_REC_CALLBACK = 17, /* a host callback started running, see below (version 2) */
     CG_REC_MODULE = 18,   /* a loaded module stacks refer to; see "Stacks and modules" */
-    CG_REC_KIND_MAX = 18,
+    CG_REC_PYSTACK = 19,  /* one Python thread's stack at a hang report or stall, see below */
+    CG_REC_KIND_MAX = 19,
 };
 
 /* Record flags. */
@@ -212,6 +213,31 @@ enum cg_record_flags {
  *   thread that polled it (or polled events and failed) after that record has
  *   exited. Then api = the API the dead poller used (cuEventQuery), arg =
  *   the tid of the thread that recorded the event, site = 0.
+ *   With CG_FLAG_ORPHANED and handle 0 it is a quiet after a dead poller:
+ *   no event is left pending, but a thread that polled or waited on events
+ *   exited with its latest call failed or with event records it polled not
+ *   seen complete, and the process has made no CUDA call for arg2 ns
+ *   since. Then arg = the dead thread's tid, api and result = its failed
+ *   call's (0 when it exited with work unseen but no error), site = 0. The
+ *   PYSTACK records with the same ts_ns say where the live threads were.
+ *
+ * PYSTACK: every Python thread's stack, written by the watchdog with each
+ *   hang report (watchdog, dump signal, `cuguard run --timeout`) and each
+ *   STALL. One snapshot is a run of records sharing ts_ns: first a header
+ *   with handle = 0, tid = the watchdog's, result = what could be read (0
+ *   the stacks follow; 1 the GIL could not be taken within the bound, a
+ *   thread holds it in C code; 2 the interpreter was starting or
+ *   finalizing; 3 no Python in the process; 4 this Python lacks a needed C
+ *   API function), arg = number of thread records that follow, arg2 = ns
+ *   waited for the GIL; then per Python thread: handle = its threading
+ *   ident (nonzero), arg = string id of its threading name (0 = unknown),
+ *   arg2 = its native thread id (0 = unknown) << 32 | the number of its
+ *   frames, site = string id of a stack string of Python frames only,
+ *   innermost first (CG_FLAG_STACK, "Stacks and modules"; "#stack" alone
+ *   = no Python frame), tid = the watchdog's (as for STALL, the thread a
+ *   record describes is a field, never `tid`), result = 0. Every hang
+ *   report writes at least the header, so it also marks that the report
+ *   was written.
  *
  * CONTEXT: written by a thread just after a successful create CALL (event,
  *   stream, pinned allocation or registration) when the thread's current

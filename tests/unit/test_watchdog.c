@@ -18,6 +18,7 @@
 #include <cuda.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,74 @@ START_TEST(report_without_waiters_says_so)
 }
 END_TEST
 
+START_TEST(report_lists_python_threads_beside_their_last_call)
+{
+    const uint64_t now = 100 * 1000 * MS;
+    struct cg_hang_thread th;
+    memset(&th, 0, sizeof th);
+    th.tid = 40;
+    th.has_last = 1;
+    th.last = (struct cg_hang_call){
+        .api = CG_ID_cuStreamSynchronize, .handle = 0x51, .ts_ns = now - 3000 * MS};
+    static struct cg_pyt_snapshot py;
+    memset(&py, 0, sizeof py);
+    py.status = CG_PYT_OK;
+    py.count = 2;
+    py.threads[0] = (struct cg_pyt_thread){.native_tid = 40, .name = "MainThread", .frames = 2};
+    strcpy(py.threads[0].stack, "#stack;p64 wait_all /src/w.py;p94 main /src/w.py");
+    py.threads[1] = (struct cg_pyt_thread){.native_tid = 42, .name = "helper"};
+    strcpy(py.threads[1].stack, "#stack");
+    struct cg_hang_dead_poller dead = {
+        .tid = 41,
+        .name = "watcher",
+        .exit_ns = now - 2900 * MS,
+        .idle_ns = 3000 * MS,
+        .has_error = 1,
+        .error = {.api = CG_ID_cuEventQuery, .handle = 0x99, .result = CUDA_ERROR_INVALID_HANDLE}};
+    struct cg_hang_snapshot s = {.pid = 7,
+                                 .now_ns = now,
+                                 .limit_ns = 2000 * MS,
+                                 .threads = &th,
+                                 .thread_count = 1,
+                                 .python = &py,
+                                 .dead = &dead,
+                                 .dead_count = 1};
+    static char out[16000];
+    out[0] = '\0';
+    cg_hang_report(&s, collect_line, out);
+    ck_assert_msg(strstr(out, "  quiet after a dead poller: no CUDA call for 3.0 s since thread 41 "
+                              "\"watcher\" exited 2.9 s ago after cuEventQuery(event 0x99) = "
+                              "CUDA_ERROR_INVALID_HANDLE;"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "  python threads (2), innermost frame first:\n"
+                              "    python thread 40 \"MainThread\": last CUDA call "
+                              "cuStreamSynchronize(stream 0x51) = CUDA_SUCCESS 3.0 s ago\n"
+                              "      /src/w.py:64 wait_all\n      /src/w.py:94 main\n"
+                              "    python thread 42 \"helper\": no CUDA call recorded; no Python "
+                              "frame\nend of hang report\n"),
+                  "%s", out);
+}
+END_TEST
+
+START_TEST(report_says_when_python_stacks_could_not_be_read)
+{
+    static struct cg_pyt_snapshot py;
+    memset(&py, 0, sizeof py);
+    py.status = CG_PYT_GIL_HELD;
+    py.waited_ns = 1000 * MS;
+    struct cg_hang_snapshot s = {.pid = 9, .now_ns = 1, .python = &py};
+    static char out[16000];
+    out[0] = '\0';
+    cg_hang_report(&s, collect_line, out);
+    ck_assert_msg(strstr(out, "  Python stacks could not be read: the GIL is held (waited 1.0 s;"),
+                  "%s", out);
+    py.status = CG_PYT_NO_PYTHON; /* a C program: no Python section at all */
+    out[0] = '\0';
+    cg_hang_report(&s, collect_line, out);
+    ck_assert_msg(!strstr(out, "ython"), "%s", out);
+}
+END_TEST
+
 /* ---- the pending-event table, read back from the trace ---- */
 
 START_TEST(pending_events_follow_records_queries_and_syncs)
@@ -243,6 +312,75 @@ START_TEST(pending_events_follow_records_queries_and_syncs)
 END_TEST
 
 /* ---- stall detection, ticks driven by the test ---- */
+
+static uint32_t dead_tid;
+
+static void *poll_garbage_and_exit(void *unused)
+{
+    static char garbage[64]; /* a handle no create returned */
+    (void)unused;
+    dead_tid = cg_gettid();
+    return (void *)(intptr_t)cuEventQuery((CUevent)(void *)garbage);
+}
+
+static void *poll_to_completion_and_exit(void *event)
+{
+    dead_tid = cg_gettid();
+    poll_until_complete(event);
+    return NULL;
+}
+
+/* A thread runs `fn`, exits; the main thread synchronizes, so every event
+ * is complete; then the process makes no CUDA call. Returns the STALL
+ * records written by ticks past the limit (checking the first in *out). */
+static size_t quiet_after(void *(*fn)(void *), struct cg_record *out)
+{
+    char *dir = setup_manual();
+    stop_thread_after_first_call();
+    cg_stall_configure(500 * MS);
+    CUstream stalled = NULL, running = NULL;
+    ck_assert_int_eq(cuStreamCreate(&stalled, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+    ck_assert_int_eq(cuStreamCreate(&running, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+    CUevent done = recorded_event(running);
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, fn, done), 0);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(cuStreamSynchronize(running), CUDA_SUCCESS);
+    uint64_t now = cg_now_ns();
+    ck_assert_uint_eq(cg_stall_tick(now), 0); /* under the limit */
+    unsigned fresh = cg_stall_tick(now + 600 * MS);
+    ck_assert_uint_eq(cg_stall_tick(now + 700 * MS), 0); /* never twice */
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    size_t n = count_stalls(&t);
+    ck_assert_uint_eq(n, fresh);
+    if (n > 0)
+        *out = *stall_record(&t);
+    shimtest_trace_free(&t);
+    cg_pending_reset();
+    shimtest_cleanup(dir);
+    return n;
+}
+
+START_TEST(a_dead_pollers_quiet_is_a_stall_though_every_event_completed)
+{
+    struct cg_record s;
+    ck_assert_uint_eq(quiet_after(poll_garbage_and_exit, &s), 1);
+    ck_assert_uint_eq(s.flags & CG_FLAG_ORPHANED, CG_FLAG_ORPHANED);
+    ck_assert_uint_eq(s.handle, 0); /* no event: the quiet after a dead poller */
+    ck_assert_uint_eq(s.arg, dead_tid);
+    ck_assert_uint_ge(s.arg2, 500 * MS);
+    ck_assert_uint_eq(s.api, CG_ID_cuEventQuery);
+    ck_assert_int_eq(s.result, CUDA_ERROR_INVALID_HANDLE);
+}
+END_TEST
+
+START_TEST(a_poller_that_saw_its_work_complete_leaves_no_stall)
+{
+    struct cg_record s;
+    ck_assert_uint_eq(quiet_after(poll_to_completion_and_exit, &s), 0);
+}
+END_TEST
 
 START_TEST(a_stuck_poller_gets_one_stall_record_a_completed_poll_none)
 {
@@ -471,12 +609,16 @@ static Suite *watchdog_suite(void)
     TCase *report = tcase_create("report");
     tcase_add_test(report, report_names_thread_event_stream_and_last_calls);
     tcase_add_test(report, report_without_waiters_says_so);
+    tcase_add_test(report, report_lists_python_threads_beside_their_last_call);
+    tcase_add_test(report, report_says_when_python_stacks_could_not_be_read);
     suite_add_tcase(s, report);
     TCase *detect = tcase_create("detect");
     tcase_set_timeout(detect, 60);
     tcase_add_test(detect, pending_events_follow_records_queries_and_syncs);
     tcase_add_test(detect, a_stuck_poller_gets_one_stall_record_a_completed_poll_none);
     tcase_add_test(detect, a_poll_abandoned_long_ago_is_not_a_stall);
+    tcase_add_test(detect, a_dead_pollers_quiet_is_a_stall_though_every_event_completed);
+    tcase_add_test(detect, a_poller_that_saw_its_work_complete_leaves_no_stall);
     tcase_add_test(detect, a_blocked_thread_gets_a_stall_record_and_the_report_names_it);
     suite_add_tcase(s, detect);
     TCase *thread = tcase_create("thread");
