@@ -30,6 +30,9 @@
 
 static struct {
     uintptr_t next_handle;
+    int reuse; /* 1: a create gets the latest destroyed value first (LIFO) */
+    uint64_t freed[SEEN_MAX];
+    int nfreed;
     int queries, not_ready_left;
     uint64_t queried[SEEN_MAX];
     int destroys;
@@ -38,10 +41,18 @@ static struct {
     unsigned last_stream_flags;
 } fake;
 
+/* A fresh value, or with `reuse` the latest destroyed one, as drivers do. */
+static uintptr_t fake_new_value(void)
+{
+    if (fake.reuse && fake.nfreed > 0)
+        return (uintptr_t)fake.freed[--fake.nfreed];
+    return fake.next_handle += 0x100;
+}
+
 static CUresult CUDAAPI fake_event_create(CUevent *e, unsigned flags)
 {
     (void)flags;
-    *e = (CUevent)(fake.next_handle += 0x100);
+    *e = (CUevent)fake_new_value();
     return CUDA_SUCCESS;
 }
 
@@ -62,6 +73,8 @@ static CUresult CUDAAPI fake_destroy(void *h)
     if (fake.destroys < SEEN_MAX)
         fake.destroyed[fake.destroys] = (uint64_t)(uintptr_t)h;
     fake.destroys++;
+    if (fake.nfreed < SEEN_MAX)
+        fake.freed[fake.nfreed++] = (uint64_t)(uintptr_t)h;
     return CUDA_SUCCESS;
 }
 
@@ -83,7 +96,7 @@ static CUresult CUDAAPI fake_stream_create(CUstream *s, unsigned flags)
 {
     fake.stream_creates++;
     fake.last_stream_flags = flags;
-    *s = (CUstream)(fake.next_handle += 0x100);
+    *s = (CUstream)fake_new_value();
     return CUDA_SUCCESS;
 }
 
@@ -272,6 +285,66 @@ START_TEST(destroy_reclaims_after_the_age)
 }
 END_TEST
 
+/* How many times the fake driver was asked to destroy `h`. */
+static int destroys_of(uint64_t h)
+{
+    int n = 0;
+    for (int i = 0; i < fake.destroys && i < SEEN_MAX; i++)
+        n += fake.destroyed[i] == h;
+    return n;
+}
+
+/* numba's pattern: streams whose destroy the program defers past the
+ * reclaim age. The driver hands reclaimed values out again; the program's
+ * late destroys must not reach the objects that now have them. */
+START_TEST(destroy_never_lets_a_reclaimed_value_reach_the_driver)
+{
+    configure("destroy", NULL, "4");
+    fake.reuse = 1;
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_a (call)", 1);
+    CUstream old[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(cuStreamCreate(&old[i], 0), CUDA_SUCCESS);
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_b (call)", 1);
+    CUevent e = new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_c (call)", 1);
+    CUstream fresh = NULL;
+    ck_assert_int_eq(cuStreamCreate(&fresh, 0), CUDA_SUCCESS); /* old[] reclaimed first */
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[0]), 1);
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[1]), 1);
+    ck_assert_ptr_ne(fresh, old[0]); /* the driver offered both values: held back */
+    ck_assert_ptr_ne(fresh, old[1]);
+    ck_assert_int_eq(cuStreamQuery(fresh), CUDA_SUCCESS);
+    int destroys = fake.destroys;
+    ck_assert_int_eq(cuStreamDestroy_v2(old[0]), CUDA_SUCCESS);    /* late: answered */
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[0]), 2); /* the held object goes */
+    ck_assert_int_eq(fake.destroys, destroys + 1);
+    ck_assert_int_eq(cuStreamDestroy_v2(fresh), CUDA_SUCCESS);
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)fresh), 1);
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_SUCCESS);
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+/* A full quarantine gives the oldest held value back to the driver, and a
+ * create takes it then instead of going round the quarantine. */
+START_TEST(destroy_holds_no_more_than_the_quarantine)
+{
+    configure("destroy", NULL, "1");
+    fake.reuse = 1;
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_a (call)", 1);
+    CUevent a[3] = {new_event(), new_event(), new_event()};
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_b (call)", 1);
+    (void)new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_c (call)", 1);
+    CUevent got = new_event();              /* a[] reclaimed; held one at a time */
+    ck_assert_int_eq(fake.destroys, 3 + 1); /* 3 reclaimed, 1 held object pushed out */
+    int is_old = got == a[0] || got == a[1] || got == a[2];
+    ck_assert_int_eq(is_old, 1); /* the pushed-out value, not a loop */
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
 START_TEST(sync_query_makes_one_call_of_a_spin)
 {
     configure("sync-query", NULL, NULL);
@@ -327,6 +400,8 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, ownership_quarantines_destroyed_objects);
     tcase_add_test(tc, strict_with_ownership_refuses_stale_queries);
     tcase_add_test(tc, destroy_reclaims_after_the_age);
+    tcase_add_test(tc, destroy_never_lets_a_reclaimed_value_reach_the_driver);
+    tcase_add_test(tc, destroy_holds_no_more_than_the_quarantine);
     tcase_add_test(tc, sync_query_makes_one_call_of_a_spin);
     tcase_add_test(tc, isolate_redirects_and_drains);
     suite_add_tcase(s, tc);
