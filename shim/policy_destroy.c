@@ -134,8 +134,8 @@ int cg_destroy_hold_reused(struct cg_pcall *pc, CUresult rc)
     uint64_t value = (uint64_t)(uintptr_t) * (void **)pc->out;
     /* The value the latest hold pushed out was just destroyed for good: it
      * is the driver's to give (else a full quarantine would go round). */
-    if (value == 0 || value == pc->evicted || pc->holds >= cg_config.quarantine)
-        return 0; /* (a create makes at most a quarantine's worth of holds) */
+    if (value == 0 || value == pc->evicted || pc->holds > cg_config.quarantine)
+        return 0; /* (a create makes at most a quarantine's worth of holds, + 1) */
     if (cg_registry_lookup(value, 0, NULL) != CG_OBJ_RECLAIMED || !cg_quarantine_ready())
         return 0;
     cg_policy_record(pc, CG_POLICY_HELD, value, role->handle_kind, 0);
