@@ -118,6 +118,7 @@ static const char *const policy_actions[] = {
     [CG_POLICY_RELEASED] = "released",
     [CG_POLICY_RECLAIMED_USE] = "reclaimed-use",
     [CG_POLICY_NON_BLOCKING] = "non-blocking",
+    [CG_POLICY_HELD] = "held",
 };
 
 struct thread_task {

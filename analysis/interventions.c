@@ -26,7 +26,8 @@
 
 #define PENDING_RING 32u /* calls remembered per stream, newest kept */
 #define PENDING_APIS 4
-#define PENDING_MARKS 8u /* event records per stream whose completion is followed */
+#define PENDING_MARKS 8u     /* event records per stream whose completion is followed */
+#define HELD_RELEASED 0x200u /* CG_POLICY_RELEASED.arg2: a CG_POLICY_HELD object */
 
 struct pending_key {
     uint64_t process; /* no padding: the key is hashed as bytes */
@@ -310,6 +311,15 @@ static void count_policy(struct interventions *iv, struct replay_process *p,
     switch (r->arg) {
     case CG_POLICY_REFUSED:
         iv->refused++;
+        if (r->arg2 & CG_REASON_ABORTED) {
+            iv->aborted++;
+            add_note(iv,
+                     "aborted the program at %s(%#" PRIx64 ") in pid %" PRIu32
+                     ", task %s: %s (CUGUARD_ON_ERROR=abort)",
+                     api ? api : "?", r->handle, p->hdr->pid, task_of(p, s),
+                     reason_name(r->arg2 & ~(uint64_t)CG_REASON_ABORTED));
+            break;
+        }
         add_note(iv, "refused %s(%#" PRIx64 ") in pid %" PRIu32 ", task %s: %s", api ? api : "?",
                  r->handle, p->hdr->pid, task_of(p, s), reason_name(r->arg2));
         break;
@@ -324,7 +334,13 @@ static void count_policy(struct interventions *iv, struct replay_process *p,
                  api ? api : "?", r->handle, p->hdr->pid, task_of(p, s));
         break;
     case CG_POLICY_RELEASED:
-        iv->released++;
+        if (r->arg2 & HELD_RELEASED)
+            iv->held_released++;
+        else
+            iv->released++;
+        break;
+    case CG_POLICY_HELD:
+        iv->held++;
         break;
     case CG_POLICY_DRAINED_STREAM:
         iv->drained_streams++;
@@ -368,7 +384,7 @@ int interventions_any(const struct interventions *iv)
 {
     return iv->refused || iv->deferred_destroys || iv->stale_answered || iv->released ||
            iv->drained_streams || iv->reclaimed || iv->reclaimed_uses || iv->sync_queries ||
-           iv->redirected || iv->non_blocking;
+           iv->redirected || iv->non_blocking || iv->held || iv->held_released;
 }
 
 void interventions_write_text(FILE *out, const struct interventions *iv)
@@ -386,6 +402,14 @@ void interventions_write_text(FILE *out, const struct interventions *iv)
             "  leaked objects reclaimed: %" PRIu64 " (%" PRIu64 " at exit), later uses answered: "
             "%" PRIu64 "\n",
             iv->reclaimed, iv->reclaimed_at_exit, iv->reclaimed_uses);
+    if (iv->held || iv->held_released)
+        fprintf(out,
+                "  new objects held back because the driver gave them a reclaimed value: %" PRIu64
+                " (%" PRIu64 " destroyed later)\n",
+                iv->held, iv->held_released);
+    if (iv->aborted)
+        fprintf(out, "  calls the program was aborted at (CUGUARD_ON_ERROR=abort): %" PRIu64 "\n",
+                iv->aborted);
     if (iv->sync_queries)
         fprintf(out, "  queries that waited for completion: %" PRIu64 "\n", iv->sync_queries);
     if (iv->redirected || iv->non_blocking)
@@ -414,6 +438,9 @@ void interventions_write_json(struct json_writer *w, const struct interventions 
     json_kv_uint(w, "sync_queries", iv->sync_queries);
     json_kv_uint(w, "redirected", iv->redirected);
     json_kv_uint(w, "non_blocking_streams", iv->non_blocking);
+    json_kv_uint(w, "held", iv->held);
+    json_kv_uint(w, "held_released", iv->held_released);
+    json_kv_uint(w, "aborted", iv->aborted);
     json_end_object(w);
 }
 

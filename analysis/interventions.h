@@ -37,6 +37,9 @@ struct interventions {
     uint64_t sync_queries;      /* queries that waited for completion */
     uint64_t redirected;        /* legacy-stream calls sent to the per-thread stream */
     uint64_t non_blocking;      /* streams created non-blocking */
+    uint64_t held;              /* new objects kept back: their value was a reclaimed one's */
+    uint64_t held_released;     /* of which destroyed later */
+    uint64_t aborted;           /* calls CUGUARD_ON_ERROR=abort stopped the program at */
     char *notes[INTERVENTION_NOTES_MAX];
     size_t nnotes;
     uint64_t notes_dropped;

@@ -176,10 +176,17 @@ static void raise_replaced(struct replay_process *p, struct replay_object *old,
 {
     uint64_t start = p->hdr->start_mono_ns;
     char ended[200];
-    snprintf(ended, sizeof ended,
-             " before a later create returned the same value at +%.6f s (the driver had freed "
-             "it without a destroy the trace shows)",
-             by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0);
+    if (old->reclaimed_ns)
+        snprintf(ended, sizeof ended,
+                 " before a later create returned the same value at +%.6f s (CUGUARD_POLICY="
+                 "destroy had reclaimed it at +%.6f s)",
+                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0,
+                 old->reclaimed_ns >= start ? (double)(old->reclaimed_ns - start) / 1e9 : 0.0);
+    else
+        snprintf(ended, sizeof ended,
+                 " before a later create returned the same value at +%.6f s (the driver had "
+                 "freed it without a destroy the trace shows)",
+                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0);
     rp_raise_leak_ended(p, old, ended);
 }
 

@@ -92,7 +92,8 @@ struct replay_object {
     uint64_t record_serial;        /* unique id of the latest record (flows) */
     int pending;                   /* latest record not yet known complete */
     int unrecorded_wait_seen;      /* query-before-record already raised for this generation */
-    int leak_raised;               /* the destroy policy reclaimed it: its leak is already raised */
+    int leak_raised;               /* its leak is already raised (it ended without a destroy) */
+    uint64_t reclaimed_ns;         /* when the destroy policy reclaimed it (0 = it did not) */
     int has_context;               /* its creating thread's CONTEXT record was seen */
     uint64_t context;              /* that context */
     struct replay_object *pending_prev, *pending_next;

@@ -68,16 +68,6 @@ static void raise_leak(struct replay_process *p, const struct replay_object *o)
     raise_leak_ended(p, o, NULL);
 }
 
-/* Raise the leak of `o` and count it. */
-static void raise_counted_leak(struct replay_process *p, struct replay_object *o)
-{
-    raise_leak(p, o);
-    if (o->type == OBJ_EVENT)
-        p->totals->leaked_events++;
-    else if (o->type == OBJ_STREAM)
-        p->totals->leaked_streams++;
-}
-
 void rp_raise_leak_ended(struct replay_process *p, struct replay_object *o, const char *ended)
 {
     if (o->leak_raised)
@@ -96,15 +86,14 @@ void rp_raise_leak_ended(struct replay_process *p, struct replay_object *o, cons
 
 void rp_policy_reclaimed(struct replay_process *p, const struct cg_record *rec)
 {
-    /* arg2: 1 event, 2 stream (format.h CG_POLICY_RECLAIMED). The driver
-     * may hand the value out again, which would end this generation
-     * silently, so the leak is raised now and not again at the end. */
+    /* arg2: 1 event, 2 stream (format.h CG_POLICY_RECLAIMED). The program
+     * may still destroy it (late: answered by the shim, and its CALL record
+     * follows), so the leak waits for the end of the trace like any other;
+     * a create that gets the value again raises it then (replay.c). */
     enum obj_type type = (rec->arg2 & 0xffu) == 2 ? OBJ_STREAM : OBJ_EVENT;
     struct replay_object *o = rp_object_find(p, type, rec->handle);
-    if (!o || !o->live || o->leak_raised)
-        return;
-    raise_counted_leak(p, o);
-    o->leak_raised = 1;
+    if (o && o->live && !o->reclaimed_ns)
+        o->reclaimed_ns = rec->ts_ns ? rec->ts_ns : 1;
 }
 
 static void raise_leaks(struct replay_process *p)

@@ -87,8 +87,9 @@ const char *rp_thread_label(const struct replay_process *p, uint32_t name_id, ui
 
 /* replay_exit.c: blocked-at-exit (incomplete traces) and leaks */
 void rp_raise_exit_findings(struct replay_process *p);
-/* A CG_POLICY_RECLAIMED record: raise the leak of the object cuguard
- * destroyed for the program (replay_exit.c). */
+/* A CG_POLICY_RECLAIMED record: note that cuguard destroyed the object for
+ * the program (its leak is raised at the end unless the program destroys
+ * it late, replay_exit.c). */
 void rp_policy_reclaimed(struct replay_process *p, const struct cg_record *rec);
 /* The leak of a live object that ends without a destroy (its context was
  * torn down, or a create returned its value again); raised once. */

@@ -82,11 +82,20 @@ static void resolve_pointers(void *handle)
     ctx_get_device = real_dlsym ? (cg_ctx_get_device_fn)real_dlsym(handle, "cuCtxGetDevice") : NULL;
 }
 
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+
+static void register_fork_handler(void)
+{
+    if (pthread_atfork(NULL, NULL, cg_driver_after_fork_child) != 0)
+        cg_warn("cannot register a fork handler; a fork child may wait for the driver lock");
+}
+
 int cg_driver_resolve(int may_load)
 {
     int state = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE);
     if (state != 0)
         return state;
+    pthread_once(&fork_handler_once, register_fork_handler); /* before any thread locks */
     pthread_mutex_lock(&driver_lock);
     state = __atomic_load_n(&cg_driver_state, __ATOMIC_ACQUIRE);
     if (state == 0) {

@@ -58,7 +58,10 @@ cg_ctx_get_device_fn cg_real_ctx_get_device(void);
 typedef void *(*cg_dlsym_fn)(void *, const char *);
 cg_dlsym_fn cg_real_dlsym(void);
 
-/* Reinitialise locks in a fork child. */
+/* Reinitialise the driver lock in a fork child: registered with
+ * pthread_atfork by the first cg_driver_resolve() that takes the lock,
+ * whatever the tracing and policy settings (a child of a thread that was
+ * loading the driver must not wait for it forever). */
 void cg_driver_after_fork_child(void);
 
 #endif

@@ -111,7 +111,6 @@ static void fork_child(void)
 {
     cg_writer_after_fork_child();
     cg_task_after_fork();
-    cg_driver_after_fork_child();
     pthread_mutex_unlock(&open_lock);
     if (__atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE) == CG_TRACE_OPEN) {
         opened_by = getpid();

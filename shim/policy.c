@@ -87,18 +87,18 @@ static void task_lock_reset_in_child(void);
 static void fork_prepare(void)
 {
     cg_registry_prepare_fork();
-    cg_ownership_prepare_fork();
+    cg_quarantine_prepare_fork();
 }
 
 static void fork_after_parent(void)
 {
-    cg_ownership_after_fork();
+    cg_quarantine_after_fork();
     cg_registry_after_fork();
 }
 
 static void fork_after_child(void)
 {
-    cg_ownership_after_fork();
+    cg_quarantine_after_fork();
     cg_registry_after_fork();
     task_lock_reset_in_child();
 }
@@ -119,7 +119,7 @@ void cg_policy_load(void)
         on = (struct cg_policy_switches){0};
     }
     build_roles();
-    cg_ownership_init();
+    cg_quarantine_init();
     cg_policy_on = on;
     if (on.registry && !fork_handlers)
         fork_handlers = pthread_atfork(fork_prepare, fork_after_parent, fork_after_child) == 0;
@@ -255,6 +255,9 @@ void cg_pcall_begin(struct cg_pcall *pc, unsigned id, void *real, uint64_t handl
     pc->answer = CUDA_SUCCESS;
     pc->started_ns = 0;
     pc->retries = 0;
+    pc->holds = 0;
+    pc->evicted = 0;
+    pc->aborting = 0;
     if (cg_trace_wanted() && cg_trace_ready())
         cg_task_poll(); /* the TASK record goes before what a task change does */
     pc->task = cg_policy_task_now();
@@ -266,7 +269,15 @@ void cg_pcall_begin(struct cg_pcall *pc, unsigned id, void *real, uint64_t handl
 
 int cg_pcall_retry(struct cg_pcall *pc, CUresult rc)
 {
+    if (cg_policy_on.destroy && cg_destroy_hold_reused(pc, rc))
+        return 1; /* the driver reused a reclaimed value: create again */
     return cg_policy_on.sync_query && cg_sync_query_retry(pc, rc);
+}
+
+void cg_pcall_done(struct cg_pcall *pc)
+{
+    if (pc->aborting)
+        cg_ownership_abort(pc);
 }
 
 void cg_pcall_end(struct cg_pcall *pc, CUresult rc, uint64_t new_handle)

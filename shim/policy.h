@@ -13,7 +13,8 @@
  *                 per-thread twin when isolate redirects legacy-stream work)
  *   ANSWER        return `answer` without reaching the driver (a refused
  *                 stale or foreign handle, a deferred destroy, a use of a
- *                 reclaimed object)
+ *                 reclaimed object); with `aborting` set the program is
+ *                 aborted once the call is recorded (CUGUARD_ON_ERROR=abort)
  *   CREATE_STREAM create the stream through cuStreamCreateWithPriority with
  *                 CU_STREAM_NON_BLOCKING added (isolate)
  *
@@ -54,6 +55,11 @@ struct cg_pcall {
     uint64_t task;              /* policy task serial when the call began */
     uint64_t started_ns;        /* sync-query: when the first query began */
     unsigned retries;           /* sync-query: queries made so far */
+    unsigned holds;             /* destroy: reclaimed values this create held back */
+    uint64_t evicted;           /* destroy: the held object the latest hold pushed out */
+    int aborting;               /* ON_ERROR=abort: the reason to abort for once the call's
+                                   record is written (enum cg_policy_reason), 0 = none */
+    uint64_t abort_value;       /* ON_ERROR=abort: the value the finding is about */
 };
 
 /* Read cg_config (already parsed) and set cg_policy_active. Called at load
@@ -75,6 +81,10 @@ CUresult cg_pcall_create_stream(struct cg_pcall *pc);
 /* After the call: registry bookkeeping. `new_handle` is what a create call
  * stored (0 otherwise or on failure). */
 void cg_pcall_end(struct cg_pcall *pc, CUresult rc, uint64_t new_handle);
+
+/* After the call's records are written: carries out CUGUARD_ON_ERROR=abort
+ * (the finding and the REFUSED record are in the trace by then). */
+void cg_pcall_done(struct cg_pcall *pc);
 
 /* Remember the out pointer of a create call (used while the record fields
  * are evaluated before the call); returns 0. */

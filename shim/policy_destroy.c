@@ -10,11 +10,18 @@
  * synchronize, stream wait, destroy: success) and written as
  * CG_POLICY_RECLAIMED_USE; what a destroyed object cannot answer (a new
  * record, elapsed time, new work) is refused with CUDA_ERROR_INVALID_HANDLE.
+ * None of these reaches the driver. The program may still hold the value
+ * (numba, for one, queues its destroys), so when the driver hands a
+ * reclaimed value to a create the shim keeps that new object in the
+ * quarantine (CG_POLICY_HELD) and creates again; it is destroyed when the
+ * program's late destroy of the reclaimed object arrives (answered
+ * success), when the quarantine is full, or at exit.
  * At process exit whatever the program left alive is recorded and destroyed.
  *
  * What it must never do: destroy an object whose work is not complete, one
  * used again since it was chosen, or anything in a fork child of the
- * process that created it.
+ * process that created it; let a value it reclaimed reach the driver
+ * through the program again.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -91,8 +98,11 @@ int cg_destroy_answer_reclaimed(struct cg_pcall *pc, uint64_t handle, uint8_t ki
     if (answerable) {
         pc->answer = CUDA_SUCCESS;
         cg_policy_record(pc, CG_POLICY_RECLAIMED_USE, handle, kind, CUDA_SUCCESS);
-        if (role->op == CG_OP_DESTROY)
-            cg_registry_transition(handle, CG_OBJ_RECLAIMED, CG_OBJ_DESTROYED, 0);
+        /* The program let go of its copy: the value may name a new object
+         * again, so the one held under it (if any) goes. */
+        if (role->op == CG_OP_DESTROY &&
+            cg_registry_transition(handle, CG_OBJ_RECLAIMED, CG_OBJ_DESTROYED, 0))
+            cg_quarantine_release_held(handle);
     } else {
         pc->answer = CUDA_ERROR_INVALID_HANDLE;
         cg_policy_record(pc, CG_POLICY_RECLAIMED_USE, handle, kind, CUDA_ERROR_INVALID_HANDLE);
@@ -113,6 +123,27 @@ static void reclaim_at_exit(void)
             destroy_real(&list[i], RECLAIM_AT_EXIT);
     }
     free(list);
+    cg_quarantine_release_all_held();
+}
+
+int cg_destroy_hold_reused(struct cg_pcall *pc, CUresult rc)
+{
+    const struct cg_role *role = &cg_roles[pc->id];
+    if (role->op != CG_OP_CREATE || rc != CUDA_SUCCESS || pc->out == NULL)
+        return 0;
+    uint64_t value = (uint64_t)(uintptr_t) * (void **)pc->out;
+    /* The value the latest hold pushed out was just destroyed for good: it
+     * is the driver's to give (else a full quarantine would go round). */
+    if (value == 0 || value == pc->evicted || pc->holds > cg_config.quarantine)
+        return 0; /* (a create makes at most a quarantine's worth of holds, + 1) */
+    if (cg_registry_lookup(value, 0, NULL) != CG_OBJ_RECLAIMED || !cg_quarantine_ready())
+        return 0;
+    cg_policy_record(pc, CG_POLICY_HELD, value, role->handle_kind, 0);
+    pc->holds++;
+    cg_quarantine_hold(value, role->handle_kind, &pc->evicted);
+    cg_debug("destroy: held back reclaimed value %#llx from %s", (unsigned long long)value,
+             cg_api_info[pc->id].name);
+    return 1;
 }
 
 void cg_destroy_init(void)

@@ -75,14 +75,37 @@ void cg_policy_publish(struct cg_record *r, int32_t result);
 /* ownership and ON_ERROR (shim/policy_ownership.c). */
 void cg_ownership_check(struct cg_pcall *pc);
 void cg_ownership_destroy(struct cg_pcall *pc);
-void cg_ownership_init(void);
+/* ON_ERROR=abort, once the refused call is recorded: message, abort(). */
+void cg_ownership_abort(const struct cg_pcall *pc) __attribute__((noreturn));
+
+/* The quarantine (shim/policy_quarantine.c): a bounded FIFO of objects kept
+ * alive by the shim, shared by ownership's deferred destroys and destroy's
+ * held objects. When it is full the oldest entry is destroyed for good. */
+/* ownership: keep the program's destroyed object alive. 0: no quarantine. */
+int cg_quarantine_defer(uint64_t handle, uint8_t kind);
+/* 1 when the quarantine exists (allocated now if need be): defer and hold
+ * then cannot fail. */
+int cg_quarantine_ready(void);
+/* destroy: keep the new object `handle` (a reclaimed value the driver
+ * handed out again); the held object pushed out, if any, into *evicted
+ * (else 0). Returns 0 when it could not be held. */
+int cg_quarantine_hold(uint64_t handle, uint8_t kind, uint64_t *evicted);
+/* destroy: the program destroyed its stale copy of `handle`: destroy the
+ * object held under that value, if any (1), else 0. */
+int cg_quarantine_release_held(uint64_t handle);
+/* destroy, at process exit: destroy every held object. */
+void cg_quarantine_release_all_held(void);
+void cg_quarantine_init(void);
 /* Fork handlers: take and release the quarantine lock around fork. */
-void cg_ownership_prepare_fork(void);
-void cg_ownership_after_fork(void);
+void cg_quarantine_prepare_fork(void);
+void cg_quarantine_after_fork(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);
 int cg_destroy_answer_reclaimed(struct cg_pcall *pc, uint64_t handle, uint8_t kind);
+/* After a create returned `rc`: 1 when the value it got is one the shim
+ * reclaimed (now held in the quarantine) and the create must be made again. */
+int cg_destroy_hold_reused(struct cg_pcall *pc, CUresult rc);
 void cg_destroy_init(void);
 
 /* isolate (shim/policy_isolate.c). */

@@ -68,7 +68,10 @@ CUresult cg_pcall_create_stream(struct cg_pcall *pc)
 {
     create_fn create = (create_fn)cg_real(CG_ID_cuStreamCreateWithPriority);
     CUstream *out = pc->out;
-    CUresult rc = create(out, (unsigned)pc->arg | CU_STREAM_NON_BLOCKING, (int)pc->arg2);
+    CUresult rc;
+    do
+        rc = create(out, (unsigned)pc->arg | CU_STREAM_NON_BLOCKING, (int)pc->arg2);
+    while (cg_policy_on.destroy && cg_destroy_hold_reused(pc, rc));
     cg_policy_record(pc, CG_POLICY_NON_BLOCKING, rc == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*out : 0,
                      pc->arg, rc);
     return rc;

@@ -7,21 +7,22 @@
  *   - destroyed, or quarantined and used for anything but a query or a
  *     synchronize: use-after-destroy; destroyed again: double-destroy.
  * ownership refuses these with CUDA_ERROR_INVALID_HANDLE; so does
- * ON_ERROR=refuse; ON_ERROR=abort prints the finding and aborts; with
- * neither they reach the driver (observe only).
+ * ON_ERROR=refuse; ON_ERROR=abort refuses the call too, and once the call
+ * and its REFUSED record are in the trace prints the finding and aborts;
+ * with neither they reach the driver (observe only).
  * ownership also defers destroys: the object stays alive in a bounded FIFO
- * quarantine (CUGUARD_QUARANTINE), so the driver cannot give its value to a
- * new object while stale copies of it exist, and a stale query or
- * synchronize is answered by the still-alive object itself (the destroy of
- * an event others still wait on is thereby deferred until they see it
- * complete). When the quarantine is full its oldest object is destroyed.
+ * quarantine (CUGUARD_QUARANTINE, shim/policy_quarantine.c), so the driver
+ * cannot give its value to a new object while stale copies of it exist,
+ * and a stale query or synchronize is answered by the still-alive object
+ * itself (the destroy of an event others still wait on is thereby deferred
+ * until they see it complete). When the quarantine is full its oldest
+ * object is destroyed.
  *
  * What it must never do: pass a handle it found absent, destroyed or
  * quarantined to the driver under ownership or ON_ERROR=refuse|abort
- * (docs/driver-behaviour.md: such calls may crash a real driver), or call the driver
- * while holding the quarantine lock.
+ * (docs/driver-behaviour.md: such calls may crash a real driver), or abort
+ * before the finding is written to the trace.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,15 +32,6 @@
 #include "shim/live_errors.h"
 #include "shim/log.h"
 #include "shim/policy_internal.h"
-
-struct quarantined {
-    uint64_t handle;
-    uint8_t kind;
-};
-
-static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct quarantined *ring; /* cg_config.quarantine slots */
-static size_t ring_head, ring_count;
 
 static const char *const reason_names[] = {
     [CG_REASON_UNKNOWN_HANDLE] = "unknown-handle",
@@ -53,10 +45,15 @@ static void live_error(struct cg_pcall *pc, int reason, uint64_t value)
 {
     cg_live_error_note();
     if (cg_policy_on.on_error == CG_ON_ERROR_ABORT) {
-        cg_policy_record(pc, CG_POLICY_REFUSED, value, (uint64_t)reason, CUDA_ERROR_INVALID_HANDLE);
-        fprintf(stderr, "cuguard: %s: %s of %#llx; aborting (CUGUARD_ON_ERROR=abort)\n",
-                reason_names[reason], cg_api_info[pc->id].name, (unsigned long long)value);
-        abort();
+        /* Refused and recorded like ON_ERROR=refuse, so the finding is in
+         * the trace; cg_pcall_done() aborts once the call is written. */
+        pc->verdict = CG_VERDICT_ANSWER;
+        pc->answer = CUDA_ERROR_INVALID_HANDLE;
+        pc->aborting = reason;
+        pc->abort_value = value;
+        cg_policy_record(pc, CG_POLICY_REFUSED, value, (uint64_t)reason | CG_REASON_ABORTED,
+                         CUDA_ERROR_INVALID_HANDLE);
+        return;
     }
     if (!cg_policy_on.ownership && cg_policy_on.on_error != CG_ON_ERROR_REFUSE)
         return;
@@ -125,84 +122,24 @@ void cg_ownership_check(struct cg_pcall *pc)
         cg_ownership_destroy(pc);
 }
 
-/* ---- the quarantine ---- */
-
-static CUresult real_destroy(uint64_t handle, uint8_t kind)
-{
-    typedef CUresult(CUDAAPI * destroy_fn)(void *);
-    unsigned id = kind == CG_OBJ_EVENT ? CG_ID_cuEventDestroy_v2 : CG_ID_cuStreamDestroy_v2;
-    destroy_fn fn = (destroy_fn)cg_real(id);
-    return fn != NULL ? fn((void *)(uintptr_t)handle) : CUDA_ERROR_NOT_FOUND;
-}
-
-/* Destroy for good an object that leaves the quarantine. */
-static void release(struct quarantined victim)
-{
-    if (!cg_registry_transition(victim.handle, CG_OBJ_QUARANTINED, CG_OBJ_DESTROYED, 0))
-        return;
-    struct cg_record *r = cg_policy_reserve(CG_POLICY_RELEASED, victim.handle, victim.kind);
-    cg_policy_publish(r, real_destroy(victim.handle, victim.kind));
-}
-
-/* Put `handle` in the quarantine; the object pushed out (if any) into
- * `victim`. Returns 0 when it could not be quarantined. */
-static int quarantine_push(uint64_t handle, uint8_t kind, struct quarantined *victim, int *evicted)
-{
-    size_t cap = cg_config.quarantine;
-    *evicted = 0;
-    if (cap == 0)
-        return 0;
-    pthread_mutex_lock(&quarantine_lock);
-    if (ring == NULL)
-        ring = calloc(cap, sizeof *ring);
-    int ok = ring != NULL;
-    if (ok && ring_count == cap) {
-        *victim = ring[ring_head];
-        ring_head = (ring_head + 1) % cap;
-        ring_count--;
-        *evicted = 1;
-    }
-    if (ok) {
-        ring[(ring_head + ring_count) % cap] = (struct quarantined){handle, kind};
-        ring_count++;
-    }
-    pthread_mutex_unlock(&quarantine_lock);
-    return ok;
-}
-
 void cg_ownership_destroy(struct cg_pcall *pc)
 {
     const struct cg_role *role = &cg_roles[pc->id];
-    struct quarantined victim = {0, 0};
-    int evicted = 0;
+    if (!cg_quarantine_ready())
+        return; /* no quarantine: destroyed now, tombstoned by cg_pcall_end */
     if (!cg_registry_transition(pc->handle, CG_OBJ_LIVE, CG_OBJ_QUARANTINED, 0))
         return; /* raced with another destroy: the driver decides */
-    if (!quarantine_push(pc->handle, role->handle_kind, &victim, &evicted)) {
-        cg_registry_transition(pc->handle, CG_OBJ_QUARANTINED, CG_OBJ_LIVE, 0);
-        return; /* no quarantine: destroyed now, tombstoned by cg_pcall_end */
-    }
+    /* The record goes first: the object pushed out is destroyed at once. */
     pc->verdict = CG_VERDICT_ANSWER;
     pc->answer = CUDA_SUCCESS;
     cg_policy_record(pc, CG_POLICY_DEFERRED_DESTROY, pc->handle, role->handle_kind, 0);
-    if (evicted)
-        release(victim);
+    cg_quarantine_defer(pc->handle, role->handle_kind);
 }
 
-void cg_ownership_prepare_fork(void)
+void cg_ownership_abort(const struct cg_pcall *pc)
 {
-    pthread_mutex_lock(&quarantine_lock);
-}
-
-void cg_ownership_after_fork(void)
-{
-    pthread_mutex_unlock(&quarantine_lock);
-}
-
-void cg_ownership_init(void)
-{
-    pthread_mutex_lock(&quarantine_lock);
-    free(ring);
-    ring = NULL;
-    ring_head = ring_count = 0;
-    pthread_mutex_unlock(&quarantine_lock);
+    fprintf(stderr, "cuguard: %s: %s of %#llx; aborting (CUGUARD_ON_ERROR=abort)\n",
+            reason_names[pc->aborting], cg_api_info[pc->id].name,
+            (unsigned long long)pc->abort_value);
+    abort();
 }

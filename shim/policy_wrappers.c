@@ -7,10 +7,12 @@
  * cg_pcall_begin(), which decides; the call is then made (or answered)
  * and recorded exactly as shim/wrappers.c records it, with the POLICY
  * records of the decision just before its CALL record; cg_pcall_end() sees
- * the result. A teardown's record is reserved even before the decision
- * (its POLICY records then follow it): a deferred destroy puts the object
- * in the quarantine, from which another thread may release it and the
- * driver hand its value to a create, all before this call returns.
+ * the result, and cg_pcall_done() runs once every record of the call is
+ * written (CUGUARD_ON_ERROR=abort aborts there, never before). A
+ * teardown's record is reserved even before the decision (its POLICY
+ * records then follow it): a deferred destroy puts the object in the
+ * quarantine, from which another thread may release it and the driver hand
+ * its value to a create, all before this call returns.
  *
  * What it must never do: record a call twice, change arguments except as
  * a verdict says, or run when cg_policy_active is 0.
@@ -72,6 +74,7 @@
         cg_pcall_end(&pc, rc, CG_U64(handle));                                                     \
         if (traced)                                                                                \
             cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));      \
+        cg_pcall_done(&pc);                                                                        \
         return rc;                                                                                 \
     }
 #include "shim/api.def"

@@ -317,7 +317,9 @@ static inline char *cg_string_payload(struct cg_record *r)
  */
 enum cg_policy_action {
     CG_POLICY_REFUSED = 1,          /* the call never reached the driver and returned `result`
-                                       (CUDA_ERROR_INVALID_HANDLE); arg2 = enum cg_policy_reason */
+                                       (CUDA_ERROR_INVALID_HANDLE); arg2 = enum cg_policy_reason,
+                                       | CG_REASON_ABORTED when CUGUARD_ON_ERROR=abort stops the
+                                       program once the call's record is written */
     CG_POLICY_DEFERRED_DESTROY = 2, /* ownership: the destroy returned success but the object
                                        stays alive in quarantine; arg2 = 1 event, 2 stream */
     CG_POLICY_QUARANTINED = 3,      /* ownership: a stale call of a quarantined (destroyed)
@@ -331,12 +333,20 @@ enum cg_policy_action {
     CG_POLICY_REDIRECTED = 7,       /* isolate: legacy-stream work sent to the per-thread
                                        default stream (api = the call's own api id) */
     CG_POLICY_RELEASED = 8,         /* ownership: a deferred destroy carried out (quarantine
-                                       full); arg2 = 1 event, 2 stream; api = 0 */
+                                       full); arg2 = 1 event, 2 stream; api = 0; arg2 | 0x200:
+                                       a CG_POLICY_HELD object destroyed (its program
+                                       destroyed the reclaimed object, the quarantine was
+                                       full, or | 0x100 at process exit) */
     CG_POLICY_RECLAIMED_USE = 9,    /* destroy: the program used an object the shim reclaimed;
                                        answered as the completed object would (`result`) */
     CG_POLICY_NON_BLOCKING = 10,    /* isolate: a stream was created CU_STREAM_NON_BLOCKING;
                                        arg2 = the flags the program asked for */
-    CG_POLICY_ACTION_MAX = 10,
+    CG_POLICY_HELD = 11,            /* destroy: a create got the value of an object the shim
+                                       reclaimed (the program may still name it); the shim
+                                       keeps that new object in the quarantine and creates
+                                       again (api = the create's api id); arg2 = 1 event,
+                                       2 stream */
+    CG_POLICY_ACTION_MAX = 11,
 };
 
 /* Why a call was refused (CG_POLICY_REFUSED.arg2): the live finding. */
@@ -346,6 +356,7 @@ enum cg_policy_reason {
     CG_REASON_DOUBLE_DESTROY = 3,
     CG_REASON_RECLAIMED = 4, /* an operation a reclaimed object cannot answer */
 };
+#define CG_REASON_ABORTED 0x100u /* flag on the reason: the program was aborted */
 
 #ifdef __cplusplus
 _Static_assert(sizeof(struct cg_record) == CG_RECORD_SIZE, "record size");

@@ -5,12 +5,13 @@
 
 Usage: numba_suite_check.py WORK CONFIG...   (exit 0 = pass, 1 = fail)
   WORK/CONFIG.xml   pytest --junitxml of that configuration ("bare" first)
+  WORK/CONFIG.err   what that run wrote on stderr (optional)
   WORK/CONFIG.json  `cuguard report --format json` of it (not for "bare")
 
 Asserts: every test that needs no kernel passes (or is skipped) bare; every
-configuration gives each test the same outcome as the bare run; no
-error-level finding; each warning is a true positive named in
-NAMED_WARNINGS, and the required ones are found.
+configuration gives each test the same outcome as the bare run and writes
+no stderr line the bare run did not; no error-level finding; each warning
+is a true positive named in NAMED_WARNINGS, and the required ones are found.
 
 KNOWN_BROKEN and KNOWN_FINDINGS name what another branch fixes: their
 problems are printed as "KNOWN FAILURE" lines, and an entry that no longer
@@ -43,14 +44,8 @@ NAMED_WARNINGS = {
          "the last stream it made is still live when the process ends"),
 }
 
-# Configurations with a known, open defect (issue 11): config -> message.
-KNOWN_BROKEN = {
-    "destroy": "CUGUARD_POLICY=destroy reclaims objects numba still holds in its deferred "
-               "destroy queue; numba's later cuStreamDestroy then fails and its context "
-               "reset breaks (about 36 tests fail). Open: issue 11 asks that a reclaimed "
-               "handle never reach the driver again.",
-    "all": "CUGUARD_POLICY=ownership,isolate,destroy,sync-query: the `destroy` problem above.",
-}
+# Configurations with a known, open defect: config -> message.
+KNOWN_BROKEN = {}
 
 # (kind, task) -> message: error findings with a known, open cause.
 KNOWN_FINDINGS = {}
@@ -105,6 +100,21 @@ def diff_outcomes(config, bare, got):
         if bare.get(test) != got.get(test):
             problems.append("%s: %s bare, %s here" % (test, bare.get(test), got.get(test)))
     return problems
+
+
+def stderr_lines(path):
+    try:
+        with open(path, errors="replace") as handle:
+            return [line.rstrip("\n") for line in handle]
+    except OSError:
+        return []
+
+
+def new_stderr(bare_err, config_err):
+    """Lines on the configuration's stderr that the bare run never wrote."""
+    seen = set(stderr_lines(bare_err))
+    return ["new message on stderr: %r" % line
+            for line in stderr_lines(config_err) if line not in seen]
 
 
 def report_problems(config, report_path):
@@ -163,6 +173,7 @@ def main(work, configs):
         if config == "bare":
             continue
         problems = diff_outcomes(config, bare, outcomes("%s/%s.xml" % (work, config)))
+        problems += new_stderr("%s/bare.err" % work, "%s/%s.err" % (work, config))
         found_problems, seen = report_problems(config, "%s/%s.json" % (work, config))
         problems += found_problems
         if config in KNOWN_BROKEN:

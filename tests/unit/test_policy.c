@@ -15,10 +15,13 @@
 #define __CUDA_API_VERSION_INTERNAL 1
 #include <check.h>
 #include <cuda.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "shim/api.h"
 #include "shim/driver.h"
@@ -30,18 +33,32 @@
 
 static struct {
     uintptr_t next_handle;
+    int reuse; /* 1: a create gets the latest destroyed value first (LIFO) */
+    uint64_t freed[SEEN_MAX];
+    int nfreed;
     int queries, not_ready_left;
     uint64_t queried[SEEN_MAX];
     int destroys;
     uint64_t destroyed[SEEN_MAX];
     int records, records_ptsz, stream_creates, stream_syncs, stream_busy, host_funcs;
+    int block_sync;   /* 1: a stream synchronize waits until sync_released */
+    int sync_entered; /* set when a blocking synchronize began */
+    int sync_released;
     unsigned last_stream_flags;
 } fake;
+
+/* A fresh value, or with `reuse` the latest destroyed one, as drivers do. */
+static uintptr_t fake_new_value(void)
+{
+    if (fake.reuse && fake.nfreed > 0)
+        return (uintptr_t)fake.freed[--fake.nfreed];
+    return fake.next_handle += 0x100;
+}
 
 static CUresult CUDAAPI fake_event_create(CUevent *e, unsigned flags)
 {
     (void)flags;
-    *e = (CUevent)(fake.next_handle += 0x100);
+    *e = (CUevent)fake_new_value();
     return CUDA_SUCCESS;
 }
 
@@ -62,6 +79,8 @@ static CUresult CUDAAPI fake_destroy(void *h)
     if (fake.destroys < SEEN_MAX)
         fake.destroyed[fake.destroys] = (uint64_t)(uintptr_t)h;
     fake.destroys++;
+    if (fake.nfreed < SEEN_MAX)
+        fake.freed[fake.nfreed++] = (uint64_t)(uintptr_t)h;
     return CUDA_SUCCESS;
 }
 
@@ -83,7 +102,7 @@ static CUresult CUDAAPI fake_stream_create(CUstream *s, unsigned flags)
 {
     fake.stream_creates++;
     fake.last_stream_flags = flags;
-    *s = (CUstream)(fake.next_handle += 0x100);
+    *s = (CUstream)fake_new_value();
     return CUDA_SUCCESS;
 }
 
@@ -102,6 +121,11 @@ static CUresult CUDAAPI fake_stream_query(CUstream s)
 static CUresult CUDAAPI fake_stream_sync(CUstream s)
 {
     (void)s;
+    if (__atomic_load_n(&fake.block_sync, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&fake.sync_entered, 1, __ATOMIC_RELEASE);
+        while (!__atomic_load_n(&fake.sync_released, __ATOMIC_ACQUIRE))
+            usleep(1000);
+    }
     fake.stream_syncs++;
     fake.stream_busy = 0;
     return CUDA_SUCCESS;
@@ -272,6 +296,66 @@ START_TEST(destroy_reclaims_after_the_age)
 }
 END_TEST
 
+/* How many times the fake driver was asked to destroy `h`. */
+static int destroys_of(uint64_t h)
+{
+    int n = 0;
+    for (int i = 0; i < fake.destroys && i < SEEN_MAX; i++)
+        n += fake.destroyed[i] == h;
+    return n;
+}
+
+/* numba's pattern: streams whose destroy the program defers past the
+ * reclaim age. The driver hands reclaimed values out again; the program's
+ * late destroys must not reach the objects that now have them. */
+START_TEST(destroy_never_lets_a_reclaimed_value_reach_the_driver)
+{
+    configure("destroy", NULL, "4");
+    fake.reuse = 1;
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_a (call)", 1);
+    CUstream old[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(cuStreamCreate(&old[i], 0), CUDA_SUCCESS);
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_b (call)", 1);
+    CUevent e = new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::defer_c (call)", 1);
+    CUstream fresh = NULL;
+    ck_assert_int_eq(cuStreamCreate(&fresh, 0), CUDA_SUCCESS); /* old[] reclaimed first */
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[0]), 1);
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[1]), 1);
+    ck_assert_ptr_ne(fresh, old[0]); /* the driver offered both values: held back */
+    ck_assert_ptr_ne(fresh, old[1]);
+    ck_assert_int_eq(cuStreamQuery(fresh), CUDA_SUCCESS);
+    int destroys = fake.destroys;
+    ck_assert_int_eq(cuStreamDestroy_v2(old[0]), CUDA_SUCCESS);    /* late: answered */
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old[0]), 2); /* the held object goes */
+    ck_assert_int_eq(fake.destroys, destroys + 1);
+    ck_assert_int_eq(cuStreamDestroy_v2(fresh), CUDA_SUCCESS);
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)fresh), 1);
+    ck_assert_int_eq(cuEventDestroy(e), CUDA_SUCCESS);
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+/* A full quarantine gives the oldest held value back to the driver, and a
+ * create takes it then instead of going round the quarantine. */
+START_TEST(destroy_holds_no_more_than_the_quarantine)
+{
+    configure("destroy", NULL, "1");
+    fake.reuse = 1;
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_a (call)", 1);
+    CUevent a[3] = {new_event(), new_event(), new_event()};
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_b (call)", 1);
+    (void)new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::full_c (call)", 1);
+    CUevent got = new_event();              /* a[] reclaimed; held one at a time */
+    ck_assert_int_eq(fake.destroys, 3 + 1); /* 3 reclaimed, 1 held object pushed out */
+    int is_old = got == a[0] || got == a[1] || got == a[2];
+    ck_assert_int_eq(is_old, 1); /* the pushed-out value, not a loop */
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
 START_TEST(sync_query_makes_one_call_of_a_spin)
 {
     configure("sync-query", NULL, NULL);
@@ -315,10 +399,72 @@ START_TEST(isolate_redirects_and_drains)
 }
 END_TEST
 
+/* Thread of the fork test: a task change whose drain blocks in the driver
+ * (fake_stream_sync) while holding the policy's task lock. */
+static void *drain_in_new_task(void *event)
+{
+    setenv("PYTEST_CURRENT_TEST", "t.py::fork_b (call)", 1);
+    cuEventQuery((CUevent)event);
+    return NULL;
+}
+
+/* Wait up to `seconds` for `child`; kill it if it is still running.
+ * Returns its status, or -1 when it hung. */
+static int wait_or_kill(pid_t child, int seconds)
+{
+    int status = 0;
+    for (int i = 0; i < seconds * 100; i++) {
+        if (waitpid(child, &status, WNOHANG) == child)
+            return status;
+        usleep(10000);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    return -1;
+}
+
+/* isolate + task changes: a fork made while another thread holds the task
+ * lock (draining a busy stream) gives a child that can make CUDA calls in
+ * a new task of its own. The child's hang is caught by a generous wait. */
+START_TEST(isolate_fork_child_is_not_stuck_on_the_task_lock)
+{
+    configure("isolate", NULL, NULL);
+    setenv("PYTEST_CURRENT_TEST", "t.py::fork_a (call)", 1);
+    CUevent e = new_event();
+    CUstream s = NULL;
+    ck_assert_int_eq(cuStreamCreate(&s, 0), CUDA_SUCCESS);
+    ck_assert_int_eq(cuLaunchHostFunc(s, no_op, NULL), CUDA_SUCCESS);
+    fake.stream_busy = 1;
+    __atomic_store_n(&fake.block_sync, 1, __ATOMIC_RELEASE);
+    pthread_t drainer;
+    ck_assert_int_eq(pthread_create(&drainer, NULL, drain_in_new_task, (void *)e), 0);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&fake.sync_entered, __ATOMIC_ACQUIRE); i++)
+        usleep(1000);
+    ck_assert_int_eq(__atomic_load_n(&fake.sync_entered, __ATOMIC_ACQUIRE), 1);
+    pid_t child = fork(); /* the drainer holds the task lock now */
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        fake.block_sync = 0; /* the child's own copy: its drain may return */
+        fake.stream_busy = 0;
+        setenv("PYTEST_CURRENT_TEST", "t.py::fork_child (call)", 1);
+        _exit(cuEventQuery(e) == CUDA_SUCCESS ? 0 : 1);
+    }
+    int status = wait_or_kill(child, 10);
+    __atomic_store_n(&fake.sync_released, 1, __ATOMIC_RELEASE);
+    pthread_join(drainer, NULL);
+    ck_assert_msg(status != -1, "the fork child hung in a CUDA call (task lock)");
+    ck_assert_int_eq(WIFEXITED(status), 1);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(fake.stream_syncs, 1); /* the parent's drain went on */
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
     TCase *tc = tcase_create("policy");
+    tcase_set_timeout(tc, 30); /* the fork test waits up to 10 s for a hung child */
     tcase_add_test(tc, no_policy_forwards_everything);
     tcase_add_test(tc, ownership_never_passes_a_foreign_handle);
     tcase_add_test(tc, strict_refuses_live_errors_without_ownership);
@@ -327,8 +473,11 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, ownership_quarantines_destroyed_objects);
     tcase_add_test(tc, strict_with_ownership_refuses_stale_queries);
     tcase_add_test(tc, destroy_reclaims_after_the_age);
+    tcase_add_test(tc, destroy_never_lets_a_reclaimed_value_reach_the_driver);
+    tcase_add_test(tc, destroy_holds_no_more_than_the_quarantine);
     tcase_add_test(tc, sync_query_makes_one_call_of_a_spin);
     tcase_add_test(tc, isolate_redirects_and_drains);
+    tcase_add_test(tc, isolate_fork_child_is_not_stuck_on_the_task_lock);
     suite_add_tcase(s, tc);
     return s;
 }

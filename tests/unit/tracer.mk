@@ -7,3 +7,8 @@ test_tracer_SRCS := tests/unit/test_tracer.c $(TRACER_TEST_SRCS)
 UNIT_SUITES += test_tracer_mt
 TSAN_SUITES += test_tracer_mt
 test_tracer_mt_SRCS := tests/unit/test_tracer_mt.c $(TRACER_TEST_SRCS)
+
+# Every free() of the writer is counted (tests/unit/test_tracer_fork.c).
+UNIT_SUITES += test_tracer_fork
+test_tracer_fork_SRCS := tests/unit/test_tracer_fork.c $(TRACER_TEST_SRCS)
+test_tracer_fork_LIBS := -Wl,--wrap=free

@@ -10,13 +10,17 @@
  *
  * Output: "setup result=N", then "late query result=N", then
  * "leaky tasks=N events=M" (all common.h style lines). Exit status 0 when
- * every call succeeded, 1 otherwise.
+ * every call succeeded, 1 otherwise. With --abort the program calls
+ * abort() right after the late query instead (a process that did not exit
+ * cleanly, for the report's wording).
  *
  * Must never: destroy an event (the leak is the point), or hang.
  */
 #include <cuda.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/workloads/common.h"
 
@@ -61,10 +65,13 @@ static CUresult leaky_task(CUstream stream, unsigned events, CUevent *first)
 int main(int argc, char **argv)
 {
     unsigned tasks = 100, events = 100;
+    bool crash = false;
     for (int i = 1; i < argc; i++) {
-        if (!wl_option_uint(argv[i], "--tasks", 1, 100000, &tasks) &&
-            !wl_option_uint(argv[i], "--events", 1, 100000, &events))
-            wl_fail("usage: leaky_tasks [--tasks=N] [--events=N]");
+        if (strcmp(argv[i], "--abort") == 0)
+            crash = true;
+        else if (!wl_option_uint(argv[i], "--tasks", 1, 100000, &tasks) &&
+                 !wl_option_uint(argv[i], "--events", 1, 100000, &events))
+            wl_fail("usage: leaky_tasks [--tasks=N] [--events=N] [--abort]");
     }
     CUstream stream = NULL;
     CUresult r = open_context();
@@ -81,6 +88,8 @@ int main(int argc, char **argv)
         CUresult late = cuEventQuery(first);
         wl_print("late query result=%d\n", (int)late);
         r = late;
+        if (crash)
+            abort();
     }
     unsetenv(TASK_VARIABLE);
     if (stream != NULL && cuStreamDestroy(stream) != CUDA_SUCCESS)

@@ -49,3 +49,13 @@ $(BUILD)/workloads/hostile: tests/workloads/hostile.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(WORKLOAD_CUDA_LINK) $(LDLIBS_MT)
 ALL_TARGETS += $(BUILD)/workloads/hostile
+
+# fork_driver_load + slow_driver.so: fork during the driver load (tests/e2e/78_*.sh)
+$(BUILD)/workloads/fork_driver_load: tests/workloads/fork_driver_load.c $(WORKLOAD_COMMON) \
+                                     $(WORKLOAD_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wl,-z,dynamic-undefined-weak -o $@ $< $(WORKLOAD_COMMON) $(LDLIBS_MT)
+$(BUILD)/workloads/slow_driver.so: tests/workloads/slow_driver.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -o $@ $<
+ALL_TARGETS += $(BUILD)/workloads/fork_driver_load $(BUILD)/workloads/slow_driver.so
