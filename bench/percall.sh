@@ -160,4 +160,15 @@ out=$(run direct "$PERCALL" poll 1 "$polls" 1 2>/dev/null)
 unset NULLCUDA_QUERY
 echo "$out" | awk -v name="direct poll NOT_READY (baseline)" '
     NF == 4 { printf "%-34s %10s %10s %12s %14.0f\n", name, "-", "-", "-", 1e9 / $3 }'
+
+# ---- bytes on disk of a short process ------------------------------------
+# 50 warm-up + 50 timed create-destroy pairs = 200 calls; the first segment
+# is small and a clean exit truncates the file to its records.
+echo
+echo "== bytes on disk of a 200-call traced process (target <= 65536)"
+run trace "$PERCALL" create-destroy 1 50 1 >/dev/null 2>&1
+bytes=$(cat "$WORK"/t/*.cgt 2>/dev/null | wc -c | tr -d ' ')
+blocks=$(du -k "$WORK"/t/*.cgt 2>/dev/null | awk '{ print $1 * 1024 }')
+printf '%-34s %10s %12s %s\n' "200 calls (create-destroy x100)" "${bytes:-NA}" \
+    "${blocks:-NA} alloc" "$(verdict "${bytes:-999999999}" 65536)"
 exit 0

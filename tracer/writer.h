@@ -4,7 +4,7 @@
  * What it is for: the shim's only way to write a trace. Cheap on the hot
  * path: reserving a slot is one atomic add, no lock, no syscall, no
  * allocation (a lock and a syscall happen only when a new segment must be
- * mapped, once per CG_SEGMENT_RECORDS records).
+ * mapped and the background thread has not mapped it yet).
  *
  * What it must never do: call CUDA, call getenv, or crash the host program.
  * Every failure (unwritable directory, full disk) turns tracing off with one
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tracer/clock.h"
 #include "tracer/format.h"
 
 struct cg_writer_config {
@@ -59,8 +60,24 @@ void cg_writer_publish(struct cg_record *r, uint8_t kind);
  * signal handler); writes records only the first time a string is seen. */
 uint32_t cg_writer_intern(const char *s);
 
-/* Monotonic nanoseconds (CLOCK_MONOTONIC). */
-uint64_t cg_now_ns(void);
+/* Monotonic nanoseconds (CLOCK_MONOTONIC), from the record clock
+ * (tracer/clock.h: the TSC where it is invariant). */
+static inline uint64_t cg_now_ns(void)
+{
+    return cg_trace_now();
+}
+
+/* For the shim's background thread: `wake` is called (from an application
+ * thread, at most once per segment) when a segment is half full; the
+ * background thread then calls cg_writer_background(). NULL: threads map
+ * their own segments. */
+void cg_writer_set_prepare_wake(void (*wake)(void));
+
+/* The background thread's share of the writer: map the next segment ahead
+ * of need (extend, map, populate), re-anchor the record clock and refresh
+ * its description in the header. Takes the segment lock; never call it
+ * from an application's call path or a signal handler. */
+void cg_writer_background(void);
 
 /* Kernel thread id of the caller, cached per thread. */
 uint32_t cg_gettid(void);
