@@ -109,6 +109,15 @@ static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 static void (*_Atomic prepare_wake)(void);
 /* The segment the background thread was last woken for (avoids repeats). */
 static _Atomic uint32_t wake_sent_for;
+/* Each thread's view of the half segment it last reserved in: a reserve
+ * inside it needs no segment arithmetic. Valid while `generation` equals
+ * window_generation, which every open and fork child changes. */
+static __thread struct {
+    struct cg_record *base; /* slot `first` */
+    uint64_t first, len;
+    uint32_t generation;
+} window __attribute__((tls_model("initial-exec")));
+static _Atomic uint32_t window_generation = 1;
 
 /* ---- segment geometry (format.h): segments are contiguous in the file ---- */
 
@@ -479,6 +488,7 @@ static int open_locked(void)
     fill_header(header, host, start_real, start_mono);
     atomic_store_explicit(&slot_counter.value, 0, memory_order_relaxed);
     atomic_store(&wake_sent_for, 0);
+    atomic_fetch_add(&window_generation, 1);
     atomic_store_explicit(&state, WRITER_ACTIVE, memory_order_release);
     if (map_segment_locked(0) == NULL)
         return -1; /* stop_tracing said why */
@@ -697,7 +707,8 @@ static int open_pending(void)
 static void wake_preparer(uint32_t s)
 {
     void (*wake)(void) = atomic_load_explicit(&prepare_wake, memory_order_acquire);
-    if (wake != NULL && s < MAX_SEGMENTS && atomic_exchange(&wake_sent_for, s) != s)
+    if (wake != NULL && s < MAX_SEGMENTS && atomic_load(&wake_sent_for) != s &&
+        atomic_exchange(&wake_sent_for, s) != s)
         wake();
 }
 
@@ -720,7 +731,7 @@ static struct cg_record *slot_pointer(uint64_t slot)
         if (!seg)
             return NULL;
     }
-    if (__builtin_expect(index - segment_records((uint32_t)s) / 2 < 4, 0))
+    if (index >= segment_records((uint32_t)s) / 2)
         wake_preparer((uint32_t)s + 1);
     return seg + index;
 }
@@ -731,20 +742,48 @@ static uint64_t reserve_slots(uint32_t n)
     return atomic_fetch_add_explicit(&slot_counter.value, n, memory_order_relaxed);
 }
 
+/* This thread's window becomes the half of segment s that holds `slot`. */
+static void refresh_window(uint64_t s, uint64_t slot, uint32_t generation)
+{
+    struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
+    uint64_t seg_first = segment_first_slot((uint32_t)s), half = segment_records((uint32_t)s) / 2;
+    int upper = slot - seg_first >= half;
+    window.first = seg_first + (upper ? half : 0);
+    window.len = upper ? segment_records((uint32_t)s) - half : half;
+    window.base = seg + (window.first - seg_first);
+    window.generation = seg ? generation : generation - 1;
+}
+
+/* Off the common path: a run outside this thread's window. The n slots
+ * must be contiguous in memory: a run that straddles a segment boundary is
+ * abandoned (kind stays 0) and taken again. */
+static struct cg_record *reserve_outside_window(uint64_t first, uint32_t n, uint32_t generation)
+{
+    for (;;) {
+        uint64_t s = segment_of(first);
+        if (s == segment_of(first + n - 1)) {
+            struct cg_record *r = slot_pointer(first);
+            if (r != NULL && s < MAX_SEGMENTS)
+                refresh_window(s, first, generation);
+            return r;
+        }
+        first = reserve_slots(n);
+    }
+}
+
 struct cg_record *cg_writer_reserve(uint32_t n)
 {
-    if (n == 0 || n > 4)
+    if (n - 1u > 3u)
         return NULL;
     int st = atomic_load_explicit(&state, memory_order_acquire);
-    if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
+    if (__builtin_expect(st != WRITER_ACTIVE, 0) && !(st == WRITER_PENDING && open_pending()))
         return NULL;
-    for (;;) {
-        uint64_t first = reserve_slots(n);
-        /* The n slots must be contiguous in memory: a run that straddles a
-         * segment boundary is abandoned (kind stays 0) and taken again. */
-        if (segment_of(first) == segment_of(first + n - 1))
-            return slot_pointer(first);
-    }
+    uint32_t generation = atomic_load_explicit(&window_generation, memory_order_relaxed);
+    uint64_t first = reserve_slots(n);
+    uint64_t index = first - window.first;
+    if (__builtin_expect(window.generation == generation && index + n <= window.len, 1))
+        return window.base + index;
+    return reserve_outside_window(first, n, generation);
 }
 
 struct cg_record *cg_writer_reserve_mapped(void)
@@ -763,12 +802,6 @@ struct cg_record *cg_writer_reserve_mapped(void)
                                                   memory_order_relaxed, memory_order_relaxed))
             return seg + (slot - segment_first_slot((uint32_t)s));
     }
-}
-
-void cg_writer_publish(struct cg_record *r, uint8_t kind)
-{
-    if (r)
-        __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
 }
 
 /* ---- the background thread's share ---- */
@@ -960,6 +993,7 @@ void cg_writer_after_fork_child(void)
     int was_on = atomic_load(&state) != WRITER_OFF;
     atomic_store(&state, WRITER_OFF);
     cached_tid = 0;
+    atomic_fetch_add(&window_generation, 1);
     unmap_parent_trace();
     atomic_store(&slot_counter.value, 0);
     forget_strings();

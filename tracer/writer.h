@@ -53,7 +53,11 @@ struct cg_record *cg_writer_reserve_mapped(void);
 /* Store `kind` with release order: the record becomes valid. Never blocks;
  * NULL is ignored. Write nothing into a record after publishing it except
  * fields documented as updated in place (SPIN arg/arg2). */
-void cg_writer_publish(struct cg_record *r, uint8_t kind);
+static inline void cg_writer_publish(struct cg_record *r, uint8_t kind)
+{
+    if (r)
+        __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
+}
 
 /* Intern a string (at most 4096 bytes are kept); returns its id (>= 1), 0
  * on failure or when tracing is off. Takes a mutex (never call it from a
