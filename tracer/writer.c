@@ -79,12 +79,11 @@ static struct {
     uint32_t api_count;
 } saved;
 
-static _Atomic int state = WRITER_OFF;
+_Static_assert(WRITER_ACTIVE == CG_WRITER_STATE_ACTIVE, "the inline reserve's test");
+_Atomic int cg_writer_state = WRITER_OFF;
 /* The slot counter, alone on its cache line: every record of every thread
  * writes it, so nothing the hot path only reads may share that line. */
-static struct {
-    _Alignas(64) _Atomic uint64_t value;
-} slot_counter;
+struct cg_writer_slot_counter cg_writer_slot_counter;
 static struct cg_record *_Atomic segments[MAX_SEGMENTS];
 static struct cg_file_header *header;
 static int trace_fd = -1;
@@ -111,13 +110,9 @@ static void (*_Atomic prepare_wake)(void);
 static _Atomic uint32_t wake_sent_for;
 /* Each thread's view of the half segment it last reserved in: a reserve
  * inside it needs no segment arithmetic. Valid while `generation` equals
- * window_generation, which every open and fork child changes. */
-static __thread struct {
-    struct cg_record *base; /* slot `first` */
-    uint64_t first, len;
-    uint32_t generation;
-} window __attribute__((tls_model("initial-exec")));
-static _Atomic uint32_t window_generation = 1;
+ * cg_writer_window_generation, which every open and fork child changes. */
+__thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t cg_writer_window_generation = 1;
 
 /* ---- segment geometry (format.h): segments are contiguous in the file ---- */
 
@@ -478,7 +473,7 @@ static int open_locked(void)
     }
     if (fd < 0) {
         warn("cuguard: cannot write trace in %s: %s; running untraced", saved.dir, strerror(err));
-        atomic_store(&state, WRITER_OFF);
+        atomic_store(&cg_writer_state, WRITER_OFF);
         return -1;
     }
     trace_fd = fd;
@@ -486,10 +481,10 @@ static int open_locked(void)
     cg_clock_start();
     cg_clock_describe(header);
     fill_header(header, host, start_real, start_mono);
-    atomic_store_explicit(&slot_counter.value, 0, memory_order_relaxed);
+    atomic_store_explicit(&cg_writer_slot_counter.value, 0, memory_order_relaxed);
     atomic_store(&wake_sent_for, 0);
-    atomic_fetch_add(&window_generation, 1);
-    atomic_store_explicit(&state, WRITER_ACTIVE, memory_order_release);
+    atomic_fetch_add(&cg_writer_window_generation, 1);
+    atomic_store_explicit(&cg_writer_state, WRITER_ACTIVE, memory_order_release);
     if (map_segment_locked(0) == NULL)
         return -1; /* stop_tracing said why */
     return 0;
@@ -503,7 +498,7 @@ int cg_writer_open(const struct cg_writer_config *cfg)
     }
     pthread_mutex_lock(&grow_lock);
     int rc = 0;
-    if (atomic_load(&state) != WRITER_ACTIVE) {
+    if (atomic_load(&cg_writer_state) != WRITER_ACTIVE) {
         if (strnlen(cfg->dir, DIR_MAX) >= DIR_MAX) {
             warn("cuguard: cannot write trace in %.64s...: path too long; running untraced",
                  cfg->dir);
@@ -523,12 +518,12 @@ int cg_writer_open(const struct cg_writer_config *cfg)
 
 int cg_writer_active(void)
 {
-    return atomic_load_explicit(&state, memory_order_acquire) != WRITER_OFF;
+    return atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_OFF;
 }
 
 const char *cg_writer_path(void)
 {
-    return atomic_load(&state) == WRITER_ACTIVE ? trace_path : NULL;
+    return atomic_load(&cg_writer_state) == WRITER_ACTIVE ? trace_path : NULL;
 }
 
 /* ---- growing: the only place that locks besides interning ---- */
@@ -542,7 +537,8 @@ static void mark_cut_short(const char *reason)
     size_t n = strnlen(reason, CG_CUT_SHORT_REASON_MAX - 1);
     memcpy(header->cut_short_reason, reason, n);
     header->cut_short_reason[n] = '\0';
-    __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->slots_reserved, atomic_load(&cg_writer_slot_counter.value),
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&header->cut_short_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
     __atomic_store_n(&header->end_state, (uint32_t)CG_END_CUT_SHORT, __ATOMIC_RELEASE);
 }
@@ -552,7 +548,7 @@ static void mark_cut_short(const char *reason)
  * whole reason. */
 static void stop_tracing(const char *what, int err)
 {
-    if (atomic_exchange(&state, WRITER_OFF) == WRITER_OFF)
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_OFF)
         return;
     char reason[CG_CUT_SHORT_REASON_MAX];
     if (err)
@@ -629,9 +625,10 @@ static struct cg_record *map_segment_locked(uint32_t s)
     touch_pages((char *)seg, bytes);
     atomic_store_explicit(&segments[s], seg, memory_order_release);
     atomic_store(&growing_base, NULL);
-    if (atomic_load(&state) != WRITER_ACTIVE)
+    if (atomic_load(&cg_writer_state) != WRITER_ACTIVE)
         return NULL; /* the file was truncated while this segment was touched */
-    __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->slots_reserved, atomic_load(&cg_writer_slot_counter.value),
+                     __ATOMIC_RELAXED);
     return seg;
 }
 
@@ -671,7 +668,7 @@ int cg_writer_fault_at(const void *addr)
     const char *a = addr;
     if (a == NULL || !trace_mapping_holds(a))
         return 0;
-    if (atomic_exchange(&state, WRITER_OFF) != WRITER_OFF) {
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) != WRITER_OFF) {
         static const char msg[] = "cuguard: the trace file was truncated by another process; "
                                   "tracing stopped\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -697,13 +694,21 @@ int cg_writer_fault_at(const void *addr)
 static int open_pending(void)
 {
     pthread_mutex_lock(&grow_lock);
-    int rc = atomic_load(&state) == WRITER_PENDING ? open_locked() : 0;
+    int rc = atomic_load(&cg_writer_state) == WRITER_PENDING ? open_locked() : 0;
     pthread_mutex_unlock(&grow_lock);
-    return rc == 0 && atomic_load(&state) == WRITER_ACTIVE;
+    return rc == 0 && atomic_load(&cg_writer_state) == WRITER_ACTIVE;
 }
 
-/* Half-way through segment s - 1: ask the background thread (once) to
- * prepare segment s. */
+/* Is it time to prepare the segment after s, slot `index` of s being in
+ * use? Half-way through a small segment (a short process never makes the
+ * next one); as soon as a full-size one is entered (its successor then has
+ * a whole segment's time, milliseconds, to be extended and populated). */
+static int next_segment_wanted(uint64_t s, uint64_t index)
+{
+    return s >= GROWTH_STEPS || index >= segment_records((uint32_t)s) / 2;
+}
+
+/* Ask the background thread (once) to prepare segment s. */
 static void wake_preparer(uint32_t s)
 {
     void (*wake)(void) = atomic_load_explicit(&prepare_wake, memory_order_acquire);
@@ -725,13 +730,13 @@ static struct cg_record *slot_pointer(uint64_t slot)
     struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
     if (__builtin_expect(seg == NULL, 0)) {
         pthread_mutex_lock(&grow_lock);
-        if (atomic_load(&state) == WRITER_ACTIVE)
+        if (atomic_load(&cg_writer_state) == WRITER_ACTIVE)
             seg = map_segment_locked((uint32_t)s);
         pthread_mutex_unlock(&grow_lock);
         if (!seg)
             return NULL;
     }
-    if (index >= segment_records((uint32_t)s) / 2)
+    if (next_segment_wanted(s, index))
         wake_preparer((uint32_t)s + 1);
     return seg + index;
 }
@@ -739,7 +744,7 @@ static struct cg_record *slot_pointer(uint64_t slot)
 /* Reserve `n` consecutive slot numbers; returns the first. One atomic add. */
 static uint64_t reserve_slots(uint32_t n)
 {
-    return atomic_fetch_add_explicit(&slot_counter.value, n, memory_order_relaxed);
+    return atomic_fetch_add_explicit(&cg_writer_slot_counter.value, n, memory_order_relaxed);
 }
 
 /* This thread's window becomes the half of segment s that holds `slot`. */
@@ -748,10 +753,10 @@ static void refresh_window(uint64_t s, uint64_t slot, uint32_t generation)
     struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
     uint64_t seg_first = segment_first_slot((uint32_t)s), half = segment_records((uint32_t)s) / 2;
     int upper = slot - seg_first >= half;
-    window.first = seg_first + (upper ? half : 0);
-    window.len = upper ? segment_records((uint32_t)s) - half : half;
-    window.base = seg + (window.first - seg_first);
-    window.generation = seg ? generation : generation - 1;
+    cg_writer_window.first = seg_first + (upper ? half : 0);
+    cg_writer_window.len = upper ? segment_records((uint32_t)s) - half : half;
+    cg_writer_window.base = seg + (cg_writer_window.first - seg_first);
+    cg_writer_window.generation = seg ? generation : generation - 1;
 }
 
 /* Off the common path: a run outside this thread's window. The n slots
@@ -771,26 +776,27 @@ static struct cg_record *reserve_outside_window(uint64_t first, uint32_t n, uint
     }
 }
 
-struct cg_record *cg_writer_reserve(uint32_t n)
+struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation)
+{
+    return reserve_outside_window(first, n, generation);
+}
+
+struct cg_record *cg_writer_reserve_slow(uint32_t n)
 {
     if (n - 1u > 3u)
         return NULL;
-    int st = atomic_load_explicit(&state, memory_order_acquire);
-    if (__builtin_expect(st != WRITER_ACTIVE, 0) && !(st == WRITER_PENDING && open_pending()))
+    int st = atomic_load_explicit(&cg_writer_state, memory_order_acquire);
+    if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
         return NULL;
-    uint32_t generation = atomic_load_explicit(&window_generation, memory_order_relaxed);
-    uint64_t first = reserve_slots(n);
-    uint64_t index = first - window.first;
-    if (__builtin_expect(window.generation == generation && index + n <= window.len, 1))
-        return window.base + index;
-    return reserve_outside_window(first, n, generation);
+    uint32_t generation = atomic_load_explicit(&cg_writer_window_generation, memory_order_relaxed);
+    return reserve_outside_window(reserve_slots(n), n, generation);
 }
 
 struct cg_record *cg_writer_reserve_mapped(void)
 {
-    if (atomic_load_explicit(&state, memory_order_acquire) != WRITER_ACTIVE)
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE)
         return NULL;
-    uint64_t slot = atomic_load_explicit(&slot_counter.value, memory_order_relaxed);
+    uint64_t slot = atomic_load_explicit(&cg_writer_slot_counter.value, memory_order_relaxed);
     for (;;) {
         uint64_t s = segment_of(slot);
         if (s >= MAX_SEGMENTS)
@@ -798,7 +804,7 @@ struct cg_record *cg_writer_reserve_mapped(void)
         struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
         if (seg == NULL)
             return NULL; /* would need a new segment: mapping is not signal-safe */
-        if (atomic_compare_exchange_weak_explicit(&slot_counter.value, &slot, slot + 1,
+        if (atomic_compare_exchange_weak_explicit(&cg_writer_slot_counter.value, &slot, slot + 1,
                                                   memory_order_relaxed, memory_order_relaxed))
             return seg + (slot - segment_first_slot((uint32_t)s));
     }
@@ -815,16 +821,16 @@ void cg_writer_set_prepare_wake(void (*wake)(void))
  * the one after it, so application threads rarely map one themselves. */
 static void prepare_ahead(void)
 {
-    uint64_t slot = atomic_load_explicit(&slot_counter.value, memory_order_relaxed);
+    uint64_t slot = atomic_load_explicit(&cg_writer_slot_counter.value, memory_order_relaxed);
     uint64_t s = segment_of(slot);
     if (s + 1 >= MAX_SEGMENTS)
         return;
-    int want_next = slot - segment_first_slot((uint32_t)s) >= segment_records((uint32_t)s) / 2;
+    int want_next = next_segment_wanted(s, slot - segment_first_slot((uint32_t)s));
     if (atomic_load_explicit(&segments[s], memory_order_acquire) != NULL &&
         (!want_next || atomic_load_explicit(&segments[s + 1], memory_order_acquire) != NULL))
         return;
     pthread_mutex_lock(&grow_lock);
-    if (atomic_load(&state) == WRITER_ACTIVE && map_segment_locked((uint32_t)s) != NULL &&
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE && map_segment_locked((uint32_t)s) != NULL &&
         want_next)
         (void)map_segment_locked((uint32_t)s + 1);
     pthread_mutex_unlock(&grow_lock);
@@ -832,12 +838,12 @@ static void prepare_ahead(void)
 
 void cg_writer_background(void)
 {
-    if (atomic_load_explicit(&state, memory_order_acquire) != WRITER_ACTIVE)
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE)
         return;
     prepare_ahead();
     cg_clock_reanchor();
     pthread_mutex_lock(&grow_lock);
-    if (atomic_load(&state) == WRITER_ACTIVE && header)
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE && header)
         cg_clock_describe(header);
     pthread_mutex_unlock(&grow_lock);
 }
@@ -871,7 +877,7 @@ uint32_t cg_writer_intern(const char *s)
 {
     if (!s)
         return 0;
-    int st = atomic_load_explicit(&state, memory_order_acquire);
+    int st = atomic_load_explicit(&cg_writer_state, memory_order_acquire);
     if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
         return 0;
     size_t len = strnlen(s, INTERN_MAX);
@@ -915,7 +921,7 @@ static void truncate_to_records(uint64_t slots)
 
 void cg_writer_close(void)
 {
-    if (atomic_load(&state) == WRITER_ACTIVE) {
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE) {
         struct cg_record *r = cg_writer_reserve(1);
         if (r) {
             r->ts_ns = cg_now_ns();
@@ -926,9 +932,9 @@ void cg_writer_close(void)
     pthread_mutex_lock(&grow_lock);
     /* Threads still running keep the mappings: nothing is unmapped here.
      * The header is refreshed only while it is still in our file. */
-    if (atomic_exchange(&state, WRITER_OFF) == WRITER_ACTIVE && header &&
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_ACTIVE && header &&
         our_file_size() >= (int64_t)CG_HEADER_SIZE) {
-        uint64_t slots = atomic_load(&slot_counter.value);
+        uint64_t slots = atomic_load(&cg_writer_slot_counter.value);
         __atomic_store_n(&header->slots_reserved, slots, __ATOMIC_RELAXED);
         __atomic_store_n(&header->end_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
         cg_clock_describe(header);
@@ -990,12 +996,12 @@ static void unmap_parent_trace(void)
 
 void cg_writer_after_fork_child(void)
 {
-    int was_on = atomic_load(&state) != WRITER_OFF;
-    atomic_store(&state, WRITER_OFF);
+    int was_on = atomic_load(&cg_writer_state) != WRITER_OFF;
+    atomic_store(&cg_writer_state, WRITER_OFF);
     cached_tid = 0;
-    atomic_fetch_add(&window_generation, 1);
+    atomic_fetch_add(&cg_writer_window_generation, 1);
     unmap_parent_trace();
-    atomic_store(&slot_counter.value, 0);
+    atomic_store(&cg_writer_slot_counter.value, 0);
     forget_strings();
     if (fork_prepared) {
         /* This thread took both locks in cg_writer_prepare_fork(). */
@@ -1009,5 +1015,5 @@ void cg_writer_after_fork_child(void)
     }
     trace_path[0] = '\0';
     if (was_on)
-        atomic_store(&state, WRITER_PENDING);
+        atomic_store(&cg_writer_state, WRITER_PENDING);
 }

@@ -43,7 +43,41 @@ int cg_writer_active(void);
  * fields and publishes each record with cg_writer_publish(). Never
  * allocates; locks and makes syscalls only when a new segment must be
  * mapped (and, in a fork child, to open its file at the first record). */
-struct cg_record *cg_writer_reserve(uint32_t n);
+struct cg_record *cg_writer_reserve_slow(uint32_t n);
+struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation);
+
+/* What the inline reserve reads; tracer/writer.c alone writes it. A
+ * thread's window is the half segment it last reserved in: a reserve inside
+ * it is one atomic add and a compare. */
+#define CG_WRITER_STATE_ACTIVE 1
+struct cg_writer_window {
+    struct cg_record *base; /* slot `first` */
+    uint64_t first, len;
+    uint32_t generation; /* valid while equal to cg_writer_window_generation */
+};
+struct cg_writer_slot_counter {
+    _Alignas(64) _Atomic uint64_t value; /* alone on its cache line */
+};
+extern __thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
+extern _Atomic int cg_writer_state;
+extern _Atomic uint32_t cg_writer_window_generation;
+extern struct cg_writer_slot_counter cg_writer_slot_counter;
+
+static inline struct cg_record *cg_writer_reserve(uint32_t n)
+{
+    if (n - 1u > 3u)
+        return NULL;
+    if (__builtin_expect(
+            __atomic_load_n(&cg_writer_state, __ATOMIC_ACQUIRE) != CG_WRITER_STATE_ACTIVE, 0))
+        return cg_writer_reserve_slow(n);
+    uint32_t generation = __atomic_load_n(&cg_writer_window_generation, __ATOMIC_RELAXED);
+    uint64_t first = __atomic_fetch_add(&cg_writer_slot_counter.value, n, __ATOMIC_RELAXED);
+    uint64_t index = first - cg_writer_window.first;
+    if (__builtin_expect(
+            cg_writer_window.generation == generation && index + n <= cg_writer_window.len, 1))
+        return cg_writer_window.base + index;
+    return cg_writer_reserve_outside(first, n, generation);
+}
 
 /* Reserve one slot only if its segment is already mapped; async-signal-safe
  * (one compare-and-swap loop, no lock, no syscall). NULL when tracing is not
