@@ -135,8 +135,13 @@ static int calibrate(void)
         return -1;
     cg_trace_clock.open_tsc = t0;
     cg_trace_clock.open_ns = n0;
-    cg_trace_clock.lines[0] = (struct cg_clock_line){.base_tsc = t1, .base_ns = n1, .mult = mult};
-    cg_trace_clock.current = 0;
+    /* Readers use clock_gettime meanwhile (use_tsc is 0), but stay atomic. */
+    unsigned cur = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) + 1;
+    struct cg_clock_line *l = &cg_trace_clock.lines[cur & 1u];
+    __atomic_store_n(&l->base_tsc, t1, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->base_ns, n1, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->mult, mult, __ATOMIC_RELAXED);
+    __atomic_store_n(&cg_trace_clock.current, cur, __ATOMIC_RELEASE);
     return 0;
 }
 #endif
@@ -163,8 +168,8 @@ void cg_clock_reanchor(void)
     uint64_t tsc = 0, ns = 0;
     sample_pair(&tsc, &ns);
     unsigned cur = __atomic_load_n(&c->current, __ATOMIC_ACQUIRE);
-    const struct cg_clock_line *old = &c->lines[cur & 1u];
-    uint64_t now = cg_clock_convert(old, tsc); /* continuity: the new line starts here */
+    struct cg_clock_line old = cg_clock_line_now();
+    uint64_t now = cg_clock_convert(&old, tsc); /* continuity: the new line starts here */
     uint64_t rate = rate_between(c->open_tsc, c->open_ns, tsc, ns);
     if (rate == 0)
         return;
@@ -184,7 +189,10 @@ void cg_clock_reanchor(void)
         .base_ns = now,
         .mult = ticks_per_s ? (uint64_t)(((unsigned __int128)span << 32) / ticks_per_s) : rate,
     };
-    c->lines[(cur + 1) & 1u] = next;
+    struct cg_clock_line *spare = &c->lines[(cur + 1) & 1u]; /* not in use: readers retry */
+    __atomic_store_n(&spare->base_tsc, next.base_tsc, __ATOMIC_RELAXED);
+    __atomic_store_n(&spare->base_ns, next.base_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&spare->mult, next.mult, __ATOMIC_RELAXED);
     __atomic_store_n(&c->current, cur + 1, __ATOMIC_RELEASE);
 #endif
 }
@@ -196,11 +204,11 @@ void cg_clock_describe(struct cg_file_header *h)
         h->clock_source = CG_CLOCK_MONOTONIC;
         return;
     }
-    const struct cg_clock_line *l = &c->lines[__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) & 1u];
+    struct cg_clock_line l = cg_clock_line_now();
     h->clock_source = CG_CLOCK_TSC;
     h->tsc_open = c->open_tsc;
     h->tsc_open_ns = c->open_ns;
-    __atomic_store_n(&h->tsc_anchor, l->base_tsc, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->tsc_anchor_ns, l->base_ns, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->tsc_mult, l->mult, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->tsc_anchor, l.base_tsc, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->tsc_anchor_ns, l.base_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->tsc_mult, l.mult, __ATOMIC_RELAXED);
 }

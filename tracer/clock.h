@@ -57,6 +57,25 @@ static inline uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t 
     uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
     return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
 }
+
+/* The line in use, read as a sequence lock: `current` is read again after
+ * the fields, and a line being rewritten (only the one not in use is) is
+ * read again. */
+static inline struct cg_clock_line cg_clock_line_now(void)
+{
+    for (;;) {
+        unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
+        const struct cg_clock_line *l = &cg_trace_clock.lines[seq & 1u];
+        struct cg_clock_line copy = {
+            /* acquire: the second read of `current` stays after these */
+            .base_tsc = __atomic_load_n(&l->base_tsc, __ATOMIC_ACQUIRE),
+            .base_ns = __atomic_load_n(&l->base_ns, __ATOMIC_ACQUIRE),
+            .mult = __atomic_load_n(&l->mult, __ATOMIC_ACQUIRE),
+        };
+        if (__builtin_expect(__atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) == seq, 1))
+            return copy;
+    }
+}
 #endif
 
 /* The time to stamp a record with (CLOCK_MONOTONIC nanoseconds). */
@@ -64,8 +83,8 @@ static inline uint64_t cg_trace_now(void)
 {
 #if defined(__x86_64__)
     if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_RELAXED), 1)) {
-        unsigned i = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE) & 1u;
-        return cg_clock_convert(&cg_trace_clock.lines[i], cg_clock_read_tsc());
+        struct cg_clock_line line = cg_clock_line_now();
+        return cg_clock_convert(&line, cg_clock_read_tsc());
     }
 #endif
     return cg_clock_monotonic_ns();
