@@ -69,7 +69,7 @@ static int open_trace_locked(void)
     return 0;
 }
 
-int cg_trace_ready(void)
+int cg_trace_ready_slow(void)
 {
     int state = __atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE);
     if (__builtin_expect(state == CG_TRACE_OPEN, 1))

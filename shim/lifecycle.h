@@ -40,7 +40,13 @@ extern int cg_forward_only;
 void cg_forward_refresh(void);
 
 /* 1 when the trace is open (opening it now if it is pending), else 0. */
-int cg_trace_ready(void);
+int cg_trace_ready_slow(void);
+static inline int cg_trace_ready(void)
+{
+    if (__builtin_expect(__atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE) == CG_TRACE_OPEN, 1))
+        return 1;
+    return cg_trace_ready_slow();
+}
 
 /* Incremented each time this process opens a trace file (fork children
  * open their own): per-thread and per-task caches compare against it. */

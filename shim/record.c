@@ -273,6 +273,23 @@ void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint6
     }
 }
 
+void cg_call_end_poll(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                      uint64_t arg2)
+{
+    if (result == CUDA_ERROR_NOT_READY) {
+        cg_spin_not_ready(c->thread, c->api, c->flags, c->site, handle);
+        return;
+    }
+    cg_spin_end(c->thread, c->api, handle);
+    write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+}
+
+void cg_call_end_plain(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                       uint64_t arg2)
+{
+    write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+}
+
 void cg_record_callback(unsigned api, uint64_t stream, uint64_t callback_id, int32_t status)
 {
     struct cg_call c;

@@ -16,9 +16,16 @@
 #ifndef CUGUARD_SHIM_RECORD_H
 #define CUGUARD_SHIM_RECORD_H
 
+#include <cuda.h>
 #include <stdint.h>
 
+#include "shim/api.h"
 #include "shim/thread.h"
+
+/* The styles that record something before the real call (cg_call_before). */
+#define CG_STYLE_HAS_BEFORE(style)                                                                 \
+    ((style) == CG_STYLE_BLOCKING || (style) == CG_STYLE_DESTROY ||                                \
+     (style) == CG_STYLE_BLOCKING_DESTROY)
 
 struct cg_call {
     struct cg_thread *thread; /* NULL: record without per-thread state */
@@ -77,6 +84,26 @@ void cg_call_before(struct cg_call *c, uint64_t handle, uint64_t arg, uint64_t a
 /* The record(s) of the returned call, per its style. */
 void cg_call_end(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
                  uint64_t arg2, uint64_t extra);
+
+/* cg_call_end for a call that returned success or NOT_READY, of style
+ * POLL or CALL: the same records, without the dispatch on the style. */
+void cg_call_end_poll(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                      uint64_t arg2);
+void cg_call_end_plain(const struct cg_call *c, int32_t result, uint64_t handle, uint64_t arg,
+                       uint64_t arg2);
+
+/* cg_call_end with the style known where the wrapper is compiled (the
+ * generated wrappers): the common styles skip the dispatch. */
+static inline void cg_call_end_styled(unsigned style, const struct cg_call *c, int32_t result,
+                                      uint64_t handle, uint64_t arg, uint64_t arg2, uint64_t extra)
+{
+    if (style == CG_STYLE_POLL && (result == CUDA_SUCCESS || result == CUDA_ERROR_NOT_READY))
+        cg_call_end_poll(c, result, handle, arg, arg2);
+    else if (style == CG_STYLE_CALL && result == CUDA_SUCCESS)
+        cg_call_end_plain(c, result, handle, arg, arg2);
+    else
+        cg_call_end(c, result, handle, arg, arg2, extra);
+}
 
 /* CALLBACK record (format.h) of a host callback about to run on the calling
  * (driver) thread; nothing when the trace is not open. */

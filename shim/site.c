@@ -71,21 +71,26 @@ static uint32_t symbolise(const void *addr)
     return cg_writer_intern(text);
 }
 
-uint32_t cg_site_id(struct cg_thread *t, const void *addr)
+uint32_t cg_site_id_slow(struct cg_thread *t, const void *addr)
 {
     uintptr_t a = (uintptr_t)addr;
     if (a == 0)
         return 0;
     if (t == NULL)
         return symbolise(addr);
+    if (__builtin_expect(t->last_site.addr == a, 1))
+        return t->last_site.id;
     unsigned set = set_of(a);
     const struct cg_site_slot *hit = lookup(t, set, a);
-    if (__builtin_expect(hit != NULL, 1))
+    if (__builtin_expect(hit != NULL, 1)) {
+        t->last_site = *hit;
         return hit->id;
+    }
     uint32_t id = symbolise(addr);
     if (id != 0) { /* a full set drops its oldest entry */
         memmove(&t->sites[set + 1], &t->sites[set], (CG_SITE_WAYS - 1) * sizeof t->sites[0]);
         t->sites[set] = (struct cg_site_slot){.addr = a, .id = id};
+        t->last_site = t->sites[set];
     }
     return id;
 }

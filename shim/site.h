@@ -19,7 +19,13 @@
 #include "shim/thread.h"
 
 /* String id of the call site at return address `addr`, 0 if unknown. */
-uint32_t cg_site_id(struct cg_thread *t, const void *addr);
+uint32_t cg_site_id_slow(struct cg_thread *t, const void *addr);
+static inline uint32_t cg_site_id(struct cg_thread *t, const void *addr)
+{
+    if (__builtin_expect(t != NULL && addr != NULL && t->last_site.addr == (uintptr_t)addr, 1))
+        return t->last_site.id; /* the thread's latest site again: no hashing */
+    return cg_site_id_slow(t, addr);
+}
 
 /* "module!symbol+0xoff" (or "module+0xoff" without a symbol) for `addr`
  * into buf. Pure apart from dladdr. */

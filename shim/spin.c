@@ -99,9 +99,9 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
     s->count = 1;
 }
 
-void cg_spin_end(struct cg_thread *t, uint16_t api, uint64_t handle)
+void cg_spin_end_slow(struct cg_thread *t, uint16_t api, uint64_t handle)
 {
-    if (t == NULL || t->spins_open == 0) /* the common case: this thread is not spinning */
+    if (t == NULL || t->spins_open == 0)
         return;
     struct cg_spin *s = find(t, api, handle);
     if (s != NULL) {

@@ -33,6 +33,11 @@ void cg_spin_not_ready(struct cg_thread *t, uint16_t api, uint8_t flags, uint32_
                        uint64_t handle);
 
 /* Any other result of `api` on `handle` ends its spin. */
-void cg_spin_end(struct cg_thread *t, uint16_t api, uint64_t handle);
+void cg_spin_end_slow(struct cg_thread *t, uint16_t api, uint64_t handle);
+static inline void cg_spin_end(struct cg_thread *t, uint16_t api, uint64_t handle)
+{
+    if (t != NULL && t->spins_open != 0) /* else the common case: this thread is not spinning */
+        cg_spin_end_slow(t, api, handle);
+}
 
 #endif

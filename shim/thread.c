@@ -19,7 +19,7 @@
 #include "shim/lifecycle.h"
 #include "tracer/writer.h"
 
-static __thread struct cg_thread *self __attribute__((tls_model("initial-exec")));
+__thread struct cg_thread *cg_thread_current __attribute__((tls_model("initial-exec")));
 static __thread int self_gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static int exit_key_ready;
@@ -43,8 +43,8 @@ static void on_thread_exit(void *arg)
     struct cg_thread *t = arg;
     if (t == NULL)
         return;
-    if (self == t) {
-        self = NULL;
+    if (cg_thread_current == t) {
+        cg_thread_current = NULL;
         self_gone = 1;
     }
     if (__atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE) == CG_TRACE_OPEN &&
@@ -86,9 +86,9 @@ static void reset(struct cg_thread *t, uint32_t generation)
     write_start(t);
 }
 
-struct cg_thread *cg_thread_self(void)
+struct cg_thread *cg_thread_self_slow(void)
 {
-    struct cg_thread *t = self;
+    struct cg_thread *t = cg_thread_current;
     uint32_t generation = __atomic_load_n(&cg_trace_generation, __ATOMIC_ACQUIRE);
     if (__builtin_expect(t != NULL && t->generation == generation, 1))
         return t;
@@ -102,7 +102,7 @@ struct cg_thread *cg_thread_self(void)
     if (t == NULL)
         return NULL;
     reset(t, generation);
-    self = t;
+    cg_thread_current = t;
     if (__atomic_load_n(&exit_key_ready, __ATOMIC_ACQUIRE))
         pthread_setspecific(exit_key, t);
     return t;

@@ -13,8 +13,10 @@
 #ifndef CUGUARD_SHIM_THREAD_H
 #define CUGUARD_SHIM_THREAD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "shim/lifecycle.h"
 #include "tracer/format.h"
 
 #define CG_SPIN_SLOTS 16u
@@ -52,6 +54,7 @@ struct cg_thread {
     char *task_entry[2];
     uint64_t context; /* the context of this thread's last CONTEXT record, 0 = none */
     struct cg_spin spins[CG_SPIN_SLOTS];
+    struct cg_site_slot last_site; /* the latest hit: most calls repeat their site */
     struct cg_site_slot sites[CG_SITE_SLOTS];
     struct cg_stack_slot stacks[CG_STACK_SLOTS];
 };
@@ -60,7 +63,17 @@ struct cg_thread {
  * THREAD_START written) on first use. NULL when the thread has already
  * exited its TLS destructors or memory is short: callers still record,
  * without compression or call sites. Only valid while the trace is open. */
-struct cg_thread *cg_thread_self(void);
+struct cg_thread *cg_thread_self_slow(void);
+extern __thread struct cg_thread *cg_thread_current __attribute__((tls_model("initial-exec")));
+static inline struct cg_thread *cg_thread_self(void)
+{
+    struct cg_thread *t = cg_thread_current;
+    if (__builtin_expect(t != NULL && t->generation ==
+                                          __atomic_load_n(&cg_trace_generation, __ATOMIC_ACQUIRE),
+                         1))
+        return t;
+    return cg_thread_self_slow();
+}
 
 /* Create the pthread key (once per process, when the trace opens). */
 void cg_thread_init(void);

@@ -47,6 +47,7 @@ static int dump_signo; /* the signal whose handler is ours, 0 = none */
 static pthread_t thread;
 static sem_t wake;
 static uint64_t tick_ns;
+static int writer_requested; /* the trace writer asked for its background work */
 
 /* ---- the dump signal ---- */
 
@@ -109,20 +110,44 @@ static void install_dump_signal(int signo)
 
 /* ---- the thread ---- */
 
-static void wait_for_tick(uint64_t limit)
+/* An application thread filled half a trace segment (tracer/writer.h):
+ * wake the thread to prepare the next one. */
+static void wake_for_writer(void)
 {
-    if (limit == 0) { /* no ticks: only the dump signal or a stop wakes it */
-        while (sem_wait(&wake) != 0 && errno == EINTR)
-            ;
-        return;
+    __atomic_store_n(&writer_requested, 1, __ATOMIC_RELEASE);
+    sem_post(&wake);
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until the next tick (CLOCK_MONOTONIC ns `deadline`; 0 = no ticks:
+ * only the dump signal or a stop wakes it), doing the writer's background
+ * work whenever the writer asks for it meanwhile. */
+static void wait_for_tick(uint64_t deadline_ns)
+{
+    for (;;) {
+        if (deadline_ns == 0) {
+            while (sem_wait(&wake) != 0 && errno == EINTR)
+                ;
+        } else {
+            struct timespec deadline = {(time_t)(deadline_ns / NS_PER_S),
+                                        (long)(deadline_ns % NS_PER_S)};
+            while (sem_clockwait(&wake, CLOCK_MONOTONIC, &deadline) != 0 && errno == EINTR)
+                ;
+        }
+        if (!__atomic_exchange_n(&writer_requested, 0, __ATOMIC_ACQ_REL))
+            return; /* a tick, a dump request or a stop */
+        cg_writer_background();
+        if (__atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&dump_requested, __ATOMIC_ACQUIRE) ||
+            (deadline_ns != 0 && monotonic_ns() >= deadline_ns))
+            return;
     }
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    uint64_t ns = (uint64_t)deadline.tv_nsec + tick_ns;
-    deadline.tv_sec += (time_t)(ns / NS_PER_S);
-    deadline.tv_nsec = (long)(ns % NS_PER_S);
-    while (sem_clockwait(&wake, CLOCK_MONOTONIC, &deadline) != 0 && errno == EINTR)
-        ;
 }
 
 static void print_report(uint64_t now, const char *why)
@@ -148,10 +173,14 @@ static void *watchdog_main(void *unused)
     uint64_t limit = cg_stall_limit_ns();
     uint64_t last_auto = 0;
     int printed_auto = 0;
+    uint64_t next_tick = limit != 0 ? monotonic_ns() + tick_ns : 0;
     for (;;) {
-        wait_for_tick(limit);
+        wait_for_tick(next_tick);
         if (__atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE))
             break;
+        if (next_tick != 0 && monotonic_ns() >= next_tick)
+            next_tick = monotonic_ns() + tick_ns;
+        cg_writer_background();
         uint64_t now = cg_now_ns();
         unsigned orphans_before = cg_stall_orphans();
         unsigned dead_before = cg_stall_dead_pollers();
@@ -204,6 +233,8 @@ static void after_fork_child(void)
      * fork is abandoned, never resumed. */
     __atomic_store_n(&running, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&started, 0, __ATOMIC_RELEASE);
+    cg_writer_set_prepare_wake(NULL);
+    __atomic_store_n(&writer_requested, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&dump_requested, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&stop_requested, 0, __ATOMIC_RELAXED);
     cg_watch_after_fork_child();
@@ -232,6 +263,7 @@ static void start_thread(void)
         return;
     }
     __atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+    cg_writer_set_prepare_wake(wake_for_writer);
     if (limit != 0)
         cg_debug("watchdog: limit %.3g s, tick %.3g s", (double)limit / 1e9, (double)tick_ns / 1e9);
 }
@@ -268,6 +300,7 @@ void cg_watchdog_stop(void)
 {
     if (!__atomic_load_n(&running, __ATOMIC_ACQUIRE))
         return;
+    cg_writer_set_prepare_wake(NULL);
     __atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
     sem_post(&wake);
     pthread_join(thread, NULL);

@@ -54,11 +54,13 @@
             return cg_policied_##sym args;                                                         \
         if (!cg_trace_wanted() || !cg_call_begin(&call, CG_ID_##sym, cg_policy_caller))            \
             return real args;                                                                      \
-        cg_call_before(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
+        if (CG_STYLE_HAS_BEFORE(CG_STYLE_##style))                                                 \
+            cg_call_before(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                      \
         cg_call_inside(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
         rc = real args;                                                                            \
         cg_call_outside(&call);                                                                    \
-        cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));          \
+        cg_call_end_styled(CG_STYLE_##style, &call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), \
+                           CG_U64(extra));                                                         \
         return rc;                                                                                 \
     }                                                                                              \
     static CUresult CUDAAPI cg_wrap_##sym params                                                   \

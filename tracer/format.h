@@ -13,9 +13,16 @@
  *   offset 0            struct cg_file_header        (CG_HEADER_SIZE bytes)
  *   offset CG_HEADER_SIZE  record 0, record 1, ...   (CG_RECORD_SIZE each)
  *
- * All integers are little-endian. The file grows in segments of
- * CG_SEGMENT_RECORDS records; the writer maps each segment MAP_SHARED, so
- * whatever a thread finished writing survives SIGKILL of the process.
+ * All integers are little-endian. The file grows in segments: in version 3
+ * the first holds CG_FIRST_SEGMENT_RECORDS records and each next one twice
+ * as many as the one before, up to CG_SEGMENT_RECORDS (version 2: every
+ * segment CG_SEGMENT_RECORDS). Segments follow each other with no gap, so
+ * record i is always at CG_HEADER_SIZE + i * CG_RECORD_SIZE. The writer maps
+ * each segment MAP_SHARED, so whatever a thread finished writing survives
+ * SIGKILL of the process. A clean exit truncates the file to the last
+ * reserved slot; a killed process leaves zero slots after its last record
+ * (up to the end of the segments it had prepared). A reader reads records
+ * up to the end of the file, whatever its length.
  *
  * Records: a thread reserves a slot with one atomic add on the shared slot
  * counter, fills every field, then stores `kind` last with release order. A
@@ -54,13 +61,14 @@
 
 #define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
 #define CG_FORMAT_VERSION                                                                          \
-    2u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
-          header */
+    3u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
+          header; 3: growing segments, the file ends where the records end, clock fields */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
-#define CG_SEGMENT_RECORDS 65536u /* 3 MiB per segment, a multiple of the page size */
+#define CG_SEGMENT_RECORDS 65536u      /* largest segment, 3 MiB (version 2: every segment) */
+#define CG_FIRST_SEGMENT_RECORDS 1024u /* version 3: segment 0, 48 KiB; each next one doubles */
 #define CG_STRING_CHUNK 32u
 #define CG_HOST_MAX 64u
 #define CG_ARGV_MAX 2048u
@@ -107,9 +115,25 @@ struct cg_file_header {
     uint64_t cut_short_mono_ns;                     /* CLOCK_MONOTONIC when tracing stopped */
     char cut_short_reason[CG_CUT_SHORT_REASON_MAX]; /* e.g. "disk full", NUL-terminated */
     char tool_version[32]; /* CUGUARD_VERSION of the writer, NUL-terminated ("" in version 1) */
-    /* zero in files of writers before it */
+    /* version 3 (as are the fields after it); zero in older files */
     char label[CG_LABEL_MAX]; /* short process label: $PYTEST_XDIST_WORKER (gw0, gw1, ...) when
                                  the file was opened, NUL-terminated, "" when unset */
+    /* ts_ns is CLOCK_MONOTONIC ns whatever the clock; with
+     * CG_CLOCK_TSC the writer converted TSC ticks with the latest line below:
+     * ns = tsc_anchor_ns + ((tsc - tsc_anchor) * tsc_mult >> 32) */
+    uint32_t clock_source;          /* enum cg_clock_source */
+    uint32_t first_segment_records; /* CG_FIRST_SEGMENT_RECORDS: records of segment 0 */
+    uint64_t tsc_open;              /* TSC when the clock was calibrated at open ... */
+    uint64_t tsc_open_ns;           /* ... and CLOCK_MONOTONIC at the same instant */
+    uint64_t tsc_anchor;            /* the conversion in use, refreshed at each re-anchoring */
+    uint64_t tsc_anchor_ns;
+    uint64_t tsc_mult; /* ns per TSC tick times 2^32 */
+};
+
+/* Header `clock_source` (version 3): what stamped ts_ns. */
+enum cg_clock_source {
+    CG_CLOCK_MONOTONIC = 0, /* clock_gettime(CLOCK_MONOTONIC) */
+    CG_CLOCK_TSC = 1,       /* the invariant TSC, converted by the writer (see the header) */
 };
 
 /* Record kinds. 0 = slot not (yet) valid. */

@@ -165,6 +165,15 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     h->api_names[sizeof h->api_names - 1] = '\0';
     if (h->version < 2)
         memset(h->tool_version, 0, sizeof h->tool_version);
+    if (h->version < 3) { /* the clock and segment fields came with version 3 */
+        h->clock_source = CG_CLOCK_MONOTONIC;
+        h->first_segment_records = CG_SEGMENT_RECORDS;
+        h->tsc_open = h->tsc_open_ns = h->tsc_anchor = h->tsc_anchor_ns = h->tsc_mult = 0;
+    }
+    if (h->clock_source > CG_CLOCK_TSC) {
+        set_error(err, errlen, "corrupt header: clock_source %u", h->clock_source);
+        return -1;
+    }
     h->tool_version[sizeof h->tool_version - 1] = '\0';
     sanitize(h->tool_version, sizeof h->tool_version);
     sanitize(h->host, sizeof h->host);

@@ -27,6 +27,7 @@
  * and publish leaves a kind==0 slot that the reader skips.
  */
 #include "tracer/writer.h"
+#include "tracer/clock.h"
 #include "tracer/version.h"
 
 #include <errno.h>
@@ -45,10 +46,14 @@
 #include <unistd.h>
 #include <uthash.h>
 
-/* 8192 segments of 3 MiB: a 24 GiB trace, 512 Mi records, is the most one
- * process writes; past it tracing stops with a warning. */
+/* Segments grow from CG_FIRST_SEGMENT_RECORDS, doubling GROWTH_STEPS times
+ * up to CG_SEGMENT_RECORDS; 8192 segments are about 512 Mi records (24 GiB),
+ * the most one process writes; past it tracing stops with a warning. */
 #define MAX_SEGMENTS 8192u
-#define SEGMENT_BYTES ((uint64_t)CG_SEGMENT_RECORDS * CG_RECORD_SIZE)
+#define GROWTH_STEPS 6u
+#define GROWN_FIRST_SLOT ((uint64_t)CG_FIRST_SEGMENT_RECORDS * ((1u << GROWTH_STEPS) - 1u))
+_Static_assert(CG_FIRST_SEGMENT_RECORDS << GROWTH_STEPS == CG_SEGMENT_RECORDS,
+               "segments grow to CG_SEGMENT_RECORDS");
 /* Longest string interned; longer ones are truncated. */
 #define INTERN_MAX 4096u
 #define DIR_MAX 4096u
@@ -75,12 +80,11 @@ static struct {
     uint32_t api_count;
 } saved;
 
-static _Atomic int state = WRITER_OFF;
+_Static_assert(WRITER_ACTIVE == CG_WRITER_STATE_ACTIVE, "the inline reserve's test");
+_Atomic int cg_writer_state = WRITER_OFF;
 /* The slot counter, alone on its cache line: every record of every thread
  * writes it, so nothing the hot path only reads may share that line. */
-static struct {
-    _Alignas(64) _Atomic uint64_t value;
-} slot_counter;
+struct cg_writer_slot_counter cg_writer_slot_counter;
 static struct cg_record *_Atomic segments[MAX_SEGMENTS];
 static struct cg_file_header *header;
 static int trace_fd = -1;
@@ -100,6 +104,47 @@ static uint32_t intern_next_id = 1;
 static int fork_prepared;
 
 static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
+/* Wakes the background thread to prepare the next segment (shim/watchdog.c);
+ * NULL: the thread that needs a segment maps it. */
+static void (*_Atomic prepare_wake)(void);
+/* The segment the background thread was last woken for (avoids repeats). */
+static _Atomic uint32_t wake_sent_for;
+/* Each thread's view of the half segment it last reserved in: a reserve
+ * inside it needs no segment arithmetic. Valid while `generation` equals
+ * cg_writer_window_generation, which every open and fork child changes. */
+__thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t cg_writer_window_generation = 1;
+
+/* ---- segment geometry (format.h): segments are contiguous in the file ---- */
+
+static uint64_t segment_first_slot(uint32_t s)
+{
+    if (s <= GROWTH_STEPS)
+        return (uint64_t)CG_FIRST_SEGMENT_RECORDS * ((1u << s) - 1u);
+    return GROWN_FIRST_SLOT + (uint64_t)(s - GROWTH_STEPS) * CG_SEGMENT_RECORDS;
+}
+
+static uint64_t segment_records(uint32_t s)
+{
+    return s < GROWTH_STEPS ? (uint64_t)CG_FIRST_SEGMENT_RECORDS << s : CG_SEGMENT_RECORDS;
+}
+
+static uint64_t segment_of(uint64_t slot)
+{
+    if (slot < GROWN_FIRST_SLOT)
+        return (uint64_t)(63 - __builtin_clzll(slot / CG_FIRST_SEGMENT_RECORDS + 1));
+    return GROWTH_STEPS + (slot - GROWN_FIRST_SLOT) / CG_SEGMENT_RECORDS;
+}
+
+/* File offset of segment s, rounded down to a page, and the length mapped. */
+static void segment_span(uint32_t s, uint64_t *map_off, uint64_t *map_len, uint64_t *delta)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t off = CG_HEADER_SIZE + segment_first_slot(s) * CG_RECORD_SIZE;
+    *delta = page > 0 ? off % (uint64_t)page : 0;
+    *map_off = off - *delta;
+    *map_len = segment_records(s) * CG_RECORD_SIZE + *delta;
+}
 
 /* ---- small helpers: no allocation, async-signal-safe ---- */
 
@@ -118,13 +163,6 @@ static void warn(const char *fmt, ...)
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
-}
-
-uint64_t cg_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t realtime_ns(void)
@@ -380,6 +418,7 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     h->header_size = CG_HEADER_SIZE;
     h->record_size = CG_RECORD_SIZE;
     h->segment_records = CG_SEGMENT_RECORDS;
+    h->first_segment_records = CG_FIRST_SEGMENT_RECORDS;
     h->pid = (uint32_t)getpid();
     h->ppid = (uint32_t)getppid();
     h->start_mono_ns = start_mono;
@@ -398,6 +437,8 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     __atomic_store_n((uint64_t *)(void *)h->magic, magic, __ATOMIC_RELEASE);
 }
 
+static struct cg_record *map_segment_locked(uint32_t s);
+
 /* Open the file from `saved`. Caller holds grow_lock. Returns 0 or -1. */
 static int open_locked(void)
 {
@@ -409,7 +450,7 @@ static int open_locked(void)
     int err = make_dirs(saved.dir);
     if (err == 0)
         check_dir(saved.dir);
-    uint64_t start_mono = cg_now_ns();
+    uint64_t start_mono = cg_clock_monotonic_ns();
     uint64_t start_real = realtime_ns();
     int fd = -1;
     if (err == 0)
@@ -434,14 +475,20 @@ static int open_locked(void)
     }
     if (fd < 0) {
         warn("cuguard: cannot write trace in %s: %s; running untraced", saved.dir, strerror(err));
-        atomic_store(&state, WRITER_OFF);
+        atomic_store(&cg_writer_state, WRITER_OFF);
         return -1;
     }
     trace_fd = fd;
     header = map;
+    cg_clock_start();
+    cg_clock_describe(header);
     fill_header(header, host, start_real, start_mono);
-    atomic_store_explicit(&slot_counter.value, 0, memory_order_relaxed);
-    atomic_store_explicit(&state, WRITER_ACTIVE, memory_order_release);
+    atomic_store_explicit(&cg_writer_slot_counter.value, 0, memory_order_relaxed);
+    atomic_store(&wake_sent_for, 0);
+    atomic_fetch_add(&cg_writer_window_generation, 1);
+    atomic_store_explicit(&cg_writer_state, WRITER_ACTIVE, memory_order_release);
+    if (map_segment_locked(0) == NULL)
+        return -1; /* stop_tracing said why */
     return 0;
 }
 
@@ -453,7 +500,7 @@ int cg_writer_open(const struct cg_writer_config *cfg)
     }
     pthread_mutex_lock(&grow_lock);
     int rc = 0;
-    if (atomic_load(&state) != WRITER_ACTIVE) {
+    if (atomic_load(&cg_writer_state) != WRITER_ACTIVE) {
         if (strnlen(cfg->dir, DIR_MAX) >= DIR_MAX) {
             warn("cuguard: cannot write trace in %.64s...: path too long; running untraced",
                  cfg->dir);
@@ -474,12 +521,12 @@ int cg_writer_open(const struct cg_writer_config *cfg)
 
 int cg_writer_active(void)
 {
-    return atomic_load_explicit(&state, memory_order_acquire) != WRITER_OFF;
+    return atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_OFF;
 }
 
 const char *cg_writer_path(void)
 {
-    return atomic_load(&state) == WRITER_ACTIVE ? trace_path : NULL;
+    return atomic_load(&cg_writer_state) == WRITER_ACTIVE ? trace_path : NULL;
 }
 
 /* ---- growing: the only place that locks besides interning ---- */
@@ -493,7 +540,8 @@ static void mark_cut_short(const char *reason)
     size_t n = strnlen(reason, CG_CUT_SHORT_REASON_MAX - 1);
     memcpy(header->cut_short_reason, reason, n);
     header->cut_short_reason[n] = '\0';
-    __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->slots_reserved, atomic_load(&cg_writer_slot_counter.value),
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&header->cut_short_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
     __atomic_store_n(&header->end_state, (uint32_t)CG_END_CUT_SHORT, __ATOMIC_RELEASE);
 }
@@ -503,7 +551,7 @@ static void mark_cut_short(const char *reason)
  * whole reason. */
 static void stop_tracing(const char *what, int err)
 {
-    if (atomic_exchange(&state, WRITER_OFF) == WRITER_OFF)
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_OFF)
         return;
     char reason[CG_CUT_SHORT_REASON_MAX];
     if (err)
@@ -551,7 +599,9 @@ static struct cg_record *map_segment_locked(uint32_t s)
     struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
     if (seg)
         return seg;
-    uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
+    uint64_t map_off, map_len, delta;
+    segment_span(s, &map_off, &map_len, &delta);
+    uint64_t off = map_off + delta, bytes = map_len - delta;
     if (verify_fd_locked() != 0) {
         stop_tracing("trace descriptor closed or replaced by the program", 0);
         return NULL;
@@ -561,29 +611,27 @@ static struct cg_record *map_segment_locked(uint32_t s)
         stop_tracing("trace file truncated by another process", 0);
         return NULL;
     }
-    int err = reserve_space(trace_fd, off, SEGMENT_BYTES);
+    int err = reserve_space(trace_fd, off, bytes);
     if (err != 0) {
         stop_tracing("cannot extend trace", err);
         return NULL;
     }
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
-    char *map = mmap(NULL, SEGMENT_BYTES + delta, PROT_READ | PROT_WRITE, MAP_SHARED, trace_fd,
-                     (off_t)(off - delta));
+    char *map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, trace_fd, (off_t)map_off);
     if (map == MAP_FAILED) {
         stop_tracing("cannot map trace", errno);
         return NULL;
     }
-    growing_len = SEGMENT_BYTES + delta;
+    growing_len = map_len;
     atomic_store(&growing_base, map);
-    prefault_for_writing(map, SEGMENT_BYTES + delta);
+    prefault_for_writing(map, map_len);
     seg = (struct cg_record *)(map + delta);
-    touch_pages((char *)seg, SEGMENT_BYTES);
+    touch_pages((char *)seg, bytes);
     atomic_store_explicit(&segments[s], seg, memory_order_release);
     atomic_store(&growing_base, NULL);
-    if (atomic_load(&state) != WRITER_ACTIVE)
+    if (atomic_load(&cg_writer_state) != WRITER_ACTIVE)
         return NULL; /* the file was truncated while this segment was touched */
-    __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value), __ATOMIC_RELAXED);
+    __atomic_store_n(&header->slots_reserved, atomic_load(&cg_writer_slot_counter.value),
+                     __ATOMIC_RELAXED);
     return seg;
 }
 
@@ -604,16 +652,15 @@ static void replace_with_anonymous(char *base, uint64_t len)
 /* Does `addr` lie in one of the trace's mappings? */
 static int trace_mapping_holds(const char *addr)
 {
-    long page = sysconf(_SC_PAGESIZE);
     if (in_range(addr, (const char *)header, CG_HEADER_SIZE))
         return 1;
     if (in_range(addr, atomic_load(&growing_base), growing_len))
         return 1;
     for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
         const char *seg = (const char *)atomic_load_explicit(&segments[s], memory_order_acquire);
-        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
-        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
-        if (seg && in_range(addr, seg - delta, SEGMENT_BYTES + delta))
+        uint64_t map_off, map_len, delta;
+        segment_span(s, &map_off, &map_len, &delta);
+        if (seg && in_range(addr, seg - delta, map_len))
             return 1;
     }
     return 0;
@@ -624,23 +671,22 @@ int cg_writer_fault_at(const void *addr)
     const char *a = addr;
     if (a == NULL || !trace_mapping_holds(a))
         return 0;
-    if (atomic_exchange(&state, WRITER_OFF) != WRITER_OFF) {
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) != WRITER_OFF) {
         static const char msg[] = "cuguard: the trace file was truncated by another process; "
                                   "tracing stopped\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
         (void)w;
         mark_cut_short("trace file truncated by another process");
     }
-    long page = sysconf(_SC_PAGESIZE);
     char *growing = atomic_load(&growing_base);
     if (growing)
         replace_with_anonymous(growing, growing_len);
     for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
         char *seg = (char *)atomic_load_explicit(&segments[s], memory_order_acquire);
-        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
-        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
+        uint64_t map_off, map_len, delta;
+        segment_span(s, &map_off, &map_len, &delta);
         if (seg)
-            replace_with_anonymous(seg - delta, SEGMENT_BYTES + delta);
+            replace_with_anonymous(seg - delta, map_len);
     }
     if (in_range(a, (const char *)header, CG_HEADER_SIZE))
         replace_with_anonymous((char *)header, CG_HEADER_SIZE);
@@ -651,76 +697,158 @@ int cg_writer_fault_at(const void *addr)
 static int open_pending(void)
 {
     pthread_mutex_lock(&grow_lock);
-    int rc = atomic_load(&state) == WRITER_PENDING ? open_locked() : 0;
+    int rc = atomic_load(&cg_writer_state) == WRITER_PENDING ? open_locked() : 0;
     pthread_mutex_unlock(&grow_lock);
-    return rc == 0 && atomic_load(&state) == WRITER_ACTIVE;
+    return rc == 0 && atomic_load(&cg_writer_state) == WRITER_ACTIVE;
+}
+
+/* Is it time to prepare the segment after s, slot `index` of s being in
+ * use? Half-way through a small segment (a short process never makes the
+ * next one); as soon as a full-size one is entered (its successor then has
+ * a whole segment's time, milliseconds, to be extended and populated). */
+static int next_segment_wanted(uint64_t s, uint64_t index)
+{
+    return s >= GROWTH_STEPS || index >= segment_records((uint32_t)s) / 2;
+}
+
+/* Ask the background thread (once) to prepare segment s. */
+static void wake_preparer(uint32_t s)
+{
+    void (*wake)(void) = atomic_load_explicit(&prepare_wake, memory_order_acquire);
+    if (wake != NULL && s < MAX_SEGMENTS && atomic_load(&wake_sent_for) != s &&
+        atomic_exchange(&wake_sent_for, s) != s)
+        wake();
 }
 
 /* Pointer to slot `slot`, mapping its segment if needed. NULL when out of
  * range or the file cannot grow. Locks only to map a new segment. */
 static struct cg_record *slot_pointer(uint64_t slot)
 {
-    uint64_t s = slot / CG_SEGMENT_RECORDS;
+    uint64_t s = segment_of(slot);
     if (s >= MAX_SEGMENTS) {
         stop_tracing("trace reached its size limit", 0);
         return NULL;
     }
+    uint64_t index = slot - segment_first_slot((uint32_t)s);
     struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
-    if (!seg) {
+    if (__builtin_expect(seg == NULL, 0)) {
         pthread_mutex_lock(&grow_lock);
-        if (atomic_load(&state) == WRITER_ACTIVE)
+        if (atomic_load(&cg_writer_state) == WRITER_ACTIVE)
             seg = map_segment_locked((uint32_t)s);
         pthread_mutex_unlock(&grow_lock);
         if (!seg)
             return NULL;
     }
-    return seg + slot % CG_SEGMENT_RECORDS;
+    if (next_segment_wanted(s, index))
+        wake_preparer((uint32_t)s + 1);
+    return seg + index;
 }
 
 /* Reserve `n` consecutive slot numbers; returns the first. One atomic add. */
 static uint64_t reserve_slots(uint32_t n)
 {
-    return atomic_fetch_add_explicit(&slot_counter.value, n, memory_order_relaxed);
+    return atomic_fetch_add_explicit(&cg_writer_slot_counter.value, n, memory_order_relaxed);
 }
 
-struct cg_record *cg_writer_reserve(uint32_t n)
+/* This thread's window becomes the half of segment s that holds `slot`. */
+static void refresh_window(uint64_t s, uint64_t slot, uint32_t generation)
 {
-    if (n == 0 || n > 4)
+    struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
+    uint64_t seg_first = segment_first_slot((uint32_t)s), half = segment_records((uint32_t)s) / 2;
+    int upper = slot - seg_first >= half;
+    cg_writer_window.first = seg_first + (upper ? half : 0);
+    cg_writer_window.len = upper ? segment_records((uint32_t)s) - half : half;
+    cg_writer_window.base = seg + (cg_writer_window.first - seg_first);
+    cg_writer_window.generation = seg ? generation : generation - 1;
+}
+
+/* Off the common path: a run outside this thread's window. The n slots
+ * must be contiguous in memory: a run that straddles a segment boundary is
+ * abandoned (kind stays 0) and taken again. */
+static struct cg_record *reserve_outside_window(uint64_t first, uint32_t n, uint32_t generation)
+{
+    for (;;) {
+        uint64_t s = segment_of(first);
+        if (s == segment_of(first + n - 1)) {
+            struct cg_record *r = slot_pointer(first);
+            if (r != NULL && s < MAX_SEGMENTS)
+                refresh_window(s, first, generation);
+            return r;
+        }
+        first = reserve_slots(n);
+    }
+}
+
+struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation)
+{
+    return reserve_outside_window(first, n, generation);
+}
+
+struct cg_record *cg_writer_reserve_slow(uint32_t n)
+{
+    if (n - 1u > 3u)
         return NULL;
-    int st = atomic_load_explicit(&state, memory_order_acquire);
+    int st = atomic_load_explicit(&cg_writer_state, memory_order_acquire);
     if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
         return NULL;
-    for (;;) {
-        uint64_t first = reserve_slots(n);
-        /* The n slots must be contiguous in memory: a run that straddles a
-         * segment boundary is abandoned (kind stays 0) and taken again. */
-        if (first / CG_SEGMENT_RECORDS == (first + n - 1) / CG_SEGMENT_RECORDS)
-            return slot_pointer(first);
-    }
+    uint32_t generation = atomic_load_explicit(&cg_writer_window_generation, memory_order_relaxed);
+    return reserve_outside_window(reserve_slots(n), n, generation);
 }
 
 struct cg_record *cg_writer_reserve_mapped(void)
 {
-    if (atomic_load_explicit(&state, memory_order_acquire) != WRITER_ACTIVE)
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE)
         return NULL;
-    uint64_t slot = atomic_load_explicit(&slot_counter.value, memory_order_relaxed);
+    uint64_t slot = atomic_load_explicit(&cg_writer_slot_counter.value, memory_order_relaxed);
     for (;;) {
-        uint64_t s = slot / CG_SEGMENT_RECORDS;
+        uint64_t s = segment_of(slot);
         if (s >= MAX_SEGMENTS)
             return NULL;
         struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
         if (seg == NULL)
             return NULL; /* would need a new segment: mapping is not signal-safe */
-        if (atomic_compare_exchange_weak_explicit(&slot_counter.value, &slot, slot + 1,
+        if (atomic_compare_exchange_weak_explicit(&cg_writer_slot_counter.value, &slot, slot + 1,
                                                   memory_order_relaxed, memory_order_relaxed))
-            return seg + slot % CG_SEGMENT_RECORDS;
+            return seg + (slot - segment_first_slot((uint32_t)s));
     }
 }
 
-void cg_writer_publish(struct cg_record *r, uint8_t kind)
+/* ---- the background thread's share ---- */
+
+void cg_writer_set_prepare_wake(void (*wake)(void))
 {
-    if (r)
-        __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
+    atomic_store_explicit(&prepare_wake, wake, memory_order_release);
+}
+
+/* Map the segment the next slot lies in and, once that one is half full,
+ * the one after it, so application threads rarely map one themselves. */
+static void prepare_ahead(void)
+{
+    uint64_t slot = atomic_load_explicit(&cg_writer_slot_counter.value, memory_order_relaxed);
+    uint64_t s = segment_of(slot);
+    if (s + 1 >= MAX_SEGMENTS)
+        return;
+    int want_next = next_segment_wanted(s, slot - segment_first_slot((uint32_t)s));
+    if (atomic_load_explicit(&segments[s], memory_order_acquire) != NULL &&
+        (!want_next || atomic_load_explicit(&segments[s + 1], memory_order_acquire) != NULL))
+        return;
+    pthread_mutex_lock(&grow_lock);
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE && map_segment_locked((uint32_t)s) != NULL &&
+        want_next)
+        (void)map_segment_locked((uint32_t)s + 1);
+    pthread_mutex_unlock(&grow_lock);
+}
+
+void cg_writer_background(void)
+{
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE)
+        return;
+    prepare_ahead();
+    cg_clock_reanchor();
+    pthread_mutex_lock(&grow_lock);
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE && header)
+        cg_clock_describe(header);
+    pthread_mutex_unlock(&grow_lock);
 }
 
 /* ---- interned strings ---- */
@@ -752,7 +880,7 @@ uint32_t cg_writer_intern(const char *s)
 {
     if (!s)
         return 0;
-    int st = atomic_load_explicit(&state, memory_order_acquire);
+    int st = atomic_load_explicit(&cg_writer_state, memory_order_acquire);
     if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
         return 0;
     size_t len = strnlen(s, INTERN_MAX);
@@ -780,9 +908,23 @@ uint32_t cg_writer_intern(const char *s)
 
 /* ---- end of process, fork ---- */
 
+/* At a clean exit the file ends where the records end: the space the
+ * segments reserved past the last slot is given back. A store into a slot
+ * reserved after this (a thread racing the exit) faults on a page past the
+ * end and is absorbed by cg_writer_fault_at, as for any truncated file. */
+static void truncate_to_records(uint64_t slots)
+{
+    if (verify_fd_locked() != 0)
+        return;
+    int64_t size = our_file_size();
+    uint64_t end = CG_HEADER_SIZE + slots * CG_RECORD_SIZE;
+    if (size > (int64_t)end)
+        (void)ftruncate(trace_fd, (off_t)end);
+}
+
 void cg_writer_close(void)
 {
-    if (atomic_load(&state) == WRITER_ACTIVE) {
+    if (atomic_load(&cg_writer_state) == WRITER_ACTIVE) {
         struct cg_record *r = cg_writer_reserve(1);
         if (r) {
             r->ts_ns = cg_now_ns();
@@ -793,12 +935,14 @@ void cg_writer_close(void)
     pthread_mutex_lock(&grow_lock);
     /* Threads still running keep the mappings: nothing is unmapped here.
      * The header is refreshed only while it is still in our file. */
-    if (atomic_exchange(&state, WRITER_OFF) == WRITER_ACTIVE && header &&
+    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_ACTIVE && header &&
         our_file_size() >= (int64_t)CG_HEADER_SIZE) {
-        __atomic_store_n(&header->slots_reserved, atomic_load(&slot_counter.value),
-                         __ATOMIC_RELAXED);
+        uint64_t slots = atomic_load(&cg_writer_slot_counter.value);
+        __atomic_store_n(&header->slots_reserved, slots, __ATOMIC_RELAXED);
         __atomic_store_n(&header->end_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);
+        cg_clock_describe(header);
         __atomic_store_n(&header->end_state, (uint32_t)CG_END_CLEAN, __ATOMIC_RELEASE);
+        truncate_to_records(slots);
     }
     pthread_mutex_unlock(&grow_lock);
 }
@@ -833,14 +977,13 @@ static void forget_strings(void)
 /* Unmap the child's copies of the parent's mappings (the parent keeps its own). */
 static void unmap_parent_trace(void)
 {
-    long page = sysconf(_SC_PAGESIZE);
     for (uint32_t s = 0; s < MAX_SEGMENTS; s++) {
         char *seg = (char *)atomic_load(&segments[s]);
         if (!seg)
             continue;
-        uint64_t off = CG_HEADER_SIZE + (uint64_t)s * SEGMENT_BYTES;
-        uint64_t delta = page > 0 ? off % (uint64_t)page : 0;
-        munmap(seg - delta, SEGMENT_BYTES + delta);
+        uint64_t map_off, map_len, delta;
+        segment_span(s, &map_off, &map_len, &delta);
+        munmap(seg - delta, map_len);
         atomic_store(&segments[s], NULL);
     }
     if (header)
@@ -856,11 +999,12 @@ static void unmap_parent_trace(void)
 
 void cg_writer_after_fork_child(void)
 {
-    int was_on = atomic_load(&state) != WRITER_OFF;
-    atomic_store(&state, WRITER_OFF);
+    int was_on = atomic_load(&cg_writer_state) != WRITER_OFF;
+    atomic_store(&cg_writer_state, WRITER_OFF);
     cached_tid = 0;
+    atomic_fetch_add(&cg_writer_window_generation, 1);
     unmap_parent_trace();
-    atomic_store(&slot_counter.value, 0);
+    atomic_store(&cg_writer_slot_counter.value, 0);
     forget_strings();
     if (fork_prepared) {
         /* This thread took both locks in cg_writer_prepare_fork(). */
@@ -874,5 +1018,5 @@ void cg_writer_after_fork_child(void)
     }
     trace_path[0] = '\0';
     if (was_on)
-        atomic_store(&state, WRITER_PENDING);
+        atomic_store(&cg_writer_state, WRITER_PENDING);
 }

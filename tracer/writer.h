@@ -4,7 +4,7 @@
  * What it is for: the shim's only way to write a trace. Cheap on the hot
  * path: reserving a slot is one atomic add, no lock, no syscall, no
  * allocation (a lock and a syscall happen only when a new segment must be
- * mapped, once per CG_SEGMENT_RECORDS records).
+ * mapped and the background thread has not mapped it yet).
  *
  * What it must never do: call CUDA, call getenv, or crash the host program.
  * Every failure (unwritable directory, full disk) turns tracing off with one
@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tracer/clock.h"
 #include "tracer/format.h"
 
 struct cg_writer_config {
@@ -44,7 +45,41 @@ int cg_writer_active(void);
  * fields and publishes each record with cg_writer_publish(). Never
  * allocates; locks and makes syscalls only when a new segment must be
  * mapped (and, in a fork child, to open its file at the first record). */
-struct cg_record *cg_writer_reserve(uint32_t n);
+struct cg_record *cg_writer_reserve_slow(uint32_t n);
+struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation);
+
+/* What the inline reserve reads; tracer/writer.c alone writes it. A
+ * thread's window is the half segment it last reserved in: a reserve inside
+ * it is one atomic add and a compare. */
+#define CG_WRITER_STATE_ACTIVE 1
+struct cg_writer_window {
+    struct cg_record *base; /* slot `first` */
+    uint64_t first, len;
+    uint32_t generation; /* valid while equal to cg_writer_window_generation */
+};
+struct cg_writer_slot_counter {
+    _Alignas(64) _Atomic uint64_t value; /* alone on its cache line */
+};
+extern __thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
+extern _Atomic int cg_writer_state;
+extern _Atomic uint32_t cg_writer_window_generation;
+extern struct cg_writer_slot_counter cg_writer_slot_counter;
+
+static inline struct cg_record *cg_writer_reserve(uint32_t n)
+{
+    if (n - 1u > 3u)
+        return NULL;
+    if (__builtin_expect(
+            __atomic_load_n(&cg_writer_state, __ATOMIC_ACQUIRE) != CG_WRITER_STATE_ACTIVE, 0))
+        return cg_writer_reserve_slow(n);
+    uint32_t generation = __atomic_load_n(&cg_writer_window_generation, __ATOMIC_RELAXED);
+    uint64_t first = __atomic_fetch_add(&cg_writer_slot_counter.value, n, __ATOMIC_RELAXED);
+    uint64_t index = first - cg_writer_window.first;
+    if (__builtin_expect(
+            cg_writer_window.generation == generation && index + n <= cg_writer_window.len, 1))
+        return cg_writer_window.base + index;
+    return cg_writer_reserve_outside(first, n, generation);
+}
 
 /* Reserve one slot only if its segment is already mapped; async-signal-safe
  * (one compare-and-swap loop, no lock, no syscall). NULL when tracing is not
@@ -54,15 +89,35 @@ struct cg_record *cg_writer_reserve_mapped(void);
 /* Store `kind` with release order: the record becomes valid. Never blocks;
  * NULL is ignored. Write nothing into a record after publishing it except
  * fields documented as updated in place (SPIN arg/arg2). */
-void cg_writer_publish(struct cg_record *r, uint8_t kind);
+static inline void cg_writer_publish(struct cg_record *r, uint8_t kind)
+{
+    if (r)
+        __atomic_store_n(&r->kind, kind, __ATOMIC_RELEASE);
+}
 
 /* Intern a string (at most 4096 bytes are kept); returns its id (>= 1), 0
  * on failure or when tracing is off. Takes a mutex (never call it from a
  * signal handler); writes records only the first time a string is seen. */
 uint32_t cg_writer_intern(const char *s);
 
-/* Monotonic nanoseconds (CLOCK_MONOTONIC). */
-uint64_t cg_now_ns(void);
+/* Monotonic nanoseconds (CLOCK_MONOTONIC), from the record clock
+ * (tracer/clock.h: the TSC where it is invariant). */
+static inline uint64_t cg_now_ns(void)
+{
+    return cg_trace_now();
+}
+
+/* For the shim's background thread: `wake` is called (from an application
+ * thread, at most once per segment) when a segment is half full; the
+ * background thread then calls cg_writer_background(). NULL: threads map
+ * their own segments. */
+void cg_writer_set_prepare_wake(void (*wake)(void));
+
+/* The background thread's share of the writer: map the next segment ahead
+ * of need (extend, map, populate), re-anchor the record clock and refresh
+ * its description in the header. Takes the segment lock; never call it
+ * from an application's call path or a signal handler. */
+void cg_writer_background(void);
 
 /* Kernel thread id of the caller, cached per thread. */
 uint32_t cg_gettid(void);

@@ -20,9 +20,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/unit/tracer_testlib.h"
+#include "tracer/clock.h"
 #include "tracer/reader.h"
 #include "tracer/writer.h"
 
@@ -719,6 +721,150 @@ START_TEST(reader_survives_random_records)
 }
 END_TEST
 
+/* ---- segments and the record clock (format version 3) ---- */
+
+static long long file_size(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    if (testlib_find_traces(dir, path, sizeof path) != 1 || stat(path, &st) != 0)
+        return -1;
+    return (long long)st.st_size;
+}
+
+static void write_numbered(uint64_t first, uint64_t count)
+{
+    for (uint64_t i = first; i < first + count; i++) {
+        struct cg_record *r = cg_writer_reserve(1);
+        ck_assert_ptr_nonnull(r);
+        testlib_fill_and_publish(r, CG_REC_CALL, 0x1000, i, 2);
+    }
+}
+
+/* Every record numbered 0..count-1 is read back once, in order, intact. */
+static void expect_numbered(const char *dir, uint64_t count)
+{
+    struct cg_reader *rd = open_only_trace(dir);
+    struct cg_record rec;
+    uint64_t next = 0, wrong = 0;
+    while (cg_reader_next(rd, &rec)) {
+        if (rec.kind != CG_REC_CALL)
+            continue;
+        wrong += rec.arg != next++ || rec.arg2 != testlib_record_hash(&rec);
+    }
+    ck_assert_uint_eq(wrong, 0);
+    ck_assert_uint_eq(next, count);
+    cg_reader_close(rd);
+}
+
+START_TEST(small_process_leaves_a_small_file)
+{
+    char *dir = testlib_tmpdir();
+    struct cg_writer_config cfg = testlib_config(dir);
+    ck_assert_int_eq(cg_writer_open(&cfg), 0);
+    /* While running: the header and the first segment only. */
+    ck_assert_int_eq(file_size(dir),
+                     (long long)(CG_HEADER_SIZE + CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE));
+    ck_assert_uint_ne(cg_writer_intern("small.py:1"), 0);
+    write_numbered(0, 300); /* a 200-call process writes about this many records */
+    cg_writer_close();
+    /* At a clean exit the file ends at the last reserved slot. */
+    struct cg_reader *rd = open_only_trace(dir);
+    uint64_t slots = cg_reader_header(rd)->slots_reserved;
+    ck_assert_uint_eq(cg_reader_header(rd)->first_segment_records, CG_FIRST_SEGMENT_RECORDS);
+    cg_reader_close(rd);
+    ck_assert_int_eq(file_size(dir), (long long)(CG_HEADER_SIZE + slots * CG_RECORD_SIZE));
+    ck_assert_int_le(file_size(dir), 64 * 1024);
+    expect_numbered(dir, 300);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+static int wakes;
+
+static void wake_counter(void)
+{
+    wakes++;
+}
+
+START_TEST(background_prepares_the_next_segment)
+{
+    char *dir = testlib_tmpdir();
+    struct cg_writer_config cfg = testlib_config(dir);
+    ck_assert_int_eq(cg_writer_open(&cfg), 0);
+    cg_writer_set_prepare_wake(wake_counter);
+    const long long first_end = CG_HEADER_SIZE + CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE;
+    write_numbered(0, CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    cg_writer_background(); /* not half full: nothing to prepare */
+    ck_assert_int_eq(file_size(dir), first_end);
+    ck_assert_int_eq(wakes, 0);
+    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 - 8, 16);
+    ck_assert_int_eq(wakes, 1); /* asked once, half-way */
+    ck_assert_int_eq(file_size(dir), first_end);
+    cg_writer_background(); /* segment 1 (twice as large) is mapped ahead of need */
+    ck_assert_int_eq(file_size(dir), first_end + 2 * CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE);
+    /* Across two segment boundaries, the rest mapped by this thread. */
+    const uint64_t total = 5 * CG_FIRST_SEGMENT_RECORDS;
+    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 + 8, total - CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    ck_assert_int_ge(wakes, 2);
+    cg_writer_set_prepare_wake(NULL);
+    cg_writer_close();
+    expect_numbered(dir, total);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(tsc_is_used_only_where_it_is_invariant)
+{
+    const char *flags = "flags\t\t: fpu tsc constant_tsc rep_good nopl nonstop_tsc cpuid";
+    ck_assert_int_eq(cg_clock_tsc_usable(1, flags, "tsc\n"), 1);
+    ck_assert_int_eq(cg_clock_tsc_usable(0, flags, "tsc\n"), 0);       /* CPUID says no */
+    ck_assert_int_eq(cg_clock_tsc_usable(1, flags, "kvm-clock\n"), 0); /* kernel distrusts it */
+    ck_assert_int_eq(cg_clock_tsc_usable(1, flags, "tsc-early\n"), 0);
+    ck_assert_int_eq(cg_clock_tsc_usable(1, flags, NULL), 0);
+    ck_assert_int_eq(cg_clock_tsc_usable(1, "flags : tsc constant_tsc", "tsc"), 0);
+    ck_assert_int_eq(cg_clock_tsc_usable(1, "flags : tsc xconstant_tsc nonstop_tsc", "tsc"), 0);
+    ck_assert_int_eq(cg_clock_tsc_usable(1, NULL, "tsc"), 0);
+}
+END_TEST
+
+START_TEST(record_clock_follows_clock_monotonic)
+{
+    char *dir = testlib_tmpdir();
+    struct cg_writer_config cfg = testlib_config(dir);
+    ck_assert_int_eq(cg_writer_open(&cfg), 0);
+    uint64_t previous = cg_now_ns(), backwards = 0, worst = 0;
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 10000; i++) {
+            uint64_t t = cg_now_ns();
+            backwards += t < previous;
+            previous = t;
+        }
+        if (round % 5 == 4)
+            cg_writer_background(); /* re-anchors the TSC line */
+        uint64_t mono = cg_clock_monotonic_ns(), t = cg_now_ns();
+        uint64_t off = t > mono ? t - mono : mono - t;
+        worst = off > worst ? off : worst;
+        struct timespec pause = {0, 2000000};
+        nanosleep(&pause, NULL);
+    }
+    cg_writer_close();
+    ck_assert_uint_eq(backwards, 0);
+    ck_assert_msg(worst < 1000000, "record clock %llu ns away from CLOCK_MONOTONIC",
+                  (unsigned long long)worst);
+    struct cg_reader *rd = open_only_trace(dir);
+    const struct cg_file_header *h = cg_reader_header(rd);
+    ck_assert_uint_le(h->clock_source, CG_CLOCK_TSC);
+    if (h->clock_source == CG_CLOCK_TSC)
+        ck_assert_uint_ne(h->tsc_mult, 0);
+    cg_reader_close(rd);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *tracer_suite(void)
 {
     Suite *s = suite_create("tracer");
@@ -746,6 +892,13 @@ static Suite *tracer_suite(void)
     tcase_add_test(bad, reader_bounds_string_length);
     tcase_add_test(bad, reader_survives_random_records);
     suite_add_tcase(s, bad);
+    TCase *growth = tcase_create("segments and clock");
+    tcase_set_timeout(growth, 60);
+    tcase_add_test(growth, small_process_leaves_a_small_file);
+    tcase_add_test(growth, background_prepares_the_next_segment);
+    tcase_add_test(growth, tsc_is_used_only_where_it_is_invariant);
+    tcase_add_test(growth, record_clock_follows_clock_monotonic);
+    suite_add_tcase(s, growth);
     return s;
 }
 

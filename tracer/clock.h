@@ -1,0 +1,108 @@
+/*
+ * tracer/clock.h — the clock of record timestamps (ts_ns).
+ *
+ * What it is for: stamping records cheaply. Where the TSC is invariant and
+ * the kernel itself keeps time with it (x86-64, CPUID 0x80000007 EDX bit 8,
+ * /proc/cpuinfo constant_tsc and nonstop_tsc, clocksource "tsc"), a stamp is
+ * one `lfence; rdtsc` converted to CLOCK_MONOTONIC nanoseconds with a
+ * multiply and a shift; elsewhere it is clock_gettime(CLOCK_MONOTONIC). The
+ * conversion is calibrated against CLOCK_MONOTONIC when the trace opens and
+ * re-anchored by the shim's background thread (cg_clock_reanchor), always
+ * continuously: a later stamp is never smaller than an earlier one. Either
+ * way ts_ns keeps its meaning (CLOCK_MONOTONIC ns); the trace header says
+ * which clock stamped it and holds the calibration (tracer/format.h).
+ *
+ * What it must never do: lock, allocate or make a system call in
+ * cg_trace_now(); step the converted time backwards.
+ */
+#ifndef CUGUARD_TRACER_CLOCK_H
+#define CUGUARD_TRACER_CLOCK_H
+
+#include <stdint.h>
+
+#include "tracer/format.h"
+
+/* One conversion: ns = base_ns + ((tsc - base_tsc) * mult >> 32). */
+struct cg_clock_line {
+    uint64_t base_tsc;
+    uint64_t base_ns;
+    uint64_t mult; /* nanoseconds per tick, times 2^32 */
+};
+
+struct cg_clock {
+    int use_tsc;      /* 0: clock_gettime; 1: the TSC through lines[current & 1] */
+    unsigned current; /* the line in use; the other one is written by re-anchoring */
+    struct cg_clock_line lines[2];
+    uint64_t open_tsc; /* calibration pair taken at cg_clock_start */
+    uint64_t open_ns;
+};
+
+extern struct cg_clock cg_trace_clock;
+
+/* CLOCK_MONOTONIC nanoseconds from clock_gettime. */
+uint64_t cg_clock_monotonic_ns(void);
+
+#if defined(__x86_64__)
+static inline uint64_t cg_clock_read_tsc(void)
+{
+    uint32_t lo, hi;
+    /* lfence: the stamp is taken after every earlier load completed (a
+     * create is stamped after the real call's result is seen). */
+    __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
+{
+    uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
+    return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
+}
+
+/* The line in use, read as a sequence lock: `current` is read again after
+ * the fields, and a line being rewritten (only the one not in use is) is
+ * read again. */
+static inline struct cg_clock_line cg_clock_line_now(void)
+{
+    for (;;) {
+        unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
+        const struct cg_clock_line *l = &cg_trace_clock.lines[seq & 1u];
+        struct cg_clock_line copy = {
+            /* acquire: the second read of `current` stays after these */
+            .base_tsc = __atomic_load_n(&l->base_tsc, __ATOMIC_ACQUIRE),
+            .base_ns = __atomic_load_n(&l->base_ns, __ATOMIC_ACQUIRE),
+            .mult = __atomic_load_n(&l->mult, __ATOMIC_ACQUIRE),
+        };
+        if (__builtin_expect(__atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) == seq, 1))
+            return copy;
+    }
+}
+#endif
+
+/* The time to stamp a record with (CLOCK_MONOTONIC nanoseconds). */
+static inline uint64_t cg_trace_now(void)
+{
+#if defined(__x86_64__)
+    if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_RELAXED), 1)) {
+        struct cg_clock_line line = cg_clock_line_now();
+        return cg_clock_convert(&line, cg_clock_read_tsc());
+    }
+#endif
+    return cg_clock_monotonic_ns();
+}
+
+/* Choose and calibrate the clock (about 1 ms when the TSC is used). */
+void cg_clock_start(void);
+
+/* Align the conversion with CLOCK_MONOTONIC again (the background thread,
+ * about once a second). Never steps backwards. No-op without the TSC. */
+void cg_clock_reanchor(void);
+
+/* Which clock, and the calibration, for the trace header. */
+void cg_clock_describe(struct cg_file_header *h);
+
+/* The decision, as a pure function for tests: 1 when the TSC may be used
+ * given CPUID's invariant-TSC bit, the "flags" line of /proc/cpuinfo and
+ * the kernel's current clocksource name (NULL = unknown). */
+int cg_clock_tsc_usable(int cpuid_invariant, const char *cpu_flags, const char *clocksource);
+
+#endif
