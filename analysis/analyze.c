@@ -170,7 +170,9 @@ static void collect_interventions(void *user, struct replay_process *p, const st
     }
     if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
         collect_task_start(&a->procs[p->index], s->rec->ts_ns);
-    interventions_step(&a->interventions, p, s);
+    ownership_note(&a->procs[p->index].ownership, p, s);
+    if (s->phase == PHASE_OTHER || (interventions_step_mask() & REPLAY_WANTS_OP(s->op)))
+        interventions_step(&a->interventions, p, s);
 }
 
 /* Attribution then grouping (analysis/attribute.h, analysis/group.h). */
@@ -183,6 +185,8 @@ static void attribute_and_group(struct analysis *a)
         pm[i] = (struct process_modules){a->procs[i].modules, a->procs[i].nmodules};
     attribute_findings(&a->findings, pm, a->nprocs);
     free(pm);
+    for (size_t i = 0; i < a->nprocs; i++)
+        ownership_index(a->procs[i].ownership, a->procs[i].modules, a->procs[i].nmodules);
     group_findings(&a->findings);
     residue_classify(&a->findings, a->procs, a->nprocs);
 }
@@ -366,7 +370,8 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
     }
     const struct replay_hooks own = {.user = a,
                                      .step_mask =
-                                         interventions_step_mask(), /* includes records: modules */
+                                         interventions_step_mask() | /* includes records: modules */
+                                         ownership_step_mask(),
                                      .step = collect_interventions,
                                      .process_end = collect_process};
     struct hb_model *model = hb_model_new();
@@ -421,6 +426,7 @@ void analysis_free(struct analysis *a)
         }
         free(info->modules);
         free(info->task_starts);
+        ownership_free(info->ownership);
     }
     free(a->procs);
     for (size_t i = 0; i < a->ndiagnosis; i++)

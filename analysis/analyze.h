@@ -20,6 +20,7 @@
 
 #include "analysis/findings.h"
 #include "analysis/interventions.h"
+#include "analysis/ownership.h"
 #include "analysis/replay.h"
 #include "analysis/stack.h"
 
@@ -54,6 +55,8 @@ struct process_info {
     /* When each task began (CG_REC_TASK naming a task), in trace order. */
     uint64_t *task_starts;
     size_t ntask_starts;
+    /* Creation stacks of the objects it destroyed (analysis/ownership.h). */
+    struct ownership *ownership;
 };
 
 struct call_count {

@@ -3,7 +3,9 @@
  *
  * What it is for: for each part (process, task) of a grouped leak, the
  * share of that process's tasks that had begun before the part's first
- * leaked object was created; the group is residue when every part is late.
+ * leaked object was created; the group is residue when every part is late
+ * and, in its process, the objects' owner (analysis/ownership.h) destroyed
+ * others it made.
  *
  * What it must never do: reclassify a group one of whose parts is in a
  * process it cannot find.
@@ -51,12 +53,19 @@ static int part_is_late(const struct finding_part *part, const struct process_in
     return (double)begun >= RESIDUE_LATE_SHARE * (double)p->ntask_starts;
 }
 
+/* Late, and its owner destroyed others it made in that process. */
+static int part_is_residue(const struct finding *f, const struct finding_part *part,
+                           const struct process_info *p)
+{
+    return part_is_late(part, p) && ownership_owner_destroys(p->ownership, f);
+}
+
 static int is_residue(const struct finding *f, const struct process_info *procs, size_t n)
 {
     if (!is_leak(f->kind) || f->nparts == 0)
         return 0;
     for (size_t i = 0; i < f->nparts; i++)
-        if (!part_is_late(&f->parts[i], process_by_pid(procs, n, f->parts[i].pid)))
+        if (!part_is_residue(f, &f->parts[i], process_by_pid(procs, n, f->parts[i].pid)))
             return 0;
     return 1;
 }
@@ -69,7 +78,8 @@ static void make_residue(struct finding *f)
                                                    : "pinned range";
     snprintf(msg, sizeof msg,
              "%" PRIu64 " %s%s live at exit, all created in the last tasks of the run (not "
-             "growing with the tests): a pool or deferred-destroy queue, not a leak.",
+             "growing with the tests) by an owner that destroyed others it made: a pool or "
+             "deferred-destroy queue, not a leak.",
              f->count, what, f->count == 1 ? "" : "s");
     char *copy = strdup(msg);
     if (copy) {

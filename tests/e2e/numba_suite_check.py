@@ -132,12 +132,6 @@ def report_problems(config, report_path):
             named = None
             if key in NAMED_WARNINGS and f.get("severity") == "warning":
                 named = key
-            # Known limitation, open in issue 13: the residue rule turns a single
-            # leak made in the last tenth of the tests into a live-at-exit note.
-            # The object is still reported, with its test and line.
-            elif key[0] == "live-at-exit" and ("leak.stream", key[1]) in NAMED_WARNINGS:
-                named = ("leak.stream", key[1])
-                print("note: %s reported as live-at-exit (residue rule)" % key[1])
             if named is None:
                 continue
             found.add(named)

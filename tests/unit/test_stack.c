@@ -205,6 +205,43 @@ START_TEST(growth_is_a_leak_and_late_leftovers_are_residue)
 }
 END_TEST
 
+/* 20 tests, each making an event the binding owns (stand-in binding frames
+ * event_create <- Event.__init__, a different user line per test) that the
+ * binding destroys late, leaving the last two live: residue. The last test
+ * also creates one straight through the binding's driver call at a line
+ * that never destroys: a leak, although late and single. */
+START_TEST(late_leftovers_are_residue_only_when_their_owner_destroys)
+{
+    struct tb *b = tb_open(path, 1000, "./prog");
+    ck_assert_ptr_nonnull(b);
+    tb_thread_start(b, MAIN, "main");
+    static char owned_sites[20][256]; /* the builder keeps the pointers */
+    for (uint64_t i = 0; i < 20; i++) {
+        char *owned = owned_sites[i];
+        snprintf(owned, sizeof owned_sites[i],
+                 "#stack;p10 event_create /x/cuda/bindings/driver.py;p20 __init__ "
+                 "/x/cuda/bindings/driver.py;p%d test_%d /src/t.py",
+                 (int)(100 + i), (int)i);
+        tb_task(b, MAIN, task_names[i], 0);
+        tb_call_at(b, MAIN, "cuEventCreate", 0xf000 + 16 * i, 0, 0, owned);
+        if (i >= 2)
+            tb_call_at(b, MAIN, "cuEventDestroy_v2", 0xf000 + 16 * (i - 2), 0, 0, "flush.py:9");
+    }
+    tb_call_at(b, MAIN, "cuEventCreate", 0xe000, 0, 0,
+               "#stack;p10 event_create /x/cuda/bindings/driver.py;p50 external /src/t.py");
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    struct analysis a;
+    analyze_dir(&a, dir);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LIVE_AT_EXIT), 2);
+    ck_assert_uint_eq(findings_of_kind(&a, FK_LEAK_EVENT), 1);
+    for (const struct finding *f = a.findings.table; f; f = f->hh.next)
+        if (f->kind == FK_LEAK_EVENT)
+            ck_assert_str_eq(f->site, "t.py:50 in external");
+    analysis_free(&a);
+}
+END_TEST
+
 /* Without tasks (or with few) nothing is residue: a leak stays a leak. */
 START_TEST(few_tasks_never_make_residue)
 {
@@ -268,6 +305,7 @@ static Suite *stack_suite(void)
     tcase_add_checked_fixture(traces, setup, teardown);
     tcase_add_test(traces, growth_is_a_leak_and_late_leftovers_are_residue);
     tcase_add_test(traces, few_tasks_never_make_residue);
+    tcase_add_test(traces, late_leftovers_are_residue_only_when_their_owner_destroys);
     tcase_add_test(traces, brief_summary_is_capped_and_names_sites);
     suite_add_tcase(s, traces);
     return s;
