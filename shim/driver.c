@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "shim/config.h"
-#include "shim/lifecycle.h"
 #include "shim/log.h"
 
 int cg_driver_state;
@@ -109,7 +108,6 @@ int cg_driver_resolve(int may_load)
             state = 2;
         }
         __atomic_store_n(&cg_driver_state, state, __ATOMIC_RELEASE);
-        cg_forward_refresh();
     }
     pthread_mutex_unlock(&driver_lock);
     return state;

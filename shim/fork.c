@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "shim/driver.h"
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "tracer/writer.h"
 
 typedef pid_t (*fork_fn)(void);

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "tracer/writer.h"
 
 #define MODULES_MAX 1024u

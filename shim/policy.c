@@ -23,7 +23,7 @@
 
 #include "shim/api.h"
 #include "shim/config.h"
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "shim/log.h"
 #include "shim/policy_internal.h"
 #include "shim/site.h"

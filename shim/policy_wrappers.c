@@ -23,7 +23,7 @@
 
 #include "shim/api.h"
 #include "shim/driver.h"
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "shim/policy.h"
 #include "shim/policy_wrappers.h"
 #include "shim/record.h"

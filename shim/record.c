@@ -17,7 +17,7 @@
 
 #include "shim/api.h"
 #include "shim/driver.h"
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "shim/live_errors.h"
 #include "shim/site.h"
 #include "shim/spin.h"

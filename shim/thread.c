@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "shim/config.h"
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "tracer/writer.h"
 
 __thread struct cg_thread *cg_thread_current __attribute__((tls_model("initial-exec")));

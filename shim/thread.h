@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shim/lifecycle.h"
+#include "shim/trace_state.h"
 #include "tracer/format.h"
 
 #define CG_SPIN_SLOTS 16u
