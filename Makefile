@@ -60,13 +60,13 @@ E2E_TESTS += $(sort $(wildcard tests/e2e/[0-9]*.sh))
 #   NAME_LIBS   := extra link flags (optional)
 # and gets build/tests/NAME, build/tests/asan/NAME, build/tests/tsan/NAME.
 define unit_suite
-$(BUILD)/tests/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h tests/fakecuda/*.h tests/unit/*.h)
+$(BUILD)/tests/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h analysis/*/*.h tests/fakecuda/*.h tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -o $$@ $$($(1)_SRCS) $$($(1)_LIBS) $$(CHECK_LIBS) $$(LDLIBS_MT)
-$(BUILD)/tests/asan/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h tests/fakecuda/*.h tests/unit/*.h)
+$(BUILD)/tests/asan/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h analysis/*/*.h tests/fakecuda/*.h tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(ASAN_FLAGS) -o $$@ $$($(1)_SRCS) $$($(1)_LIBS) $$(CHECK_LIBS) $$(LDLIBS_MT)
-$(BUILD)/tests/tsan/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h tests/fakecuda/*.h tests/unit/*.h)
+$(BUILD)/tests/tsan/$(1): $$($(1)_SRCS) $$(wildcard tracer/*.h shim/*.h shim/*.def analysis/*.h analysis/*/*.h tests/fakecuda/*.h tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(TSAN_FLAGS) -o $$@ $$($(1)_SRCS) $$($(1)_LIBS) $$(CHECK_LIBS) $$(LDLIBS_MT)
 endef
@@ -119,6 +119,7 @@ lint: | $(BUILD)/.deps-all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --suppress=missingIncludeSystem --inline-suppr -D_GNU_SOURCE -I. \
 	    $$(git ls-files '*.c')
+	$(PYTHON) tools/check_layout.py
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -10,17 +10,17 @@
  */
 #include "analysis/analyze.h"
 
-#include "analysis/attribute.h"
-#include "analysis/group.h"
-#include "analysis/residue.h"
+#include "analysis/attribute/attribute.h"
+#include "analysis/group/group.h"
+#include "analysis/group/residue.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/hb_model.h"
-#include "analysis/signal_names.h"
-#include "analysis/text_safe.h"
-#include "analysis/trace_set.h"
+#include "analysis/model/hb_model.h"
+#include "analysis/base/signal_names.h"
+#include "analysis/base/text_safe.h"
+#include "analysis/input/trace_set.h"
 
 struct source {
     struct cg_reader *reader;
@@ -175,7 +175,7 @@ static void collect_interventions(void *user, struct replay_process *p, const st
         interventions_step(&a->interventions, p, s);
 }
 
-/* Attribution then grouping (analysis/attribute.h, analysis/group.h). */
+/* Attribution then grouping (analysis/attribute/attribute.h, analysis/group/group.h). */
 static void attribute_and_group(struct analysis *a)
 {
     struct process_modules *pm = calloc(a->nprocs + 1, sizeof *pm);

@@ -18,11 +18,11 @@
 
 #include <uthash.h>
 
-#include "analysis/findings.h"
-#include "analysis/interventions.h"
-#include "analysis/ownership.h"
-#include "analysis/replay.h"
-#include "analysis/stack.h"
+#include "analysis/base/findings.h"
+#include "analysis/replay/interventions.h"
+#include "analysis/attribute/ownership.h"
+#include "analysis/replay/replay.h"
+#include "analysis/stacks/stack.h"
 
 /* Traces read together; more are merged batch by batch. */
 #define ANALYZE_BATCH_FILES 256
@@ -49,13 +49,13 @@ struct process_info {
     int cut_short;
     double cut_short_s;        /* seconds after the start */
     char cut_short_reason[64]; /* printable; "" when none given */
-    /* Its CG_REC_MODULE records, for symbolizing stacks (analysis/stack.h). */
+    /* Its CG_REC_MODULE records, for symbolizing stacks (analysis/stacks/stack.h). */
     struct trace_module *modules;
     size_t nmodules;
     /* When each task began (CG_REC_TASK naming a task), in trace order. */
     uint64_t *task_starts;
     size_t ntask_starts;
-    /* Creation stacks of the objects it destroyed (analysis/ownership.h). */
+    /* Creation stacks of the objects it destroyed (analysis/attribute/ownership.h). */
     struct ownership *ownership;
 };
 

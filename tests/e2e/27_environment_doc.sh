@@ -9,7 +9,7 @@
 require "$CUGUARD"
 DOC=docs/environment.md
 
-read_vars=$(grep -ohE '(lookup|getenv)\("CUGUARD_[A-Z0-9_]+"' shim/*.c analysis/*.c tracer/*.c |
+read_vars=$(grep -ohE '(lookup|getenv)\("CUGUARD_[A-Z0-9_]+"' shim/*.c analysis/*.c analysis/*/*.c tracer/*.c |
     sed 's/.*"\(CUGUARD_[A-Z0-9_]*\)"/\1/'
     # the pytest plugin names its variables as string literals
     grep -ohE '"CUGUARD_[A-Z0-9_]+"' python/*.py | tr -d '"')

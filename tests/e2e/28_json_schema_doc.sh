@@ -47,8 +47,8 @@ if missing:
     print("missing: " + ", ".join(missing))
     sys.exit(1)
 PY
-"$PYTHON" tests/e2e/json_schema_check.py docs/json-schema.md analysis/report_json.c \
-    analysis/report_json_stack.c analysis/interventions.c -- \
+"$PYTHON" tests/e2e/json_schema_check.py docs/json-schema.md analysis/output/report_json.c \
+    analysis/output/report_json_stack.c analysis/replay/interventions.c -- \
     "$WORK/leaky.json" "$WORK/shared-destroy.json" "$WORK/crash.json" "$WORK/cut.json" ||
     fail "docs/json-schema.md is not complete"
 finish

@@ -9,11 +9,11 @@ FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -g -O1
 FUZZ_SRCS    := tests/fuzz/fuzz_reader.c \
-                $(filter-out analysis/main.c analysis/cmd_%.c,$(wildcard analysis/*.c)) \
+                $(filter-out analysis/cli/main.c analysis/cli/cmd_%.c,$(ANALYSIS_SRCS)) \
                 $(TRACER_SRCS)
 FUZZ_SEED_SCENARIOS := clean leaky foreign blocked quoted truncated-record absurd
 
-$(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRCS) $(TRACER_HDRS) $(wildcard analysis/*.h)
+$(BUILD)/fuzz/fuzz_reader: $(FUZZ_SRCS) $(TRACER_HDRS) $(ANALYSIS_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(INCLUDES) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm -lpthread $(ANALYSIS_LDLIBS)
 

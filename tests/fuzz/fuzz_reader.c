@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
-#include "analysis/export_perfetto.h"
-#include "analysis/report.h"
+#include "analysis/output/export_perfetto.h"
+#include "analysis/output/report.h"
 #include "tracer/reader.h"
 
 static char scratch[64];

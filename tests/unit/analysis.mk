@@ -3,7 +3,7 @@
 #   build/asan/cuguard   the CLI under ASan+UBSan, for the bad-input tests
 #   build/workloads/leaky  a workload that leaks a known amount (tests/e2e/4*)
 #   build/workloads/stuck  a workload that blocks forever in cuEventSynchronize
-ANALYSIS_LIB_SRCS := $(filter-out analysis/main.c analysis/cmd_%.c,$(wildcard analysis/*.c))
+ANALYSIS_LIB_SRCS := $(filter-out analysis/cli/main.c analysis/cli/cmd_%.c,$(ANALYSIS_SRCS))
 ANALYSIS_TEST_SRCS := $(ANALYSIS_LIB_SRCS) $(TRACER_SRCS) tests/unit/trace_builder.c \
                       tests/unit/tracer_testlib.c tests/unit/analysis_testlib.c
 

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
-#include "analysis/report.h"
+#include "analysis/output/report.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"

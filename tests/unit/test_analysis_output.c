@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
-#include "analysis/api_ops.h"
-#include "analysis/export_perfetto.h"
-#include "analysis/json_writer.h"
-#include "analysis/report.h"
-#include "analysis/run_pytest.h"
-#include "analysis/suppress.h"
+#include "analysis/base/api_ops.h"
+#include "analysis/output/export_perfetto.h"
+#include "analysis/base/json_writer.h"
+#include "analysis/output/report.h"
+#include "analysis/cli/run_pytest.h"
+#include "analysis/group/suppress.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"

@@ -151,7 +151,7 @@ START_TEST(leaks_are_counted_and_name_creator)
 }
 END_TEST
 
-/* One finding per cause (analysis/group.h): the same site leaking in two
+/* One finding per cause (analysis/group/group.h): the same site leaking in two
  * tasks is one finding that counts both tasks and keeps each as a part. */
 START_TEST(leaks_group_by_site_across_tasks)
 {

@@ -1,6 +1,6 @@
 /*
  * tests/unit/test_hb.c — the happens-before model and the race and hang
- * findings built on it (analysis/hb_model.c, races.c, diagnosis.c).
+ * findings built on it (analysis/model/hb_model.c, races.c, diagnosis.c).
  *
  * What it is for: for every finding kind, a minimal synthetic trace that
  * has the bug and raises it, and its correct twin that does not; the rules
@@ -19,7 +19,7 @@
 #include <sys/resource.h>
 
 #include "analysis/analyze.h"
-#include "analysis/report.h"
+#include "analysis/output/report.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "analysis/analyze.h"
-#include "analysis/report.h"
-#include "analysis/stack.h"
+#include "analysis/output/report.h"
+#include "analysis/stacks/stack.h"
 #include "tests/unit/analysis_testlib.h"
 #include "tests/unit/trace_builder.h"
 #include "tests/unit/tracer_testlib.h"

@@ -1,0 +1,1023 @@
+/*
+ * analysis/model/hb_model.c — the happens-before model's replay hooks: stream
+ * timelines and their ordering, event snapshots, what host threads proved
+ * complete, polls, pinned ranges and task epochs (see hb_model.h).
+ *
+ * What it is for: turning each replayed call into clock operations, and
+ * calling races.c at the moments a finding can arise.
+ *
+ * What it must never do: claim work complete that no call proved complete,
+ * or treat a failed call as if it had done anything.
+ */
+#include "analysis/model/hb_model.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESULT_SUCCESS 0
+#define RESULT_NOT_READY 600
+#define STREAM_FLAG_NON_BLOCKING 1u
+
+/* ------------------------------------------------------------------ timelines in play */
+
+static struct hb_timeline *timeline_add(struct hb_proc *hp, enum stream_kind kind, uint64_t handle,
+                                        uint32_t owner, int blocking)
+{
+    struct hb_timeline *tl = hb_timeline_new(++hp->next_timeline_id);
+    if (!tl)
+        return NULL;
+    tl->kind = kind;
+    tl->handle = handle;
+    tl->owner = owner;
+    tl->blocking = blocking;
+    tl->listed = 1; /* the list holds the reference hb_timeline_new gave */
+    tl->next = hp->timelines;
+    if (hp->timelines)
+        hp->timelines->prev = tl;
+    hp->timelines = tl;
+    return tl;
+}
+
+static void timeline_unlist(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    if (!tl->listed)
+        return;
+    if (tl->prev)
+        tl->prev->next = tl->next;
+    else
+        hp->timelines = tl->next;
+    if (tl->next)
+        tl->next->prev = tl->prev;
+    tl->prev = tl->next = NULL;
+    tl->listed = 0;
+    if (!tl->live && hp->ndead)
+        hp->ndead--;
+    hb_clock_clear(&tl->deps); /* no cycles survive through a finished timeline */
+    hb_timeline_unref(tl);
+}
+
+/* The stream is gone: keep its timeline only while its work is unproven. */
+static void timeline_end(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    if (!tl->live)
+        return;
+    tl->live = 0;
+    if (!tl->listed)
+        return;
+    if (!hb_timeline_busy(tl)) {
+        timeline_unlist(hp, tl);
+        return;
+    }
+    hp->ndead++;
+    while (hp->ndead > HB_MAX_DEAD_TIMELINES) {
+        struct hb_timeline *oldest = NULL;
+        for (struct hb_timeline *x = hp->timelines; x; x = x->next)
+            if (!x->live)
+                oldest = x;
+        if (!oldest)
+            break;
+        timeline_unlist(hp, oldest);
+    }
+}
+
+/* Forget destroyed streams whose work is now proven. */
+static void sweep_dead(struct hb_proc *hp)
+{
+    if (!hp->ndead)
+        return;
+    struct hb_timeline *tl = hp->timelines;
+    while (tl) {
+        struct hb_timeline *next = tl->next;
+        if (!tl->live && !hb_timeline_busy(tl))
+            timeline_unlist(hp, tl);
+        tl = next;
+    }
+}
+
+static struct hb_timeline *legacy_of(struct hb_proc *hp)
+{
+    if (!hp->legacy) {
+        hp->legacy = timeline_add(hp, STREAM_LEGACY, 0, 0, 1);
+        if (hp->legacy)
+            hb_timeline_ref(hp->legacy);
+    }
+    return hp->legacy;
+}
+
+static struct hb_timeline *per_thread_of(struct hb_proc *hp, uint32_t tid)
+{
+    struct replay_thread *t = hb_find_thread(hp->p, tid);
+    struct hb_thread *ht = hb_thread_of(t);
+    if (!ht)
+        return NULL;
+    if (!ht->ptsz) {
+        ht->ptsz = timeline_add(hp, STREAM_PER_THREAD, 0, tid, 1);
+        if (ht->ptsz)
+            hb_timeline_ref(ht->ptsz);
+    }
+    return ht->ptsz;
+}
+
+/* The timeline of the stream a step names (its `stream`), NULL if unknown. */
+static struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct replay_step *s,
+                                            struct replay_object *stream_obj)
+{
+    if (!s->has_stream)
+        return NULL;
+    switch (s->stream.kind) {
+    case STREAM_LEGACY:
+        return legacy_of(hp);
+    case STREAM_PER_THREAD:
+        return per_thread_of(hp, s->stream.tid);
+    default:
+        if (!stream_obj || !stream_obj->live || !stream_obj->ext)
+            return NULL;
+        return ((struct hb_obj *)stream_obj->ext)->tl;
+    }
+}
+
+/* Before an operation on tl: the legacy default stream waits for every
+ * blocking stream, and a blocking stream waits for the legacy stream. */
+static void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    if (tl->kind == STREAM_LEGACY) {
+        for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
+            if (b == tl || !b->live || !b->blocking)
+                continue;
+            if (hb_timeline_busy(b))
+                hb_clock_set(&tl->deps, b, b->pos);
+            hb_clock_join(&tl->deps, &b->deps, tl);
+        }
+    } else if (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)) {
+        hb_clock_set(&tl->deps, hp->legacy, hp->legacy->pos);
+        hb_clock_join(&tl->deps, &hp->legacy->deps, tl);
+    }
+}
+
+static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
+{
+    order_before_op(hp, tl);
+    tl->pos++;
+    tl->last_op = *who;
+    if (hp->task) {
+        tl->epoch = hp->epoch;
+        tl->epoch_pos = tl->pos;
+    }
+}
+
+/* What a synchronize of this stream proves, taken when it began. */
+static void sync_clock_of(struct hb_proc *hp, struct hb_timeline *tl, struct hb_clock *out)
+{
+    hb_clock_of_timeline(out, tl);
+    if (tl->kind != STREAM_LEGACY)
+        return;
+    /* Synchronizing the legacy stream waits for every blocking stream. */
+    for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
+        if (b == tl || !b->live || !b->blocking)
+            continue;
+        if (hb_timeline_busy(b))
+            hb_clock_set(out, b, b->pos);
+        hb_clock_join(out, &b->deps, NULL);
+    }
+}
+
+static void context_clock(struct hb_proc *hp, struct hb_clock *out)
+{
+    hb_clock_clear(out);
+    for (struct hb_timeline *tl = hp->timelines; tl; tl = tl->next)
+        if (hb_timeline_busy(tl))
+            hb_clock_set(out, tl, tl->pos);
+}
+
+/* A saturated clock may depend on any work enqueued so far: seeing it
+ * complete proves every timeline in play (fewer findings, never more). */
+static void observe(struct hb_proc *hp, const struct hb_clock *c)
+{
+    if (c->saturated) {
+        for (struct hb_timeline *tl = hp->timelines; tl; tl = tl->next)
+            tl->done = tl->pos;
+        return;
+    }
+    hb_clock_observe(c);
+}
+
+/* ------------------------------------------------------------------ polls */
+
+static void poll_free(struct hb_poll *poll)
+{
+    hb_clock_clear(&poll->snap);
+}
+
+/* Remove entry i; its clock memory moves to the free slot for reuse. */
+static void poll_drop_at(struct hb_thread *ht, unsigned i)
+{
+    hb_clock_reset(&ht->polls[i].snap);
+    struct hb_poll gone = ht->polls[i];
+    ht->polls[i] = ht->polls[--ht->npolls];
+    ht->polls[ht->npolls] = gone;
+}
+
+static void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
+                         struct replay_object *known)
+{
+    struct replay_object *o = known;
+    if (!o || o->handle != handle)
+        HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, o);
+    if (!o || o->serial != serial || !o->ext)
+        return;
+    struct hb_obj *x = o->ext;
+    if (delta > 0)
+        x->npollers++;
+    else if (x->npollers)
+        x->npollers--;
+}
+
+/* The thread no longer waits on `handle` (it saw it complete, or moved on). */
+static void polls_clear_handle(struct hb_proc *hp, struct hb_thread *ht, uint64_t handle,
+                               struct replay_object *ev)
+{
+    for (unsigned i = 0; i < ht->npolls;) {
+        if (ht->polls[i].handle == handle && !ht->polls[i].stream) {
+            if (!ht->polls[i].unknown)
+                count_poller(hp, handle, ht->polls[i].serial, -1, ev);
+            poll_drop_at(ht, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* Drop entries nobody waits on any more, to make room. */
+static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
+{
+    for (unsigned i = 0; i < ht->npolls;) {
+        if (!hb_poll_waiting(&ht->polls[i])) {
+            if (!ht->polls[i].unknown && !ht->polls[i].stream)
+                count_poller(hp, ht->polls[i].handle, ht->polls[i].serial, -1, NULL);
+            poll_drop_at(ht, i);
+        } else {
+            i++;
+        }
+    }
+}
+
+/* The step's thread polled or began waiting on the event named by the step. */
+static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (!ht)
+        return;
+    uint64_t handle = s->rec->handle;
+    struct hb_obj *x = ev ? ev->ext : NULL;
+    int unknown = !ev;
+    if (!unknown && (!x || hb_clock_complete(&x->snap)))
+        return; /* nothing pending to wait for */
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        struct hb_poll *q = &ht->polls[i];
+        if (q->handle == handle && q->unknown == unknown && !q->stream &&
+            (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
+            return; /* already waiting on it */
+    }
+    if (ht->npolls == HB_MAX_POLLS)
+        polls_prune(hp, ht);
+    if (ht->npolls == HB_MAX_POLLS)
+        return;
+    struct hb_poll *q = &ht->polls[ht->npolls++];
+    struct hb_clock keep = q->snap; /* empty, with its memory */
+    memset(q, 0, sizeof *q);
+    q->snap = keep;
+    q->handle = handle;
+    q->unknown = unknown;
+    q->who = hb_who_of_step(hp->p, s);
+    if (!unknown) {
+        q->serial = ev->serial;
+        q->record_serial = x->record_serial;
+        hb_clock_copy(&q->snap, &x->snap);
+        x->npollers++;
+    }
+}
+
+/* A cuStreamQuery saw NOT_READY: the thread waits for the stream's work as
+ * it stood at its first such poll (judged like an event poll at a clean
+ * exit: never-completed when no thread saw that work finish). */
+static void stream_poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (!ht)
+        return;
+    uint64_t handle = s->rec->handle;
+    for (unsigned i = 0; i < ht->npolls; i++)
+        if (ht->polls[i].stream && ht->polls[i].handle == handle && hb_poll_waiting(&ht->polls[i]))
+            return; /* already waiting on it */
+    if (ht->npolls == HB_MAX_POLLS)
+        polls_prune(hp, ht);
+    if (ht->npolls == HB_MAX_POLLS)
+        return;
+    struct hb_poll *q = &ht->polls[ht->npolls];
+    struct hb_clock keep = q->snap; /* empty, with its memory */
+    memset(q, 0, sizeof *q);
+    q->snap = keep;
+    sync_clock_of(hp, tl, &q->snap);
+    if (hb_clock_complete(&q->snap)) {
+        hb_clock_reset(&q->snap);
+        return; /* nothing unproven to wait for */
+    }
+    ht->npolls++;
+    q->handle = handle;
+    q->stream = 1;
+    q->serial = s->obj ? s->obj->serial : 0;
+    q->record_serial = tl->pos;
+    q->who = hb_who_of_step(hp->p, s);
+}
+
+/* The thread saw the stream idle: it no longer polls it. */
+static void stream_polls_clear(struct hb_thread *ht, uint64_t handle)
+{
+    for (unsigned i = 0; ht && i < ht->npolls;)
+        if (ht->polls[i].stream && ht->polls[i].handle == handle)
+            poll_drop_at(ht, i);
+        else
+            i++;
+}
+
+static void remember_error(struct hb_proc *hp, const struct replay_step *s, enum handle_state st)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (!ht)
+        return;
+    ht->has_error = 1;
+    ht->error_who = hb_who_of_step(hp->p, s);
+    ht->error_result = s->rec->result;
+    ht->error_handle = s->rec->handle;
+    ht->error_state = st;
+}
+
+/* ------------------------------------------------------------------ pinned ranges */
+
+static size_t range_lower(const struct hb_proc *hp, uint64_t addr)
+{
+    size_t lo = 0, hi = hp->nranges; /* first index with base > addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hp->ranges[mid].base <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void range_insert(struct hb_proc *hp, struct replay_object *o)
+{
+    if (hp->nranges == hp->cap_ranges) {
+        size_t cap = hp->cap_ranges ? hp->cap_ranges * 2 : 16;
+        struct hb_range *r = realloc(hp->ranges, cap * sizeof *r);
+        if (!r)
+            return;
+        hp->ranges = r;
+        hp->cap_ranges = cap;
+    }
+    size_t i = range_lower(hp, o->handle);
+    memmove(&hp->ranges[i + 1], &hp->ranges[i], (hp->nranges - i) * sizeof *hp->ranges);
+    uint64_t end = o->handle + (o->bytes ? o->bytes : 1);
+    hp->ranges[i] = (struct hb_range){o->handle, end < o->handle ? UINT64_MAX : end, o};
+    hp->nranges++;
+}
+
+static void range_remove(struct hb_proc *hp, const struct replay_object *o)
+{
+    for (size_t i = range_lower(hp, o->handle); i-- > 0;) {
+        if (hp->ranges[i].base != o->handle)
+            break;
+        if (hp->ranges[i].obj == o) {
+            memmove(&hp->ranges[i], &hp->ranges[i + 1], (hp->nranges - i - 1) * sizeof *hp->ranges);
+            hp->nranges--;
+            return;
+        }
+    }
+}
+
+/* Every live pinned range overlapping [addr, addr + bytes). */
+static void copy_touches(struct hb_proc *hp, const struct replay_step *s, uint64_t addr,
+                         uint64_t bytes, struct hb_timeline *tl, int writes)
+{
+    if (!hp->nranges || !addr)
+        return;
+    uint64_t end = addr + (bytes ? bytes : 1);
+    if (end < addr)
+        end = UINT64_MAX;
+    size_t i = range_lower(hp, addr);
+    if (i > 0 && hp->ranges[i - 1].end > addr)
+        i--;
+    struct hb_copy copy = {tl, tl->pos, writes, hb_who_of_step(hp->p, s)};
+    for (; i < hp->nranges && hp->ranges[i].base < end; i++)
+        if (hp->ranges[i].end > addr)
+            races_copy(hp, s, hp->ranges[i].obj, &copy);
+}
+
+static void track_copy(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
+{
+    uint16_t api = s->rec->api;
+    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
+    const struct cg_record *r = s->rec;
+    switch (dir) {
+    case COPY_READS_ARG:
+        copy_touches(hp, s, r->arg, r->arg2, tl, 0);
+        break;
+    case COPY_WRITES_ARG:
+        copy_touches(hp, s, r->arg, r->arg2, tl, 1);
+        break;
+    case COPY_DST_SRC: {
+        uint64_t bytes = s->args ? s->args->handle : 0;
+        copy_touches(hp, s, r->arg, bytes, tl, 1);
+        copy_touches(hp, s, r->arg2, bytes, tl, 0);
+        break;
+    }
+    case HOST_FUNC:
+        for (unsigned i = 0; i < tl->nhostfn;) /* forget the proven ones */
+            if (tl->hostfn[i].pos <= tl->done)
+                tl->hostfn[i] = tl->hostfn[--tl->nhostfn];
+            else
+                i++;
+        if (tl->nhostfn < HB_HOSTFN_KEPT) {
+            tl->hostfn[tl->nhostfn].pos = tl->pos;
+            tl->hostfn[tl->nhostfn].who = hb_who_of_step(hp->p, s);
+            tl->nhostfn++;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static enum hb_copy_dir copy_dir_of_name(const char *name)
+{
+    char base[128];
+    api_base_name(name, base, sizeof base);
+    if (!strcmp(base, "cuMemcpyHtoDAsync"))
+        return COPY_READS_ARG;
+    if (!strcmp(base, "cuMemcpyDtoHAsync"))
+        return COPY_WRITES_ARG;
+    if (!strcmp(base, "cuMemcpyAsync"))
+        return COPY_DST_SRC;
+    if (!strcmp(base, "cuLaunchHostFunc"))
+        return HOST_FUNC;
+    if (!strcmp(base, "cuStreamAddCallback"))
+        return STREAM_CALLBACK;
+    return COPY_NONE;
+}
+
+/* ------------------------------------------------------------------ steps */
+
+static void on_create(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct replay_object *o = s->obj;
+    if (s->rec->result != RESULT_SUCCESS || !o || !o->live)
+        return;
+    struct hb_obj *x = hb_obj_of(hp, o);
+    if (!x)
+        return;
+    if (o->type == OBJ_STREAM && !x->tl) {
+        x->tl =
+            timeline_add(hp, STREAM_CREATED, o->handle, 0, !(o->flags & STREAM_FLAG_NON_BLOCKING));
+        if (x->tl)
+            hb_timeline_ref(x->tl);
+    } else if (o->type == OBJ_PINNED) {
+        range_insert(hp, o);
+    }
+}
+
+static void on_record(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct replay_object *ev = s->obj;
+    if (s->rec->result != RESULT_SUCCESS || !ev || !ev->live)
+        return;
+    struct hb_obj *x = hb_obj_of(hp, ev);
+    if (!x)
+        return;
+    races_record(hp, s, ev);
+    struct hb_timeline *tl = timeline_of_step(hp, s, s->arg_obj);
+    hb_clock_reset(&x->snap);
+    hb_timeline_unref(x->rec_tl);
+    x->rec_tl = NULL;
+    if (tl) {
+        order_before_op(hp, tl);
+        hb_clock_of_timeline(&x->snap, tl);
+        x->rec_tl = tl;
+        x->rec_pos = tl->pos;
+        hb_timeline_ref(tl);
+    }
+    x->record_serial = ev->record_serial;
+    x->has_consumer = 0;
+}
+
+/* A successful query or synchronize of the event itself. */
+static void on_event_seen(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev,
+                          const struct hb_clock *proven)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (proven)
+        observe(hp, proven);
+    else if (ev && ev->ext)
+        observe(hp, &((struct hb_obj *)ev->ext)->snap);
+    if (ht)
+        polls_clear_handle(hp, ht, s->rec->handle, s->obj);
+    if (ev && ev->live)
+        races_consumed(hp, s, ev);
+}
+
+static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
+{
+    int32_t result = s->rec->result;
+    struct replay_object *ev = s->obj && s->obj->live ? s->obj : NULL;
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    if (s->phase == PHASE_ENTER) {
+        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        if (ht && ev && ev->ext) {
+            hb_clock_copy(&ht->sync_snap, &((struct hb_obj *)ev->ext)->snap);
+            ht->has_sync_snap = 1;
+        }
+        return;
+    }
+    if (s->phase == PHASE_SPIN || result == RESULT_NOT_READY) {
+        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        return;
+    }
+    int from_enter = s->phase == PHASE_EXIT && ht && ht->has_sync_snap;
+    if (result == RESULT_SUCCESS) {
+        on_event_seen(hp, s, ev, from_enter ? &ht->sync_snap : NULL);
+    } else {
+        remember_error(hp, s, s->obj_state);
+        if (s->obj_state == HS_UNKNOWN || s->obj_state == HS_DESTROYED)
+            poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+    }
+    if (from_enter) {
+        hb_clock_clear(&ht->sync_snap);
+        ht->has_sync_snap = 0;
+    }
+}
+
+static void on_stream_sync(struct hb_proc *hp, const struct replay_step *s, int context)
+{
+    struct hb_thread *ht = hb_thread_of(s->thread);
+    struct hb_timeline *tl = context ? NULL : timeline_of_step(hp, s, s->obj);
+    if (!context && !tl)
+        return;
+    if (s->phase == PHASE_ENTER) {
+        if (!ht)
+            return;
+        if (context)
+            context_clock(hp, &ht->sync_snap);
+        else
+            sync_clock_of(hp, tl, &ht->sync_snap);
+        ht->has_sync_snap = 1;
+        return;
+    }
+    int polling = s->op == OP_STREAM_QUERY && !context;
+    if (polling && (s->phase == PHASE_SPIN || s->rec->result == RESULT_NOT_READY))
+        stream_poll_add(hp, s, tl);
+    if (s->phase == PHASE_SPIN)
+        return;
+    int from_enter = s->phase == PHASE_EXIT && ht && ht->has_sync_snap;
+    if (polling && s->rec->result == RESULT_SUCCESS)
+        stream_polls_clear(ht, s->rec->handle);
+    if (s->rec->result == RESULT_SUCCESS) {
+        if (from_enter) {
+            observe(hp, &ht->sync_snap);
+        } else {
+            struct hb_clock now = {0};
+            if (context)
+                context_clock(hp, &now);
+            else
+                sync_clock_of(hp, tl, &now);
+            observe(hp, &now);
+            hb_clock_clear(&now);
+        }
+        sweep_dead(hp);
+    } else if (s->rec->result != RESULT_NOT_READY) {
+        remember_error(hp, s, s->obj_state);
+    }
+    if (from_enter) {
+        hb_clock_clear(&ht->sync_snap);
+        ht->has_sync_snap = 0;
+    }
+}
+
+static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_timeline *tl = timeline_of_step(hp, s, s->obj);
+    struct replay_object *ev = s->arg_obj;
+    if (s->rec->result != RESULT_SUCCESS || !tl)
+        return;
+    order_before_op(hp, tl);
+    if (ev && ev->live && ev->ext)
+        hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
+}
+
+/* cuStreamAddCallback: remember what its callback's start will prove. */
+static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
+                              struct hb_timeline *tl)
+{
+    uint16_t api = s->rec->api;
+    if (api >= hp->p->api_count || hp->copy_dir[api] != STREAM_CALLBACK || !s->rec->arg2)
+        return;
+    struct hb_callback *cb = &hp->callbacks[hp->next_callback];
+    hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;
+    cb->id = s->rec->arg2;
+    /* Through the callback's own position: the callback is host code the
+     * program waits for by itself (numba's add_callback / async_done); the
+     * stream's device work before it is what its start proves. */
+    hb_clock_of_timeline(&cb->before, tl);
+}
+
+/* A CALLBACK record: the callback started, so the work before it is done
+ * (and the callback's own slot counts as done, see callback_enqueued). */
+static void on_callback(struct hb_proc *hp, const struct replay_step *s)
+{
+    for (unsigned i = 0; i < HB_MAX_CALLBACKS; i++) {
+        struct hb_callback *cb = &hp->callbacks[i];
+        if (!cb->id || cb->id != s->rec->arg)
+            continue;
+        observe(hp, &cb->before);
+        hb_clock_reset(&cb->before);
+        cb->id = 0;
+        sweep_dead(hp);
+        return;
+    }
+}
+
+static void on_stream_work(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_timeline *tl = timeline_of_step(hp, s, s->obj);
+    if (s->rec->result != RESULT_SUCCESS || !tl)
+        return;
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue(hp, tl, &who);
+    callback_enqueued(hp, s, tl);
+    track_copy(hp, s, tl);
+}
+
+static void on_destroy(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct replay_object *o = s->obj;
+    if (s->rec->result != RESULT_SUCCESS || !o || o->live || !o->ext)
+        return;
+    struct hb_obj *x = o->ext;
+    if (o->type == OBJ_EVENT) {
+        races_destroy_event(hp, s, o);
+    } else if (o->type == OBJ_STREAM && x->tl) {
+        races_destroy_stream(hp, s, x->tl);
+        timeline_end(hp, x->tl);
+    } else if (o->type == OBJ_PINNED) {
+        range_remove(hp, o);
+    }
+}
+
+static void on_task(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (s->rec->flags & CG_FLAG_TASK_THREAD)
+        return; /* a thread's own task: tasks run side by side, not one after another */
+    uint32_t task = s->rec->site;
+    if (task && task != hp->last_task) {
+        if (hp->last_task)
+            races_task_begins(hp, s, hp->epoch, hp->last_task);
+        hp->epoch++;
+        hp->last_task = task;
+    }
+    hp->task = task;
+}
+
+/* isolate: at a task change the shim synchronized a stream that still had
+ * work. A successful drain proves that stream's work like a synchronize. */
+static void on_policy(struct hb_proc *hp, const struct replay_step *s)
+{
+    const struct cg_record *r = s->rec;
+    if (r->arg != CG_POLICY_DRAINED_STREAM || r->result != RESULT_SUCCESS)
+        return;
+    struct replay_step probe = *s;
+    probe.stream = (struct stream_ref){STREAM_CREATED, r->handle, 0};
+    if (r->handle == 0 || r->handle == 1)
+        probe.stream.kind = STREAM_LEGACY;
+    probe.has_stream = 1;
+    struct replay_object *st = NULL;
+    HASH_FIND(hh, hp->p->objects[OBJ_STREAM], &r->handle, sizeof r->handle, st);
+    struct hb_timeline *tl = timeline_of_step(hp, &probe, st);
+    if (!tl)
+        return;
+    struct hb_clock now = {0};
+    sync_clock_of(hp, tl, &now);
+    observe(hp, &now);
+    hb_clock_clear(&now);
+}
+
+static void on_other(struct hb_proc *hp, const struct replay_step *s)
+{
+    switch (s->rec->kind) {
+    case CG_REC_POLICY:
+        on_policy(hp, s);
+        break;
+    case CG_REC_TASK:
+        on_task(hp, s);
+        break;
+    case CG_REC_STALL:
+        races_stall(hp, s);
+        break;
+    case CG_REC_CALLBACK:
+        on_callback(hp, s);
+        break;
+    case CG_REC_THREAD_EXIT:
+        if (s->thread)
+            races_thread_exit(hp, s, s->thread);
+        break;
+    default:
+        break;
+    }
+}
+
+static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
+{
+    switch (s->op) {
+    case OP_EVENT_CREATE:
+    case OP_STREAM_CREATE:
+    case OP_PINNED_ALLOC:
+    case OP_HOST_REGISTER:
+    case OP_EVENT_DESTROY:
+    case OP_STREAM_DESTROY:
+    case OP_PINNED_FREE:
+    case OP_HOST_UNREGISTER:
+    case OP_OTHER:
+        return;
+    default:
+        break;
+    }
+    if (s->phase == PHASE_EXIT)
+        return; /* judged when it began */
+    if (!s->task)
+        return;
+    /* Only an object made in another task can be a cross-task use. */
+    const struct replay_object *o = s->obj, *a = s->arg_obj;
+    if (o && o->live && o->created.task && o->created.task != s->task)
+        races_cross_task(hp, s, s->obj);
+    if (a && a->live && a->created.task && a->created.task != s->task)
+        races_cross_task(hp, s, s->arg_obj);
+}
+
+static void dispatch(struct hb_proc *hp, const struct replay_step *s)
+{
+    switch (s->op) {
+    case OP_EVENT_CREATE:
+    case OP_STREAM_CREATE:
+    case OP_PINNED_ALLOC:
+    case OP_HOST_REGISTER:
+        if (s->phase != PHASE_ENTER)
+            on_create(hp, s);
+        break;
+    case OP_EVENT_RECORD:
+        if (s->phase != PHASE_ENTER)
+            on_record(hp, s);
+        break;
+    case OP_EVENT_QUERY:
+    case OP_EVENT_SYNC:
+        on_event_wait(hp, s);
+        break;
+    case OP_EVENT_ELAPSED:
+        if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
+            if (s->obj && s->obj->ext)
+                observe(hp, &((struct hb_obj *)s->obj->ext)->snap);
+            if (s->arg_obj && s->arg_obj->ext)
+                observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
+        }
+        break;
+    case OP_STREAM_SYNC:
+    case OP_STREAM_QUERY:
+        on_stream_sync(hp, s, 0);
+        break;
+    case OP_CTX_SYNC:
+        on_stream_sync(hp, s, 1);
+        break;
+    case OP_PINNED_FREE: /* cuMemFreeHost synchronizes the context */
+        if (s->phase != PHASE_ENTER)
+            on_destroy(hp, s);
+        on_stream_sync(hp, s, 1);
+        break;
+    case OP_EVENT_DESTROY:
+    case OP_STREAM_DESTROY:
+    case OP_HOST_UNREGISTER:
+        if (s->phase != PHASE_ENTER)
+            on_destroy(hp, s);
+        break;
+    case OP_STREAM_WAIT_EVENT:
+        if (s->phase != PHASE_ENTER)
+            on_stream_wait_event(hp, s);
+        break;
+    case OP_STREAM_WORK:
+        if (s->phase != PHASE_ENTER)
+            on_stream_work(hp, s);
+        break;
+    default:
+        if (s->phase == PHASE_OTHER)
+            on_other(hp, s);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ hooks */
+
+static struct hb_proc *proc_of(struct hb_model *m, const struct replay_process *p)
+{
+    if (m->cached && m->cached->p == p)
+        return m->cached;
+    struct hb_proc *hp = NULL;
+    HASH_FIND_INT(m->procs, &p->index, hp);
+    m->cached = hp;
+    return hp;
+}
+
+static void hook_process_begin(void *user, struct replay_process *p)
+{
+    struct hb_model *m = user;
+    struct hb_proc *hp = calloc(1, sizeof *hp);
+    if (!hp)
+        return;
+    hp->index = p->index;
+    hp->p = p;
+    hp->copy_dir = calloc(p->api_count ? p->api_count : 1, 1);
+    if (!hp->copy_dir) {
+        free(hp);
+        return;
+    }
+    for (uint32_t i = 1; i < p->api_count; i++)
+        hp->copy_dir[i] = (unsigned char)copy_dir_of_name(replay_api_name(p, (uint16_t)i));
+    HASH_ADD_INT(m->procs, index, hp);
+}
+
+static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    struct hb_proc *hp = proc_of(user, p);
+    if (!hp)
+        return;
+    python_hang_step(hp, s);
+    dispatch(hp, s);
+    check_cross_task(hp, s);
+}
+
+static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
+{
+    struct hb_proc *hp = proc_of(user, p);
+    if (hp && in->kind == FK_BLOCKED_AT_EXIT)
+        diagnosis_blocked(hp, in);
+}
+
+static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
+{
+    struct hb_obj *x = o->ext;
+    if (!x)
+        return;
+    if (o->type == OBJ_PINNED && hp)
+        range_remove(hp, o);
+    if (o->type == OBJ_STREAM && x->tl && hp)
+        timeline_end(hp, x->tl);
+    hb_timeline_unref(x->rec_tl);
+    hb_timeline_unref(x->tl);
+    for (unsigned i = 0; i < x->ncopies; i++)
+        hb_timeline_unref(x->copies[i].tl);
+    o->ext = NULL;
+    if (hp && hp->nspare < HB_SPARE_OBJS) {
+        hb_clock_reset(&x->snap);
+        hp->spare[hp->nspare++] = x;
+        return;
+    }
+    hb_clock_clear(&x->snap);
+    free(x);
+}
+
+static void hook_object_end(void *user, struct replay_process *p, struct replay_object *o)
+{
+    obj_ext_free(proc_of(user, p), o);
+}
+
+static void thread_ext_free(struct hb_proc *hp, struct replay_thread *t)
+{
+    struct hb_thread *ht = t->ext;
+    if (!ht)
+        return;
+    for (unsigned i = 0; i < HB_MAX_POLLS; i++)
+        poll_free(&ht->polls[i]);
+    hb_clock_clear(&ht->sync_snap);
+    if (ht->ptsz) {
+        if (hp)
+            timeline_end(hp, ht->ptsz);
+        hb_timeline_unref(ht->ptsz);
+    }
+    free(ht);
+    t->ext = NULL;
+}
+
+static void hook_thread_end(void *user, struct replay_process *p, struct replay_thread *t)
+{
+    thread_ext_free(proc_of(user, p), t);
+}
+
+static void orphans_free(struct hb_proc *hp)
+{
+    while (hp->orphans) {
+        struct hb_orphan *o = hp->orphans;
+        hp->orphans = o->next;
+        for (unsigned i = 0; i < o->npolls; i++)
+            poll_free(&o->polls[i]);
+        free(o);
+    }
+}
+
+static void proc_free(struct hb_model *m, struct hb_proc *hp)
+{
+    struct replay_process *p = hp->p;
+    /* Objects and threads go after process_end: release their state now,
+     * while the timelines can still be unlisted. */
+    for (struct replay_thread *t = p->threads; t; t = t->hh.next)
+        thread_ext_free(hp, t);
+    for (int type = 0; type < OBJ_TYPE_COUNT; type++)
+        for (struct replay_object *o = p->objects[type]; o; o = o->hh.next)
+            obj_ext_free(hp, o);
+    orphans_free(hp);
+    for (unsigned i = 0; i < HB_MAX_CALLBACKS; i++)
+        hb_clock_clear(&hp->callbacks[i].before);
+    while (hp->nspare) {
+        struct hb_obj *x = hp->spare[--hp->nspare];
+        hb_clock_clear(&x->snap);
+        free(x);
+    }
+    hb_timeline_unref(hp->legacy);
+    hp->legacy = NULL;
+    while (hp->timelines) {
+        struct hb_timeline *tl = hp->timelines;
+        tl->live = 0;
+        timeline_unlist(hp, tl);
+    }
+    free(hp->ranges);
+    free(hp->copy_dir);
+    HASH_DEL(m->procs, hp);
+    if (m->cached == hp)
+        m->cached = NULL;
+    free(hp);
+}
+
+static void hook_process_end(void *user, struct replay_process *p)
+{
+    struct hb_model *m = user;
+    struct hb_proc *hp = proc_of(m, p);
+    if (!hp)
+        return;
+    races_process_end(hp);
+    diagnosis_crash(hp);
+    diagnosis_collect(m, hp);
+    proc_free(m, hp);
+}
+
+struct hb_model *hb_model_new(void)
+{
+    struct hb_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->hooks = (struct replay_hooks){
+        .user = m,
+        /* every modelled call and every other record; calls the replay does
+         * not model (OP_OTHER) change nothing here */
+        .step_mask = ~REPLAY_WANTS_OP(OP_OTHER), /* spins and other records included */
+        .process_begin = hook_process_begin,
+        .step = hook_step,
+        .finding = hook_finding,
+        .object_end = hook_object_end,
+        .thread_end = hook_thread_end,
+        .process_end = hook_process_end,
+    };
+    return m;
+}
+
+const struct replay_hooks *hb_model_hooks(struct hb_model *m)
+{
+    return &m->hooks;
+}
+
+char **hb_model_take_diagnosis(struct hb_model *m, size_t *n)
+{
+    char **d = m->diagnosis;
+    *n = m->ndiagnosis;
+    m->diagnosis = NULL;
+    m->ndiagnosis = 0;
+    return d;
+}
+
+void hb_model_free(struct hb_model *m)
+{
+    if (!m)
+        return;
+    while (m->procs)
+        proc_free(m, m->procs);
+    for (size_t i = 0; i < m->ndiagnosis; i++)
+        free(m->diagnosis[i]);
+    free(m->diagnosis);
+    free(m);
+}

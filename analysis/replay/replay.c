@@ -1,0 +1,713 @@
+/*
+ * analysis/replay/replay.c — the per-process lifecycle state machine.
+ *
+ * What it is for: see replay.h. This file takes records in and dispatches
+ * them; the tables live in replay_objects.c, finding helpers in
+ * replay_raise.c, end-of-trace findings in replay_exit.c. Each call goes
+ * through two phases: when it began (ENTER, or a CALL) the handles it names
+ * are classified — live, destroyed, never created — and misuse is raised;
+ * when it returned (EXIT, or the same CALL) its result is applied: creates
+ * make objects, destroys end them, records and synchronizes move events
+ * between pending and complete, and an error nobody explained becomes
+ * api-error.
+ *
+ * What it must never do: grow with trace length, trust a field of a record,
+ * or raise a finding for a call that failed and changed nothing (a failed
+ * create makes no object, a failed destroy ends none).
+ */
+#include "analysis/replay/replay.h"
+#include "analysis/replay/replay_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/base/cuda_errors.h"
+
+/* ------------------------------------------------------------------ strings */
+
+const char *replay_string(const struct replay_process *p, uint32_t id)
+{
+    return id ? cg_reader_string(p->reader, id) : NULL;
+}
+
+const char *replay_api_name(const struct replay_process *p, uint16_t api)
+{
+    if (!api)
+        return NULL;
+    return api < p->api_count ? p->api_names[api] : cg_reader_api_name(p->reader, api);
+}
+
+uint32_t replay_task_of(const struct replay_process *p, const struct replay_thread *t)
+{
+    return t && t->has_task ? t->task : p->task;
+}
+
+/* ------------------------------------------------------------------ phase 1: call began */
+
+struct call_state {
+    int explained; /* a finding on this call explains an error result */
+};
+
+static void raise_handle_misuse(struct replay_process *p, const struct replay_step *s,
+                                enum obj_type type, uint64_t handle, struct replay_object *o,
+                                int destroying, struct call_state *cs)
+{
+    char what[128], msg[512], who[128];
+    rp_describe_handle(what, sizeof what, type, handle, o);
+    const char *api = replay_api_name(p, s->rec->api);
+    if (!o) {
+        if (handle == 0)
+            snprintf(msg, sizeof msg, "%s was given a NULL %s handle.", api ? api : "a call",
+                     rp_type_name(type));
+        else
+            snprintf(msg, sizeof msg,
+                     "%s was given %s, a value no create call in this process returned.",
+                     api ? api : "a call", what);
+        replay_raise(p, s, FK_UNKNOWN_HANDLE, NULL, handle, 1, msg);
+    } else if (destroying) {
+        snprintf(msg, sizeof msg, "%s destroyed %s, which %s had already destroyed.",
+                 api ? api : "a call", what,
+                 rp_thread_label(p, o->destroyed.thread, o->destroyed.tid, who, sizeof who));
+        replay_raise(p, s, FK_DOUBLE_DESTROY, o, handle, 1, msg);
+    } else {
+        snprintf(msg, sizeof msg, "%s used %s after %s destroyed it.", api ? api : "a call", what,
+                 rp_thread_label(p, o->destroyed.thread, o->destroyed.tid, who, sizeof who));
+        replay_raise(p, s, FK_USE_AFTER_DESTROY, o, handle, 1, msg);
+    }
+    cs->explained = 1;
+}
+
+/* Classify a handle the call uses (or destroys); returns its state. */
+static enum handle_state classify(struct replay_process *p, const struct replay_step *s,
+                                  enum obj_type type, uint64_t handle, int destroying,
+                                  struct replay_object **out, struct call_state *cs)
+{
+    struct replay_object *o = rp_object_find(p, type, handle);
+    *out = o;
+    if (o && o->live)
+        return HS_LIVE;
+    raise_handle_misuse(p, s, type, handle, o, destroying, cs);
+    return o ? HS_DESTROYED : HS_UNKNOWN;
+}
+
+static enum handle_state classify_stream(struct replay_process *p, struct replay_step *s,
+                                         uint64_t handle, int destroying,
+                                         struct replay_object **out, struct call_state *cs)
+{
+    s->stream = rp_stream_ref_of(handle, s->rec);
+    s->has_stream = 1;
+    if (s->stream.kind != STREAM_CREATED) {
+        *out = NULL;
+        return HS_BUILTIN;
+    }
+    return classify(p, s, OBJ_STREAM, handle, destroying, out, cs);
+}
+
+static void check_recorded(struct replay_process *p, const struct replay_step *s,
+                           struct replay_object *ev)
+{
+    if (!ev || !ev->live || ev->records > 0 || ev->unrecorded_wait_seen)
+        return;
+    char what[128], msg[512];
+    rp_describe_handle(what, sizeof what, OBJ_EVENT, ev->handle, ev);
+    snprintf(msg, sizeof msg,
+             "%s waited on %s before anything was recorded on it, so it returned at once.",
+             replay_api_name(p, s->rec->api) ? replay_api_name(p, s->rec->api) : "a call", what);
+    /* Once per generation: later waits on the same unrecorded event add nothing. */
+    ev->unrecorded_wait_seen = 1;
+    replay_raise(p, s, FK_QUERY_BEFORE_RECORD, ev, ev->handle, 1, msg);
+}
+
+/* The call began: classify every handle it names. `spin` polls are already
+ * known to have seen NOT_READY, so they never count as query-before-record. */
+static void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
+                       int spin)
+{
+    const struct cg_record *r = s->rec;
+    switch (s->op) {
+    case OP_EVENT_RECORD:
+        s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 0, &s->obj, cs);
+        s->arg_state = classify_stream(p, s, r->arg, 0, &s->arg_obj, cs);
+        break;
+    case OP_EVENT_QUERY:
+    case OP_EVENT_SYNC:
+        s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 0, &s->obj, cs);
+        if (!spin)
+            check_recorded(p, s, s->obj);
+        break;
+    case OP_EVENT_ELAPSED:
+        s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 0, &s->obj, cs);
+        s->arg_state = classify(p, s, OBJ_EVENT, r->arg, 0, &s->arg_obj, cs);
+        break;
+    case OP_EVENT_DESTROY:
+        s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 1, &s->obj, cs);
+        break;
+    case OP_STREAM_DESTROY:
+        s->obj_state = classify_stream(p, s, r->handle, 1, &s->obj, cs);
+        break;
+    case OP_STREAM_SYNC:
+    case OP_STREAM_QUERY:
+    case OP_STREAM_WORK:
+        s->obj_state = classify_stream(p, s, r->handle, 0, &s->obj, cs);
+        break;
+    case OP_STREAM_WAIT_EVENT:
+        s->obj_state = classify_stream(p, s, r->handle, 0, &s->obj, cs);
+        s->arg_state = classify(p, s, OBJ_EVENT, r->arg, 0, &s->arg_obj, cs);
+        check_recorded(p, s, s->arg_obj);
+        break;
+    case OP_PINNED_FREE:
+    case OP_HOST_UNREGISTER:
+        s->obj_state = classify(p, s, OBJ_PINNED, r->handle, 1, &s->obj, cs);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ phase 2: call returned */
+
+/* A create returned the value of an object still live here: the driver
+ * freed it without a destroy the trace shows (its context ended unseen).
+ * The program never destroyed it: its leak, not a silent end. */
+static void raise_replaced(struct replay_process *p, struct replay_object *old,
+                           const struct replay_origin *by)
+{
+    uint64_t start = p->hdr->start_mono_ns;
+    char ended[200];
+    if (old->reclaimed_ns)
+        snprintf(ended, sizeof ended,
+                 " before a later create returned the same value at +%.6f s (CUGUARD_POLICY="
+                 "destroy had reclaimed it at +%.6f s)",
+                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0,
+                 old->reclaimed_ns >= start ? (double)(old->reclaimed_ns - start) / 1e9 : 0.0);
+    else
+        snprintf(ended, sizeof ended,
+                 " before a later create returned the same value at +%.6f s (the driver had "
+                 "freed it without a destroy the trace shows)",
+                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0);
+    rp_raise_leak_ended(p, old, ended);
+}
+
+static void apply_create(struct replay_process *p, struct replay_step *s, enum obj_type type)
+{
+    const struct cg_record *r = s->rec;
+    if (r->result != RESULT_SUCCESS || r->handle == 0)
+        return;
+    struct replay_origin origin = rp_origin_of(p, s->enter ? s->enter : r, s->thread);
+    struct replay_object *old = rp_object_find(p, type, r->handle);
+    if (old && old->live)
+        raise_replaced(p, old, &origin);
+    struct replay_object *o = rp_object_create(p, type, r->handle, &origin);
+    if (!o)
+        return;
+    if (type == OBJ_STREAM)
+        o->flags = r->arg;
+    if (type == OBJ_PINNED) {
+        o->pinned_origin = s->op == OP_HOST_REGISTER ? PINNED_REGISTERED : PINNED_ALLOCATED;
+        o->bytes = r->arg;
+        o->flags = r->arg2;
+    }
+    rp_count_object(p, o, 1, 0);
+    rp_context_created(p, s, o);
+    s->obj = o;
+    s->obj_state = HS_LIVE;
+}
+
+static void apply_destroy(struct replay_process *p, struct replay_step *s)
+{
+    struct replay_object *o = s->obj;
+    if (s->rec->result != RESULT_SUCCESS || !o || !o->live)
+        return;
+    struct replay_origin origin = rp_origin_of(p, s->enter ? s->enter : s->rec, s->thread);
+    origin.ts_ns = s->rec->ts_ns;
+    rp_object_destroy(p, o, &origin, s);
+}
+
+static void apply_record(struct replay_process *p, struct replay_step *s)
+{
+    struct replay_object *ev = s->obj;
+    if (s->rec->result != RESULT_SUCCESS || !ev || !ev->live)
+        return;
+    rp_resolve_record(p, ev, UNRESOLVED_RERECORDED, s, s->rec->ts_ns);
+    ev->records++;
+    ev->record = rp_origin_of(p, s->rec, s->thread);
+    ev->record_stream = s->stream;
+    ev->record_stream_serial = s->arg_obj ? s->arg_obj->serial : 0;
+    ev->record_serial = ++p->next_serial;
+    rp_pending_push(p, ev);
+    if (s->arg_obj && s->arg_obj->live)
+        s->arg_obj->stream_busy = 1;
+}
+
+static void apply_observed(struct replay_process *p, const struct replay_step *s,
+                           struct replay_object *ev)
+{
+    if (s->rec->result == RESULT_SUCCESS && ev && ev->live)
+        rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
+}
+
+static void apply_result(struct replay_process *p, struct replay_step *s)
+{
+    int ok = s->rec->result == RESULT_SUCCESS;
+    switch (s->op) {
+    case OP_EVENT_CREATE:
+        apply_create(p, s, OBJ_EVENT);
+        break;
+    case OP_STREAM_CREATE:
+        apply_create(p, s, OBJ_STREAM);
+        break;
+    case OP_PINNED_ALLOC:
+    case OP_HOST_REGISTER:
+        apply_create(p, s, OBJ_PINNED);
+        break;
+    case OP_EVENT_DESTROY:
+    case OP_STREAM_DESTROY:
+    case OP_HOST_UNREGISTER:
+        apply_destroy(p, s);
+        break;
+    case OP_PINNED_FREE:
+        apply_destroy(p, s);
+        if (ok) /* cuMemFreeHost synchronizes the context */
+            rp_resolve_context_sync(p, s, s->rec->ts_ns);
+        break;
+    case OP_EVENT_RECORD:
+        apply_record(p, s);
+        break;
+    case OP_EVENT_QUERY:
+    case OP_EVENT_SYNC:
+        apply_observed(p, s, s->obj);
+        break;
+    case OP_EVENT_ELAPSED:
+        apply_observed(p, s, s->obj);
+        apply_observed(p, s, s->arg_obj);
+        break;
+    case OP_STREAM_SYNC:
+    case OP_STREAM_QUERY:
+        if (ok)
+            rp_resolve_stream_sync(p, &s->stream, s, s->rec->ts_ns);
+        break;
+    case OP_CTX_SYNC:
+        if (ok)
+            rp_resolve_context_sync(p, s, s->rec->ts_ns);
+        break;
+    case OP_STREAM_WORK:
+    case OP_STREAM_WAIT_EVENT:
+        if (ok && s->obj && s->obj->live)
+            s->obj->stream_busy = 1;
+        break;
+    case OP_CTX_CREATE:
+    case OP_CTX_DESTROY:
+    case OP_CTX_RESET:
+        if (ok)
+            rp_context_call(p, s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The shim's fault handler wrote this call's record: the process died of a
+ * signal inside the driver. Not a CUresult, so never an api-error; the
+ * first one is the process's crash. */
+static int note_crash(struct replay_process *p, const struct replay_step *s)
+{
+    int32_t result = s->rec->result;
+    if (!CG_RESULT_IS_CRASH(result))
+        return 0;
+    struct replay_crash *c = &p->crash;
+    if (c->crashed)
+        return 1;
+    c->crashed = 1;
+    c->signal = CG_RESULT_CRASH_SIGNAL(result);
+    c->who = rp_origin_of(p, s->enter ? s->enter : s->rec, s->thread);
+    c->handle = s->rec->handle;
+    c->state = s->obj_state;
+    if (s->obj_state != HS_UNKNOWN && s->obj_state != HS_DESTROYED &&
+        (s->arg_state == HS_UNKNOWN || s->arg_state == HS_DESTROYED)) {
+        c->handle = s->rec->arg; /* the misused one explains the crash */
+        c->state = s->arg_state;
+    }
+    const struct replay_object *o = c->handle == s->rec->handle ? s->obj : s->arg_obj;
+    if (c->state == HS_DESTROYED && o && !o->live) {
+        c->has_destroyed = 1;
+        c->destroyed = o->destroyed;
+    }
+    return 1;
+}
+
+static void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
+{
+    int32_t result = s->rec->result;
+    if (result == RESULT_SUCCESS || result == RESULT_NOT_READY)
+        return;
+    if (note_crash(p, s) || explained)
+        return;
+    char msg[512];
+    const char *api = replay_api_name(p, s->rec->api);
+    snprintf(msg, sizeof msg, "%s returned %s (%" PRId32 ").", api ? api : "a call",
+             cuda_error_name(result), result);
+    int has_handle = s->op != OP_CTX_SYNC && s->op != OP_OTHER;
+    replay_raise(p, s, FK_API_ERROR, s->obj, s->rec->handle, has_handle, msg);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+_Static_assert(OP_COUNT < 30, "every op has its REPLAY_WANTS_OP bit");
+
+static unsigned step_class(enum replay_phase phase, enum api_op op)
+{
+    if (phase == PHASE_OTHER)
+        return 2 * OP_COUNT;
+    return phase == PHASE_SPIN ? OP_COUNT + (unsigned)op : (unsigned)op;
+}
+
+static int hook_wants(const struct replay_hooks *h, unsigned cls)
+{
+    uint32_t m = h->step_mask;
+    if (!h->step)
+        return 0;
+    if (!m)
+        return 1;
+    if (cls == 2 * OP_COUNT)
+        return (m & REPLAY_WANTS_RECORDS) != 0;
+    if (cls >= OP_COUNT)
+        return (m & REPLAY_WANTS_SPINS) && (m & REPLAY_WANTS_OP(cls - OP_COUNT));
+    return (m & REPLAY_WANTS_OP(cls)) != 0;
+}
+
+/* Sort the hooks by the steps they want, once per process. */
+static void sort_step_hooks(struct replay_process *p)
+{
+    for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
+        p->nstep_hooks[cls] = 0;
+        for (int i = 0; i < p->nhooks; i++)
+            if (hook_wants(p->hooks[i], cls))
+                p->step_hooks[cls][p->nstep_hooks[cls]++] = p->hooks[i];
+    }
+}
+
+static void run_step_hooks(struct replay_process *p, const struct replay_step *s)
+{
+    unsigned cls = step_class(s->phase, s->op);
+    const struct replay_hooks *const *h = p->step_hooks[cls];
+    for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
+        h[i]->step(h[i]->user, p, s);
+}
+
+static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
+{
+    if (api < p->api_count)
+        p->calls[api] += n;
+}
+
+void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
+                  const struct cg_record *args, enum replay_phase phase)
+{
+    struct replay_thread *t = rp_thread_get(p, rec->tid);
+    *s = (struct replay_step){
+        .rec = rec,
+        .args = args,
+        .phase = phase,
+        .op = rp_op_of(p, rec->api),
+        .api = !rec->api                 ? ""
+               : rec->api < p->api_count ? p->api_names[rec->api]
+                                         : replay_api_name(p, rec->api),
+        .thread = t,
+        .task = t && t->has_task ? t->task : p->task,
+    };
+}
+
+static void remember_last(struct replay_thread *t, const struct cg_record *rec)
+{
+    if (!t)
+        return;
+    t->last = *rec;
+    t->has_last = 1;
+}
+
+static void on_call(struct replay_process *p, const struct cg_record *rec,
+                    const struct cg_record *args)
+{
+    struct replay_step s;
+    struct call_state cs = {0};
+    rp_step_init(p, &s, rec, args, PHASE_CALL);
+    count_call(p, rec->api, 1);
+    begin_call(p, &s, &cs, 0);
+    apply_result(p, &s);
+    check_api_error(p, &s, cs.explained);
+    remember_last(s.thread, rec);
+    run_step_hooks(p, &s);
+}
+
+static void on_enter(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args)
+{
+    struct replay_step s;
+    struct call_state cs = {0};
+    rp_step_init(p, &s, rec, args, PHASE_ENTER);
+    count_call(p, rec->api, 1);
+    begin_call(p, &s, &cs, 0);
+    if (s.thread) {
+        s.thread->in_call = 1;
+        s.thread->enter = *rec;
+        s.thread->enter_explained = cs.explained;
+    }
+    remember_last(s.thread, rec);
+    run_step_hooks(p, &s);
+}
+
+/* Look the handles of an EXIT up again (they may have changed while it
+ * blocked) without raising anything: misuse was judged at ENTER. */
+static void relookup(struct replay_process *p, struct replay_step *s)
+{
+    const struct cg_record *r = s->rec;
+    struct replay_object *o;
+    switch (s->op) {
+    case OP_EVENT_QUERY:
+    case OP_EVENT_SYNC:
+    case OP_EVENT_DESTROY:
+    case OP_EVENT_RECORD:
+    case OP_EVENT_ELAPSED:
+        o = rp_object_find(p, OBJ_EVENT, r->handle);
+        s->obj = o;
+        s->obj_state = !o ? HS_UNKNOWN : o->live ? HS_LIVE : HS_DESTROYED;
+        break;
+    case OP_PINNED_FREE:
+    case OP_HOST_UNREGISTER:
+        o = rp_object_find(p, OBJ_PINNED, r->handle);
+        s->obj = o;
+        s->obj_state = !o ? HS_UNKNOWN : o->live ? HS_LIVE : HS_DESTROYED;
+        break;
+    case OP_STREAM_DESTROY:
+    case OP_STREAM_SYNC:
+    case OP_STREAM_QUERY:
+    case OP_STREAM_WORK:
+    case OP_STREAM_WAIT_EVENT:
+        s->stream = rp_stream_ref_of(r->handle, r);
+        s->has_stream = 1;
+        o = s->stream.kind == STREAM_CREATED ? rp_object_find(p, OBJ_STREAM, r->handle) : NULL;
+        s->obj = o;
+        s->obj_state = s->stream.kind != STREAM_CREATED ? HS_BUILTIN
+                       : !o                             ? HS_UNKNOWN
+                       : o->live                        ? HS_LIVE
+                                                        : HS_DESTROYED;
+        break;
+    default:
+        break;
+    }
+    if (s->op == OP_EVENT_RECORD) {
+        s->stream = rp_stream_ref_of(r->arg, r);
+        s->has_stream = 1;
+        s->arg_obj =
+            s->stream.kind == STREAM_CREATED ? rp_object_find(p, OBJ_STREAM, r->arg) : NULL;
+    } else if (s->op == OP_EVENT_ELAPSED || s->op == OP_STREAM_WAIT_EVENT) {
+        s->arg_obj = rp_object_find(p, OBJ_EVENT, r->arg);
+    }
+}
+
+static void on_exit_record(struct replay_process *p, const struct cg_record *rec)
+{
+    struct replay_thread *t = replay_thread_get(p, rec->tid);
+    if (!t || !t->in_call || t->enter.api != rec->api) {
+        on_call(p, rec, NULL); /* its ENTER was lost: judge it as a plain call */
+        return;
+    }
+    struct cg_record exit_rec = *rec;
+    if (!exit_rec.site)
+        exit_rec.site = t->enter.site;
+    struct cg_record enter = t->enter;
+    struct replay_step s;
+    rp_step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
+    s.enter = &enter;
+    t->in_call = 0;
+    relookup(p, &s);
+    apply_result(p, &s);
+    check_api_error(p, &s, t->enter_explained);
+    remember_last(t, &exit_rec);
+    run_step_hooks(p, &s);
+}
+
+static void on_spin(struct replay_process *p, const struct cg_record *rec)
+{
+    struct replay_step s;
+    struct call_state cs = {0};
+    rp_step_init(p, &s, rec, NULL, PHASE_SPIN);
+    count_call(p, rec->api, rec->arg);
+    begin_call(p, &s, &cs, 1);
+    remember_last(s.thread, rec);
+    run_step_hooks(p, &s);
+}
+
+static void on_thread_start(struct replay_process *p, const struct cg_record *rec)
+{
+    struct replay_thread *t = NULL;
+    HASH_FIND(hh, p->threads, &rec->tid, sizeof rec->tid, t);
+    if (t && (t->has_last || t->name)) /* a new thread reusing an old tid */
+        rp_thread_end(p, t);
+    t = replay_thread_get(p, rec->tid);
+    if (t)
+        t->name = rec->site;
+}
+
+static void on_task(struct replay_process *p, const struct cg_record *rec)
+{
+    if (!(rec->flags & CG_FLAG_TASK_THREAD)) {
+        p->task = rec->site;
+        return;
+    }
+    struct replay_thread *t = replay_thread_get(p, rec->tid);
+    if (t) {
+        t->has_task = rec->site != 0;
+        t->task = rec->site;
+    }
+}
+
+static void on_stream_id(struct replay_process *p, const struct cg_record *rec)
+{
+    struct replay_object *st = rp_object_find(p, OBJ_STREAM, rec->handle);
+    if (!st || !st->live)
+        return;
+    if (st->has_stream_id && st->stream_id != rec->arg) {
+        /* Same handle, another stream: its destroy was never seen. */
+        struct replay_origin origin = st->created;
+        origin.ts_ns = rec->ts_ns;
+        st = rp_object_create(p, OBJ_STREAM, rec->handle, &origin);
+        if (!st)
+            return;
+        rp_count_object(p, st, 1, 0);
+    }
+    st->has_stream_id = 1;
+    st->stream_id = rec->arg;
+}
+
+static void on_other(struct replay_process *p, const struct cg_record *rec)
+{
+    struct replay_step s;
+    switch (rec->kind) {
+    case CG_REC_THREAD_START:
+        on_thread_start(p, rec);
+        break;
+    case CG_REC_TASK:
+        on_task(p, rec);
+        break;
+    case CG_REC_STREAM_ID:
+        on_stream_id(p, rec);
+        break;
+    case CG_REC_POLICY:
+        if (rec->arg == CG_POLICY_RECLAIMED)
+            rp_policy_reclaimed(p, rec);
+        break;
+    case CG_REC_PROCESS_EXIT:
+        p->saw_process_exit = 1;
+        break;
+    case CG_REC_CONTEXT:
+        rp_context_record(p, rec);
+        break;
+    default:
+        break;
+    }
+    rp_step_init(p, &s, rec, NULL, PHASE_OTHER);
+    s.op = OP_OTHER;
+    run_step_hooks(p, &s);
+    if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
+        rp_thread_end(p, s.thread);
+}
+
+static void dispatch(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args)
+{
+    switch (rec->kind) {
+    case CG_REC_CALL:
+        on_call(p, rec, args);
+        break;
+    case CG_REC_ENTER:
+        on_enter(p, rec, args);
+        break;
+    case CG_REC_EXIT:
+        on_exit_record(p, rec);
+        break;
+    case CG_REC_SPIN:
+        on_spin(p, rec);
+        break;
+    case CG_REC_STRING:
+        break;
+    default:
+        on_other(p, rec);
+    }
+}
+
+void replay_feed(struct replay_process *p, const struct cg_record *rec,
+                 const struct cg_record *args)
+{
+    /* A STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
+    if (rec->ts_ns && rec->kind != CG_REC_STRING) {
+        if (!p->first_ts || rec->ts_ns < p->first_ts)
+            p->first_ts = rec->ts_ns;
+        uint64_t last = rec->kind == CG_REC_SPIN && rec->arg2 > rec->ts_ns ? rec->arg2 : rec->ts_ns;
+        if (last > p->last_ts)
+            p->last_ts = last;
+    }
+    dispatch(p, rec, args);
+    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
+        rp_evict_tombstones(p);
+}
+
+/* ------------------------------------------------------------------ begin / end */
+
+int replay_process_init(struct replay_process *p, int index, struct cg_reader *reader,
+                        struct finding_set *findings, struct replay_totals *totals,
+                        const struct replay_hooks *const *hooks, int nhooks)
+{
+    memset(p, 0, sizeof *p);
+    p->index = index;
+    p->reader = reader;
+    p->hdr = cg_reader_header(reader);
+    p->path = cg_reader_path(reader);
+    p->findings = findings;
+    p->totals = totals;
+    p->api_count = cg_reader_api_count(reader);
+    p->ops = calloc(p->api_count ? p->api_count : 1, sizeof *p->ops);
+    p->calls = calloc(p->api_count ? p->api_count : 1, sizeof *p->calls);
+    p->api_names = calloc(p->api_count ? p->api_count : 1, sizeof *p->api_names);
+    if (!p->ops || !p->calls || !p->api_names) {
+        free(p->ops);
+        free(p->calls);
+        free(p->api_names);
+        return -1;
+    }
+    for (uint32_t i = 0; i < p->api_count; i++) {
+        p->api_names[i] = cg_reader_api_name(reader, (uint16_t)i);
+        p->ops[i] = i ? api_op_of_name(p->api_names[i]) : OP_OTHER;
+    }
+    for (int i = 0; i < nhooks && i < REPLAY_MAX_HOOKS; i++)
+        p->hooks[p->nhooks++] = hooks[i];
+    sort_step_hooks(p);
+    for (int i = 0; i < p->nhooks; i++)
+        if (p->hooks[i]->process_begin)
+            p->hooks[i]->process_begin(p->hooks[i]->user, p);
+    return 0;
+}
+
+void replay_process_finish(struct replay_process *p)
+{
+    p->complete = (p->hdr->end_state == CG_END_CLEAN || p->saw_process_exit) && !p->crash.crashed;
+    p->cut_short = !p->complete && !p->crash.crashed && p->hdr->end_state == CG_END_CUT_SHORT;
+    rp_raise_exit_findings(p);
+    while (p->pending_head)
+        rp_resolve_record(p, p->pending_head, UNRESOLVED_END, NULL, p->last_ts);
+    for (int i = 0; i < p->nhooks; i++)
+        if (p->hooks[i]->process_end)
+            p->hooks[i]->process_end(p->hooks[i]->user, p);
+    while (p->threads)
+        rp_thread_end(p, p->threads);
+    rp_free_objects(p);
+    rp_context_free(p);
+    free(p->ops);
+    free(p->calls);
+    free(p->api_names);
+    p->ops = NULL;
+    p->calls = NULL;
+    p->api_names = NULL;
+}
