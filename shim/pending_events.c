@@ -132,6 +132,15 @@ static struct thread_entry *threads;
 static uint64_t context_synced_from_ns;
 static uint64_t last_call_ns;
 
+/* Records replayed since the process began tracing: an update costs the
+ * records written since the last one, never the whole trace. */
+static uint64_t records_replayed;
+
+uint64_t cg_pending_records_replayed(void)
+{
+    return records_replayed;
+}
+
 /* Where reading resumes, and which file that position belongs to. */
 static struct {
     char path[4096];
@@ -528,6 +537,7 @@ static void read_records(int fd, uint64_t slots_in_file)
                 retry_hole(fd, position.next_slot + i);
             } else if (second_read[i].kind == first_read[i].kind) {
                 replay(&second_read[i]);
+                records_replayed++;
             }
         }
         position.next_slot += got;

@@ -101,6 +101,11 @@ void cg_pending_mark_dead_reported(uint32_t tid);
  * have been changing is abandoned, never touched again). */
 void cg_pending_forget(void);
 
+/* Records replayed by every update so far: each update reads only what was
+ * written since the previous one, so a hang report on a long trace costs
+ * the new records, not the whole file. */
+uint64_t cg_pending_records_replayed(void);
+
 /* Free the table (unit suites, for leak checkers). */
 void cg_pending_reset(void);
 

@@ -267,6 +267,35 @@ END_TEST
 
 /* ---- the pending-event table, read back from the trace ---- */
 
+/* A hang report (watchdog tick, SIGUSR2) updates the table first: on a long
+ * trace the update must read what was written since the last one, not the
+ * whole file again (the report once printed once for 103 signals because
+ * each re-read the trace). */
+START_TEST(pending_update_reads_only_new_records)
+{
+    char *dir = setup_manual();
+    stop_thread_after_first_call();
+    CUstream stream = NULL;
+    ck_assert_int_eq(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+    CUevent event = recorded_event(stream);
+    for (int i = 0; i < 20000; i++) /* records are never folded like a poll loop's queries */
+        ck_assert_int_eq(cuEventRecord(event, stream), CUDA_SUCCESS);
+    ck_assert_int_eq(cg_pending_update(cg_writer_path()), 0);
+    uint64_t first = cg_pending_records_replayed();
+    ck_assert_uint_ge(first, 20000);
+    for (int round = 0; round < 50; round++) {
+        uint64_t before = cg_pending_records_replayed();
+        ck_assert_int_eq(cuEventRecord(event, stream), CUDA_SUCCESS);
+        ck_assert_int_eq(cg_pending_update(cg_writer_path()), 0);
+        uint64_t read = cg_pending_records_replayed() - before;
+        ck_assert_msg(read >= 1 && read <= 4, "update %d replayed %llu records for one call", round,
+                      (unsigned long long)read);
+    }
+    cg_pending_reset();
+    shimtest_cleanup(dir);
+}
+END_TEST
+
 START_TEST(pending_events_follow_records_queries_and_syncs)
 {
     char *dir = setup_manual();
@@ -615,6 +644,7 @@ static Suite *watchdog_suite(void)
     TCase *detect = tcase_create("detect");
     tcase_set_timeout(detect, 60);
     tcase_add_test(detect, pending_events_follow_records_queries_and_syncs);
+    tcase_add_test(detect, pending_update_reads_only_new_records);
     tcase_add_test(detect, a_stuck_poller_gets_one_stall_record_a_completed_poll_none);
     tcase_add_test(detect, a_poll_abandoned_long_ago_is_not_a_stall);
     tcase_add_test(detect, a_dead_pollers_quiet_is_a_stall_though_every_event_completed);
