@@ -23,6 +23,7 @@ lib/cuguard/fakecuda/libcuda.so
 lib/cuguard/fakecuda/libcuda.so.1
 lib/cuguard/fakecuda/libcudart.so
 lib/cuguard/fakecuda/libcudart.so.13
+lib/cuguard/python/cuguard.py
 lib/libcuguard.so
 share/doc/cuguard/README.md
 $(for d in docs/*.md; do echo "share/doc/cuguard/${d#docs/}"; done)
@@ -35,6 +36,9 @@ want=$(echo "$want" | LC_ALL=C sort)
 preload=$(LD_PRELOAD= timeout 30 "$root/bin/cuguard" run --no-report --dir "$WORK/t0" -- \
     sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
 [ "$preload" = "$root/lib/libcuguard.so" ] || fail "installed cuguard preloads '$preload'"
+pypath=$(PYTHONPATH= timeout 30 "$root/bin/cuguard" run --no-report --dir "$WORK/t0" -- \
+    sh -c 'echo "$PYTHONPATH"' 2>/dev/null)
+[ "$pypath" = "$root/lib/cuguard/python" ] || fail "installed cuguard puts '$pypath' on PYTHONPATH, not its plugin's directory"
 LD_LIBRARY_PATH= timeout -k 5 60 "$root/bin/cuguard" run --simulate --no-report --dir "$WORK/t" -- \
     "$BUILD/workloads/direct" >"$WORK/run.out" 2>&1 || fail "installed run --simulate: $(tail -n 3 "$WORK/run.out")"
 [ "$(traces "$WORK/t")" -eq 1 ] || fail "installed run --simulate wrote $(traces "$WORK/t") traces"
