@@ -90,7 +90,7 @@ static void read_cpu_flags(char *buf, size_t cap)
 static int cpuid_invariant_tsc(void)
 {
     unsigned a, b, c, d;
-    if (__get_cpuid_max(0x80000000u, NULL) < 0x80000007u)
+    if ((unsigned)__get_cpuid_max(0x80000000u, NULL) < 0x80000007u)
         return 0;
     if (!__get_cpuid(0x80000007u, &a, &b, &c, &d))
         return 0;

@@ -13,6 +13,7 @@
 #ifndef CUGUARD_TRACER_WRITER_H
 #define CUGUARD_TRACER_WRITER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -69,11 +70,13 @@ static inline struct cg_record *cg_writer_reserve(uint32_t n)
 {
     if (n - 1u > 3u)
         return NULL;
-    if (__builtin_expect(
-            __atomic_load_n(&cg_writer_state, __ATOMIC_ACQUIRE) != CG_WRITER_STATE_ACTIVE, 0))
+    if (__builtin_expect(atomic_load_explicit(&cg_writer_state, memory_order_acquire) !=
+                             CG_WRITER_STATE_ACTIVE,
+                         0))
         return cg_writer_reserve_slow(n);
-    uint32_t generation = __atomic_load_n(&cg_writer_window_generation, __ATOMIC_RELAXED);
-    uint64_t first = __atomic_fetch_add(&cg_writer_slot_counter.value, n, __ATOMIC_RELAXED);
+    uint32_t generation = atomic_load_explicit(&cg_writer_window_generation, memory_order_relaxed);
+    uint64_t first =
+        atomic_fetch_add_explicit(&cg_writer_slot_counter.value, n, memory_order_relaxed);
     uint64_t index = first - cg_writer_window.first;
     if (__builtin_expect(
             cg_writer_window.generation == generation && index + n <= cg_writer_window.len, 1))
