@@ -16,11 +16,10 @@
  */
 #include "shim/python_frames.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "shim/driver.h"
+#include "shim/python_api.h"
 
 typedef void *pyobj;
 
@@ -45,18 +44,9 @@ struct py_api {
 static struct py_api api;
 static int api_ready; /* every function found */
 
-static void *find(const char *name)
-{
-    cg_dlsym_fn real_dlsym = cg_real_dlsym();
-    return real_dlsym ? real_dlsym(RTLD_DEFAULT, name) : NULL;
-}
-
 /* Every function the walk needs, by name; Py_IsFinalizing (3.13) is tried
  * before its older private name. */
-static const struct {
-    const char *name;
-    void **slot;
-} wanted[] = {
+static const struct cg_py_symbol wanted[] = {
     {"Py_IsInitialized", (void **)&api.is_initialized},
     {"PyGILState_GetThisThreadState", (void **)&api.this_thread_state},
     {"PyGILState_Check", (void **)&api.gil_check},
@@ -77,15 +67,8 @@ void cg_py_resolve(void)
 {
     if (__atomic_load_n(&api_ready, __ATOMIC_ACQUIRE))
         return;
-    if (find("Py_IsInitialized") == NULL)
-        return; /* no interpreter in this process (yet) */
-    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-        if ((*wanted[i].slot = find(wanted[i].name)) == NULL)
-            return;
-    *(void **)&api.is_finalizing = find("Py_IsFinalizing");
-    if (api.is_finalizing == NULL)
-        *(void **)&api.is_finalizing = find("_Py_IsFinalizing");
-    if (api.is_finalizing != NULL)
+    if (cg_py_lookup(wanted, sizeof wanted / sizeof wanted[0], (void **)&api.is_finalizing) ==
+        CG_PY_FOUND)
         __atomic_store_n(&api_ready, 1, __ATOMIC_RELEASE);
 }
 

@@ -16,7 +16,6 @@
  */
 #include "shim/python_threads.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -25,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "shim/driver.h"
+#include "shim/python_api.h"
 
 #define NS_PER_S 1000000000ull
 #define FRAMES_MAX 32
@@ -54,10 +53,7 @@ static struct {
     unsigned long (*long_as_ulong)(pyobj);
 } py;
 
-static const struct {
-    const char *name;
-    void **slot;
-} wanted[] = {
+static const struct cg_py_symbol wanted[] = {
     {"Py_IsInitialized", (void **)&py.is_initialized},
     {"PyGILState_Ensure", (void **)&py.gil_ensure},
     {"PyGILState_Release", (void **)&py.gil_release},
@@ -80,29 +76,21 @@ static const struct {
 
 static int api_state; /* 0 not looked up, 1 complete, -1 incomplete */
 
-static void *find(const char *name)
-{
-    cg_dlsym_fn real_dlsym = cg_real_dlsym();
-    return real_dlsym ? real_dlsym(RTLD_DEFAULT, name) : NULL;
-}
-
 /* CG_PYT_NO_PYTHON, CG_PYT_UNAVAILABLE, or CG_PYT_OK once every function
  * is known. Looked up again while incomplete (a library may load later). */
 static int resolve(void)
 {
     if (api_state == 1)
         return CG_PYT_OK;
-    if (find("Py_IsInitialized") == NULL)
+    switch (cg_py_lookup(wanted, sizeof wanted / sizeof wanted[0], (void **)&py.is_finalizing)) {
+    case CG_PY_ABSENT:
         return CG_PYT_NO_PYTHON;
-    api_state = -1;
-    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++)
-        if ((*wanted[i].slot = find(wanted[i].name)) == NULL)
-            return CG_PYT_UNAVAILABLE;
-    *(void **)&py.is_finalizing = find("Py_IsFinalizing");
-    if (py.is_finalizing == NULL)
-        *(void **)&py.is_finalizing = find("_Py_IsFinalizing");
-    if (py.is_finalizing == NULL)
+    case CG_PY_INCOMPLETE:
+        api_state = -1;
         return CG_PYT_UNAVAILABLE;
+    case CG_PY_FOUND:
+        break;
+    }
     api_state = 1;
     return CG_PYT_OK;
 }
