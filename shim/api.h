@@ -47,7 +47,7 @@ struct cg_api_info {
 };
 
 /* Indexed by api id; row 0 is {"", ...}. Defined in shim/wrappers.c. */
-extern const struct cg_api_info cg_api_info[CG_API_COUNT];
+extern const struct cg_api_info cg_api_info[CG_API_COUNT] __attribute__((visibility("hidden")));
 /* Indexed by api id; [0] = "". What the trace header carries. */
 extern const char *const cg_api_names[CG_API_COUNT];
 

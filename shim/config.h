@@ -85,6 +85,6 @@ int cg_parse_on_error(const char *value, int *mode);
 int cg_parse_signal(const char *value, int *signo);
 
 /* The configuration loaded at startup (shim/lifecycle.c fills it). */
-extern struct cg_config cg_config;
+extern struct cg_config cg_config __attribute__((visibility("hidden")));
 
 #endif

@@ -137,9 +137,9 @@ static void on_fault(int signo, siginfo_t *info, void *context)
         return; /* our truncated trace, not the program's fault: retried on zero pages */
     }
     int i = guard_index(signo);
-    const struct cg_call *c = cg_inside_call;
+    const struct cg_call *c = cg_tls.inside;
     if (c != NULL) {
-        cg_inside_call = NULL; /* one record per call, even if the fault repeats */
+        cg_tls.inside = NULL; /* one record per call, even if the fault repeats */
         write_crash_record(c, signo);
     }
     if (i >= 0)

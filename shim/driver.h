@@ -17,9 +17,9 @@
 #include "shim/api.h"
 
 /* Driver state: 0 not resolved yet, 1 resolved, 2 no driver (final). */
-extern int cg_driver_state;
+extern int cg_driver_state __attribute__((visibility("hidden")));
 /* Real pointer per api id (NULL when the driver lacks that variant). */
-extern void *cg_real_table[CG_API_COUNT];
+extern void *cg_real_table[CG_API_COUNT] __attribute__((visibility("hidden")));
 
 /* Resolve the driver. With `may_load` 0 only an already loaded driver is
  * used (nothing is loaded). Returns cg_driver_state afterwards. */

@@ -19,7 +19,7 @@
  * 0 always sends the call through the full wrapper, which is right in every
  * state, and a wrapper whose real function is not resolved yet takes the
  * full path too. Refreshed by cg_forward_refresh() at load, fork and exit. */
-extern int cg_forward_only;
+extern int cg_forward_only __attribute__((visibility("hidden")));
 void cg_forward_refresh(void);
 
 /* Read the configuration from the environment and set the state. Called by

@@ -32,7 +32,6 @@
 #include "tracer/writer.h"
 
 int cg_policy_active;
-__thread const void *cg_policy_caller __attribute__((tls_model("initial-exec")));
 struct cg_policy_switches cg_policy_on;
 struct cg_role cg_roles[CG_API_COUNT];
 

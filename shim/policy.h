@@ -29,8 +29,10 @@
 #include <cuda.h>
 #include <stdint.h>
 
+#include "shim/thread.h"
+
 /* Non-zero when any policy or CUGUARD_ON_ERROR other than continue is on. */
-extern int cg_policy_active;
+extern int cg_policy_active __attribute__((visibility("hidden")));
 
 /* The wrappers' test: one relaxed load of a flag that is set at load. */
 static inline int cg_policy_wanted(void)
@@ -40,7 +42,7 @@ static inline int cg_policy_wanted(void)
 
 /* Return address of the program's call, stored by the wrapper for its
  * policied twin (the twin's own caller is the wrapper). */
-extern __thread const void *cg_policy_caller __attribute__((tls_model("initial-exec")));
+#define cg_policy_caller (cg_tls.caller)
 
 enum cg_verdict { CG_VERDICT_CALL = 0, CG_VERDICT_ANSWER, CG_VERDICT_CREATE_STREAM };
 

@@ -11,6 +11,7 @@
  * write two CALL records for one call, or block.
  */
 #include "shim/record.h"
+#include "shim/record_fast.h"
 
 #include <cuda.h>
 #include <string.h>
@@ -26,21 +27,18 @@
 #include "shim/watch_slots.h"
 #include "tracer/writer.h"
 
-__thread const struct cg_call *cg_inside_call __attribute__((tls_model("initial-exec")));
-static __thread struct cg_runtime_mark runtime_mark __attribute__((tls_model("initial-exec")));
-
 struct cg_runtime_mark cg_runtime_enter(const void *caller)
 {
-    struct cg_runtime_mark previous = runtime_mark;
-    if (runtime_mark.depth == 0)
-        runtime_mark.caller = caller;
-    runtime_mark.depth++;
+    struct cg_runtime_mark previous = cg_tls.runtime;
+    if (cg_tls.runtime.depth == 0)
+        cg_tls.runtime.caller = caller;
+    cg_tls.runtime.depth++;
     return previous;
 }
 
 void cg_runtime_leave(struct cg_runtime_mark previous)
 {
-    runtime_mark = previous;
+    cg_tls.runtime = previous;
 }
 
 /* The call's site becomes its stack (shim/stack.h); the innermost frame
@@ -76,9 +74,9 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
     c->flags = info->per_thread ? CG_FLAG_PTSZ : 0;
     c->thread = cg_thread_self();
     cg_task_poll_thread(c->thread);
-    if (runtime_mark.depth > 0) {
+    if (cg_tls.runtime.depth > 0) {
         c->flags |= CG_FLAG_VIA_RUNTIME;
-        caller = runtime_mark.caller;
+        caller = cg_tls.runtime.caller;
     }
     c->site = cg_site_id(c->thread, caller);
     c->reserved = NULL;
@@ -95,8 +93,7 @@ static void fill_at(struct cg_record *r, const struct cg_call *c, int32_t result
     r->arg = arg;
     r->arg2 = arg2;
     r->ts_ns = ts_ns;
-    r->tid = c->thread ? c->thread->tid : cg_gettid();
-    r->site = c->site;
+    cg_record_set_tid_site(r, c->thread ? c->thread->tid : cg_gettid(), c->site);
     r->result = result;
     r->api = c->api;
     r->flags = c->flags;

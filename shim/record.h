@@ -44,8 +44,8 @@ struct cg_call {
 };
 
 /* The traced call the calling thread is inside the real driver function of,
- * or NULL. Read by the fault handler (shim/crash_guard.c) on the same thread. */
-extern __thread const struct cg_call *cg_inside_call __attribute__((tls_model("initial-exec")));
+ * or NULL, is cg_tls.inside (shim/thread.h). Read by the fault handler
+ * (shim/crash_guard.c) on the same thread. */
 
 /* Around the real call of a traced call: publish "this thread is inside the
  * driver for `c`" (one TLS load, one TLS store), then take it back. The
@@ -55,16 +55,16 @@ static inline void cg_call_inside(struct cg_call *c, uint64_t handle, uint64_t a
     c->handle = handle;
     c->arg = arg;
     c->arg2 = arg2;
-    c->outer = cg_inside_call;
+    c->outer = cg_tls.inside;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    cg_inside_call = c;
+    cg_tls.inside = c;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
 static inline void cg_call_outside(const struct cg_call *c)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    cg_inside_call = c->outer;
+    cg_tls.inside = c->outer;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
@@ -109,11 +109,8 @@ static inline void cg_call_end_styled(unsigned style, const struct cg_call *c, i
  * (driver) thread; nothing when the trace is not open. */
 void cg_record_callback(unsigned api, uint64_t stream, uint64_t callback_id, int32_t status);
 
-/* Runtime marking (per thread). enter returns the previous mark for leave. */
-struct cg_runtime_mark {
-    const void *caller; /* return address of the outermost runtime call */
-    unsigned depth;
-};
+/* Runtime marking (per thread, cg_tls.runtime). enter returns the previous
+ * mark for leave. */
 struct cg_runtime_mark cg_runtime_enter(const void *caller);
 void cg_runtime_leave(struct cg_runtime_mark previous);
 

@@ -25,7 +25,7 @@
 struct cg_epoch {
     _Alignas(64) uint64_t value;
 };
-extern struct cg_epoch cg_record_epoch;
+extern struct cg_epoch cg_record_epoch __attribute__((visibility("hidden")));
 
 /* A NOT_READY result of `api` on `handle`. `t` may be NULL (no table: one
  * record per poll). */

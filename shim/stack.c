@@ -30,7 +30,7 @@
 #define STACK_TEXT_MAX 4000
 
 static unsigned stack_depth;
-static unsigned char lifecycle_api[CG_API_COUNT];
+unsigned char cg_stack_wanted_api[CG_API_COUNT];
 
 static int is_lifecycle(const char *base)
 {
@@ -50,14 +50,9 @@ void cg_stack_init(unsigned depth)
     void *warm[2];
     backtrace(warm, 2);
     for (unsigned i = 1; i < CG_API_COUNT; i++) /* blocking calls: where a hang points */
-        lifecycle_api[i] = cg_api_info[i].style == CG_STYLE_BLOCKING ||
-                           (cg_api_info[i].base != NULL && is_lifecycle(cg_api_info[i].base));
+        cg_stack_wanted_api[i] = cg_api_info[i].style == CG_STYLE_BLOCKING ||
+                                 (cg_api_info[i].base != NULL && is_lifecycle(cg_api_info[i].base));
     cg_py_resolve();
-}
-
-int cg_stack_wanted(unsigned id)
-{
-    return lifecycle_api[id]; /* all 0 when stacks are off: one load on every call */
 }
 
 int cg_stack_enabled(void)

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "shim/api.h"
 #include "shim/thread.h"
 
 #define CG_DEFAULT_STACK_DEPTH 8u
@@ -30,7 +31,11 @@ void cg_stack_init(unsigned depth);
 /* 1 if calls of api `id` (< CG_API_COUNT) always record a stack (create,
  * destroy, alloc, free, register, unregister, and the blocking calls:
  * their ENTER is what a hang finding names) and stacks are on. */
-int cg_stack_wanted(unsigned id);
+extern unsigned char cg_stack_wanted_api[CG_API_COUNT] __attribute__((visibility("hidden")));
+static inline int cg_stack_wanted(unsigned id)
+{
+    return cg_stack_wanted_api[id]; /* all 0 when stacks are off: one load on every call */
+}
 
 /* 1 if stacks are on at all (for failed calls of any api). */
 int cg_stack_enabled(void);

@@ -26,13 +26,17 @@ void cg_task_poll(void);
  * same cache line, when the variable is absent) compared with what this
  * thread saw last; only a change takes the lock. */
 void cg_task_poll_slow(struct cg_thread *t);
-static inline void cg_task_poll_thread(struct cg_thread *t)
+/* 1 when the environment is as thread `t` (not NULL) last saw it: no poll
+ * needed (the test of cg_task_poll_thread, for the wrappers' fast path). */
+static inline int cg_task_unchanged(const struct cg_thread *t)
 {
     char **env = environ;
-    if (__builtin_expect(t != NULL && env != NULL && env == t->task_env &&
-                             env[t->task_slot[0]] == t->task_entry[0] &&
-                             env[t->task_slot[1]] == t->task_entry[1],
-                         1))
+    return env != NULL && env == t->task_env && env[t->task_slot[0]] == t->task_entry[0] &&
+           env[t->task_slot[1]] == t->task_entry[1];
+}
+static inline void cg_task_poll_thread(struct cg_thread *t)
+{
+    if (__builtin_expect(t != NULL && cg_task_unchanged(t), 1))
         return;
     cg_task_poll_slow(t);
 }

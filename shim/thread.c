@@ -2,8 +2,8 @@
  * shim/thread.c — per-thread state, CG_REC_THREAD_START and CG_REC_THREAD_EXIT.
  *
  * What it is for: the implementation of shim/thread.h. A TLS pointer gives
- * the state in one load; the pthread key exists only so that a destructor
- * runs at thread exit.
+ * the state in one load (cg_tls, the one TLS block of the shim); the pthread key exists only so
+ * that a destructor runs at thread exit.
  *
  * What it must never do: write a record into a trace this process did not
  * open, or free state another thread can reach.
@@ -19,8 +19,7 @@
 #include "shim/trace_state.h"
 #include "tracer/writer.h"
 
-__thread struct cg_thread *cg_thread_current __attribute__((tls_model("initial-exec")));
-static __thread int self_gone __attribute__((tls_model("initial-exec")));
+__thread struct cg_tls cg_tls __attribute__((tls_model("initial-exec")));
 static pthread_key_t exit_key;
 static int exit_key_ready;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -43,9 +42,9 @@ static void on_thread_exit(void *arg)
     struct cg_thread *t = arg;
     if (t == NULL)
         return;
-    if (cg_thread_current == t) {
-        cg_thread_current = NULL;
-        self_gone = 1;
+    if (cg_tls.thread == t) {
+        cg_tls.thread = NULL;
+        cg_tls.thread_gone = 1;
     }
     if (__atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE) == CG_TRACE_OPEN &&
         t->generation == __atomic_load_n(&cg_trace_generation, __ATOMIC_ACQUIRE))
@@ -88,7 +87,7 @@ static void reset(struct cg_thread *t, uint32_t generation)
 
 struct cg_thread *cg_thread_self_slow(void)
 {
-    struct cg_thread *t = cg_thread_current;
+    struct cg_thread *t = cg_tls.thread;
     uint32_t generation = __atomic_load_n(&cg_trace_generation, __ATOMIC_ACQUIRE);
     if (__builtin_expect(t != NULL && t->generation == generation, 1))
         return t;
@@ -96,13 +95,13 @@ struct cg_thread *cg_thread_self_slow(void)
         reset(t, generation);
         return t;
     }
-    if (self_gone)
+    if (cg_tls.thread_gone)
         return NULL;
     t = malloc(sizeof *t);
     if (t == NULL)
         return NULL;
     reset(t, generation);
-    cg_thread_current = t;
+    cg_tls.thread = t;
     if (__atomic_load_n(&exit_key_ready, __ATOMIC_ACQUIRE))
         pthread_setspecific(exit_key, t);
     return t;

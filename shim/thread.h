@@ -59,15 +59,38 @@ struct cg_thread {
     struct cg_stack_slot stacks[CG_STACK_SLOTS];
 };
 
+struct cg_call;
+struct cg_watch_slot;
+
+/* Runtime marking (per thread, shim/record.h). */
+struct cg_runtime_mark {
+    const void *caller; /* return address of the outermost runtime call */
+    unsigned depth;
+};
+
+/* Everything the shim keeps per thread in TLS, in one initial-exec block,
+ * so that a wrapper reaches all of it from one TLS base (one GOT load of
+ * the block's offset per function, then %fs-relative accesses). */
+struct cg_tls {
+    struct cg_thread *thread;     /* the state below, NULL before the first traced call */
+    const struct cg_call *inside; /* the traced call inside the real driver (record.h) */
+    const void *caller;           /* the program's return address (cg_policy_caller) */
+    struct cg_runtime_mark runtime;
+    struct cg_watch_slot *watch; /* the thread's watchdog slot (watch_slots.h), or NULL */
+    int thread_gone;             /* the thread ran its TLS destructors: no new state */
+    int watch_gone;              /* released its watch slot or found none: never claim */
+};
+extern __thread struct cg_tls cg_tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* The calling thread's state for the open trace, created (and its
  * THREAD_START written) on first use. NULL when the thread has already
  * exited its TLS destructors or memory is short: callers still record,
  * without compression or call sites. Only valid while the trace is open. */
 struct cg_thread *cg_thread_self_slow(void);
-extern __thread struct cg_thread *cg_thread_current __attribute__((tls_model("initial-exec")));
 static inline struct cg_thread *cg_thread_self(void)
 {
-    struct cg_thread *t = cg_thread_current;
+    struct cg_thread *t = cg_tls.thread;
     if (__builtin_expect(t != NULL && t->generation ==
                                           __atomic_load_n(&cg_trace_generation, __ATOMIC_ACQUIRE),
                          1))

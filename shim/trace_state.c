@@ -26,6 +26,7 @@
 
 int cg_trace_state;
 uint32_t cg_trace_generation;
+uint32_t cg_trace_open_generation;
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t opened_by;
@@ -66,11 +67,13 @@ int cg_trace_ready_slow(void)
     state = __atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE);
     if (state == CG_TRACE_PENDING) {
         state = open_trace_locked() == 0 ? CG_TRACE_OPEN : CG_TRACE_FAILED;
+        uint32_t generation = 0;
         if (state == CG_TRACE_OPEN) {
             cg_task_reset();
-            __atomic_fetch_add(&cg_trace_generation, 1, __ATOMIC_RELEASE);
+            generation = __atomic_add_fetch(&cg_trace_generation, 1, __ATOMIC_RELEASE);
         }
         __atomic_store_n(&cg_trace_state, state, __ATOMIC_RELEASE);
+        __atomic_store_n(&cg_trace_open_generation, generation, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&open_lock);
     return state == CG_TRACE_OPEN;
@@ -87,6 +90,7 @@ int cg_trace_close_if_ours(void)
         return 0;
     if (opened_by != getpid())
         return 0;
+    __atomic_store_n(&cg_trace_open_generation, 0u, __ATOMIC_RELEASE);
     __atomic_store_n(&cg_trace_state, CG_TRACE_FAILED, __ATOMIC_RELEASE);
     cg_writer_close();
     return 1;
@@ -110,6 +114,7 @@ void cg_trace_state_after_fork_child(void)
     if (__atomic_load_n(&cg_trace_state, __ATOMIC_ACQUIRE) == CG_TRACE_OPEN) {
         opened_by = getpid();
         cg_task_reset();
-        __atomic_fetch_add(&cg_trace_generation, 1, __ATOMIC_RELEASE);
+        uint32_t generation = __atomic_add_fetch(&cg_trace_generation, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&cg_trace_open_generation, generation, __ATOMIC_RELEASE);
     }
 }

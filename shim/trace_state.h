@@ -24,7 +24,7 @@ enum cg_trace_state {
     CG_TRACE_FAILED = 3,  /* the file could not be opened or is closed: untraced */
 };
 
-extern int cg_trace_state;
+extern int cg_trace_state __attribute__((visibility("hidden")));
 
 /* Cheap test for the wrappers: is tracing wanted at all? */
 static inline int cg_trace_wanted(void)
@@ -44,7 +44,13 @@ static inline int cg_trace_ready(void)
 
 /* Incremented each time this process opens a trace file (fork children
  * open their own): per-thread and per-task caches compare against it. */
-extern uint32_t cg_trace_generation;
+extern uint32_t cg_trace_generation __attribute__((visibility("hidden")));
+
+/* cg_trace_generation while this process's trace is open, 0 otherwise:
+ * a thread whose state (shim/thread.h) carries this generation knows with
+ * one compare that the trace is open and its caches belong to it (the fast
+ * path of shim/record_fast.h). */
+extern uint32_t cg_trace_open_generation __attribute__((visibility("hidden")));
 
 /* Path-independent: the directory traces go to (valid when tracing). */
 const char *cg_trace_dir(void);

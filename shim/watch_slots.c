@@ -19,9 +19,6 @@
 #include "tracer/writer.h"
 
 struct cg_watch_slot cg_watch_slots[CG_WATCH_THREADS];
-__thread struct cg_watch_slot *cg_watch_self __attribute__((tls_model("initial-exec")));
-/* 1 once the thread released its slot or found none: never claim again. */
-static __thread int watch_gone __attribute__((tls_model("initial-exec")));
 
 struct cg_watch_exit cg_watch_exited[CG_WATCH_EXITED];
 static unsigned exited_next;
@@ -74,13 +71,13 @@ int cg_watch_exited_name(uint32_t tid, char *name, size_t len)
 static void release_slot(void *arg)
 {
     struct cg_watch_slot *s = arg;
-    if (s == NULL || s != cg_watch_self)
+    if (s == NULL || s != cg_tls.watch)
         return;
     note_exit(__atomic_load_n(&s->tid, __ATOMIC_RELAXED));
     clear_slot(s);
     __atomic_store_n(&s->tid, 0u, __ATOMIC_RELEASE);
-    cg_watch_self = NULL;
-    watch_gone = 1;
+    cg_tls.watch = NULL;
+    cg_tls.watch_gone = 1;
 }
 
 static void create_release_key(void)
@@ -104,17 +101,17 @@ static struct cg_watch_slot *take_free_slot(uint32_t tid)
 
 struct cg_watch_slot *cg_watch_claim(void)
 {
-    if (watch_gone)
+    if (cg_tls.watch_gone)
         return NULL;
     pthread_once(&release_key_once, create_release_key);
     struct cg_watch_slot *s = take_free_slot(cg_gettid());
     if (s == NULL) {
-        watch_gone = 1; /* all taken: this thread stays unwatched */
+        cg_tls.watch_gone = 1; /* all taken: this thread stays unwatched */
         __atomic_fetch_add(&unwatched_threads, 1, __ATOMIC_RELAXED);
         return NULL;
     }
     clear_slot(s);
-    cg_watch_self = s;
+    cg_tls.watch = s;
     if (__atomic_load_n(&release_key_ready, __ATOMIC_ACQUIRE))
         pthread_setspecific(release_key, s);
     cg_watchdog_ensure_started();
@@ -131,7 +128,7 @@ void cg_watch_spin_open(unsigned index, const struct cg_record *spin)
 
 void cg_watch_spin_end(unsigned index)
 {
-    struct cg_watch_slot *s = cg_watch_self;
+    struct cg_watch_slot *s = cg_tls.watch;
     if (s == NULL || index >= CG_SPIN_SLOTS)
         return;
     uint32_t ends = __atomic_load_n(&s->spin_ends[index], __ATOMIC_RELAXED);
@@ -153,6 +150,6 @@ void cg_watch_after_fork_child(void)
         clear_slot(&cg_watch_slots[i]);
         __atomic_store_n(&cg_watch_slots[i].tid, 0u, __ATOMIC_RELEASE);
     }
-    cg_watch_self = NULL;
-    watch_gone = 0;
+    cg_tls.watch = NULL;
+    cg_tls.watch_gone = 0;
 }

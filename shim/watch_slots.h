@@ -38,10 +38,10 @@ struct cg_watch_slot {
     uint32_t spin_ends[CG_SPIN_SLOTS];           /* how many spins of that index have ended */
 };
 
-extern struct cg_watch_slot cg_watch_slots[CG_WATCH_THREADS];
+extern struct cg_watch_slot cg_watch_slots[CG_WATCH_THREADS] __attribute__((visibility("hidden")));
 
-/* The calling thread's slot (NULL before its first record). */
-extern __thread struct cg_watch_slot *cg_watch_self __attribute__((tls_model("initial-exec")));
+/* The calling thread's slot is cg_tls.watch (shim/thread.h; NULL before
+ * its first record). */
 
 /* Claim a slot for the calling thread (and start the watchdog the first
  * time any thread does). NULL when every slot is taken or the thread is
@@ -50,7 +50,7 @@ struct cg_watch_slot *cg_watch_claim(void);
 
 static inline struct cg_watch_slot *cg_watch_slot_self(void)
 {
-    struct cg_watch_slot *s = cg_watch_self;
+    struct cg_watch_slot *s = cg_tls.watch;
     if (__builtin_expect(s == NULL, 0))
         s = cg_watch_claim();
     return s;
@@ -77,7 +77,7 @@ static inline void cg_watch_block(const struct cg_record *enter)
 /* The blocking call returned (whether or not its EXIT could be written). */
 static inline void cg_watch_unblock(void)
 {
-    struct cg_watch_slot *s = cg_watch_self;
+    struct cg_watch_slot *s = cg_tls.watch;
     if (s != NULL)
         __atomic_store_n(&s->blocked, NULL, __ATOMIC_RELEASE);
 }

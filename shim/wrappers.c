@@ -6,15 +6,18 @@
  * cuGetProcAddress routes, so every route lands here exactly once per call.
  * Also the api info and name tables indexed by api id.
  *
- * A wrapper is two functions. The exported one is the idle path: when
- * cg_forward_only (shim/lifecycle.h) says nothing is on and the real
+ * A wrapper is two or three functions. The exported one is the idle path:
+ * when cg_forward_only (shim/lifecycle.h) says nothing is on and the real
  * pointer of exactly its variant is resolved, it tail-calls it (one
- * predictable branch, no frame). Otherwise it hands the call to its full
- * twin, which resolves the driver lazily (the first call does), hands the
- * call to the policied twin (shim/policy_wrappers.c) when a policy or
- * CUGUARD_ON_ERROR is on, forwards when not tracing, and else records per
- * the row's style around the real call, publishing that it is inside the
- * driver (shim/crash_guard.h) for the duration of the real call.
+ * predictable branch, no frame). Otherwise a CALL, POLL or RECORD row hands
+ * the call to its fast twin, which records the usual call inline
+ * (shim/record_fast.h) and hands anything else to the full twin; the other
+ * rows go to the full twin at once. The full twin resolves the driver
+ * lazily (the first call does), hands the call to the policied twin
+ * (shim/policy_wrappers.c) when a policy or CUGUARD_ON_ERROR is on,
+ * forwards when not tracing, and else records per the row's style around
+ * the real call. Both recording twins publish that the thread is inside
+ * the driver (shim/crash_guard.h) for the duration of the real call.
  *
  * What it must never do: change arguments or results, record twice, or
  * crash when the driver is missing (it returns cg_missing_real()).
@@ -31,6 +34,7 @@
 #include "shim/policy_wrappers.h"
 #include "shim/procaddr.h"
 #include "shim/record.h"
+#include "shim/record_fast.h"
 
 #define CG_U64(x) ((uint64_t)(uintptr_t)(x))
 /* What the call stored through `p`, or 0 when it failed. Uses `rc`. */
@@ -63,6 +67,22 @@
                            CG_U64(extra));                                                         \
         return rc;                                                                                 \
     }                                                                                              \
+    static __attribute__((noinline, unused)) CUresult CUDAAPI cg_fast_##sym params                 \
+    {                                                                                              \
+        typedef CUresult(CUDAAPI *real_fn) params;                                                 \
+        real_fn real = (real_fn)__atomic_load_n(&cg_real_table[CG_ID_##sym], __ATOMIC_RELAXED);    \
+        CUresult rc = CUDA_ERROR_UNKNOWN;                                                          \
+        struct cg_call call;                                                                       \
+        if (__builtin_expect(real == NULL, 0) ||                                                   \
+            !cg_fast_begin(&call, CG_ID_##sym, CG_STYLE_##style, per_thread))                      \
+            return cg_full_##sym args;                                                             \
+        cg_call_inside(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
+        rc = real args;                                                                            \
+        cg_call_outside(&call);                                                                    \
+        cg_fast_end(&call, CG_ID_##sym, CG_STYLE_##style, per_thread, rc, CG_U64(handle),          \
+                    CG_U64(arg), CG_U64(arg2), CG_U64(extra));                                     \
+        return rc;                                                                                 \
+    }                                                                                              \
     static CUresult CUDAAPI cg_wrap_##sym params                                                   \
     {                                                                                              \
         typedef CUresult(CUDAAPI *real_fn) params;                                                 \
@@ -73,6 +93,8 @@
                 return real args;                                                                  \
         }                                                                                          \
         cg_policy_caller = __builtin_return_address(0);                                            \
+        if (CG_STYLE_IS_FAST(CG_STYLE_##style))                                                    \
+            return cg_fast_##sym args;                                                             \
         return cg_full_##sym args;                                                                 \
     }                                                                                              \
     __attribute__((visibility("default"))) CUresult CUDAAPI sym params                             \

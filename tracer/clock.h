@@ -37,7 +37,7 @@ struct cg_clock {
     uint64_t open_ns;
 };
 
-extern struct cg_clock cg_trace_clock;
+extern struct cg_clock cg_trace_clock __attribute__((visibility("hidden")));
 
 /* CLOCK_MONOTONIC nanoseconds from clock_gettime. */
 uint64_t cg_clock_monotonic_ns(void);

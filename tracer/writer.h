@@ -62,9 +62,9 @@ struct cg_writer_slot_counter {
     _Alignas(64) _Atomic uint64_t value; /* alone on its cache line */
 };
 extern __thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
-extern _Atomic int cg_writer_state;
-extern _Atomic uint32_t cg_writer_window_generation;
-extern struct cg_writer_slot_counter cg_writer_slot_counter;
+extern _Atomic int cg_writer_state __attribute__((visibility("hidden")));
+extern _Atomic uint32_t cg_writer_window_generation __attribute__((visibility("hidden")));
+extern struct cg_writer_slot_counter cg_writer_slot_counter __attribute__((visibility("hidden")));
 
 static inline struct cg_record *cg_writer_reserve(uint32_t n)
 {
