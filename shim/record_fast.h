@@ -7,9 +7,10 @@
  * style dispatch, no call into shim/record.c. cg_fast_begin() says whether
  * the call is the usual one: the thread's state belongs to the open trace
  * (one compare against cg_trace_open_generation), no policy, not inside a
- * runtime call, the same call site as the thread's last call, the task
- * variable unchanged and no stack wanted for the api. It then fills the
- * struct cg_call exactly as cg_call_begin() would, so that the crash guard
+ * runtime call and no stack wanted for the api. It then polls the task
+ * variable and takes the call site as cg_call_begin() does (inline when
+ * nothing changed since the thread's last call) and fills the struct
+ * cg_call exactly as cg_call_begin() would, so that the crash guard
  * and cg_call_end() (which the fast path hands every result but success,
  * and every poll while the thread is spinning) see the same call.
  * cg_fast_write() writes the one CALL record as write_one() in
@@ -28,11 +29,13 @@
 
 #include "shim/policy.h"
 #include "shim/record.h"
+#include "shim/site.h"
 #include "shim/spin.h"
 #include "shim/stack.h"
 #include "shim/task.h"
 #include "shim/thread.h"
 #include "shim/watch_slots.h"
+#include "tracer/clock.h"
 #include "tracer/writer.h"
 
 /* The styles with a fast path. */
@@ -64,13 +67,14 @@ static inline __attribute__((always_inline)) int cg_fast_begin(struct cg_call *c
                                                                        __ATOMIC_ACQUIRE),
                          0))
         return 0;
-    if (__builtin_expect(cg_policy_wanted() || cg_tls.runtime.depth != 0 ||
-                             t->last_site.addr != (uintptr_t)caller || !cg_task_unchanged(t) ||
-                             cg_stack_wanted(id),
-                         0))
+    if (__builtin_expect(cg_policy_wanted() || cg_tls.runtime.depth != 0 || cg_stack_wanted(id), 0))
         return 0;
+    if (__builtin_expect(!cg_task_unchanged(t), 0))
+        cg_task_poll_slow(t);
+    c->site = __builtin_expect(t->last_site.addr == (uintptr_t)caller, 1)
+                  ? t->last_site.id
+                  : cg_site_id_slow(t, caller);
     c->thread = t;
-    c->site = t->last_site.id;
     c->api = (uint16_t)id;
     c->flags = per_thread ? CG_FLAG_PTSZ : 0;
     c->style = (uint8_t)style;
@@ -88,14 +92,19 @@ static inline __attribute__((always_inline)) void cg_fast_write(const struct cg_
     struct cg_record *r = cg_writer_reserve(1);
     if (r == NULL)
         return;
+    /* The slot is zero-filled (tracer/writer.h): a field known to be 0 where
+     * the wrapper is compiled (arg 0, success, no flag) is not stored. */
     r->handle = handle;
-    r->arg = arg;
-    r->arg2 = arg2;
-    r->ts_ns = cg_now_ns();
+    if (!__builtin_constant_p(arg) || arg != 0)
+        r->arg = arg;
+    if (!__builtin_constant_p(arg2) || arg2 != 0)
+        r->arg2 = arg2;
+    r->ts_ns = cg_trace_now(); /* cg_now_ns(), inlined */
     cg_record_set_tid_site(r, c->thread->tid, c->site);
-    r->result = result;
+    (void)result; /* CUDA_SUCCESS: the zero already there */
     r->api = (uint16_t)id;
-    r->flags = per_thread ? CG_FLAG_PTSZ : 0;
+    if (per_thread)
+        r->flags = CG_FLAG_PTSZ;
     cg_writer_publish(r, CG_REC_CALL);
     cg_watch_last(r);
 }

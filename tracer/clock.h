@@ -43,7 +43,7 @@ extern struct cg_clock cg_trace_clock __attribute__((visibility("hidden")));
 uint64_t cg_clock_monotonic_ns(void);
 
 #if defined(__x86_64__)
-static inline uint64_t cg_clock_read_tsc(void)
+static inline __attribute__((always_inline)) uint64_t cg_clock_read_tsc(void)
 {
     uint32_t lo, hi;
     /* lfence: the stamp is taken after every earlier load completed (a
@@ -52,7 +52,7 @@ static inline uint64_t cg_clock_read_tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-static inline uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
+static inline __attribute__((always_inline)) uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 {
     uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
     return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
@@ -61,7 +61,7 @@ static inline uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t 
 /* The line in use, read as a sequence lock: `current` is read again after
  * the fields, and a line being rewritten (only the one not in use is) is
  * read again. */
-static inline struct cg_clock_line cg_clock_line_now(void)
+static inline __attribute__((always_inline)) struct cg_clock_line cg_clock_line_now(void)
 {
     for (;;) {
         unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
@@ -79,7 +79,7 @@ static inline struct cg_clock_line cg_clock_line_now(void)
 #endif
 
 /* The time to stamp a record with (CLOCK_MONOTONIC nanoseconds). */
-static inline uint64_t cg_trace_now(void)
+static inline __attribute__((always_inline)) uint64_t cg_trace_now(void)
 {
 #if defined(__x86_64__)
     if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_RELAXED), 1)) {

@@ -27,6 +27,8 @@
 #include "shim/live_errors.h"
 #include "shim/record.h"
 #include "shim/site.h"
+#include "shim/thread.h"
+#include "shim/watch_slots.h"
 #include "tests/unit/shim_testlib.h"
 #include "tracer/writer.h"
 
@@ -418,6 +420,156 @@ START_TEST(threads_start_and_exit)
 }
 END_TEST
 
+/* ---- the wrappers' fast path (shim/record_fast.h) ---- */
+
+/* Defined by shim/wrappers.c; cuda.h declares the _ptsz names only under
+ * the per-thread default stream macro. */
+CUresult CUDAAPI cuEventRecord_ptsz(CUevent hEvent, CUstream hStream);
+
+enum repeat_op { REPEAT_RECORD, REPEAT_RECORD_PTSZ, REPEAT_QUERY, REPEAT_WAIT, REPEAT_OPS };
+static const char *const repeat_api[REPEAT_OPS] = {"cuEventRecord", "cuEventRecord_ptsz",
+                                                   "cuEventQuery", "cuStreamWaitEvent"};
+#define REPEATS 40
+
+struct repeat_job {
+    enum repeat_op op;
+    CUevent event;
+    CUstream stream;
+};
+
+/* One api REPEATS times from one call site, on a fresh thread: its first
+ * call takes the full path (the thread has no state yet), the others the
+ * fast path. Returns NULL when every call succeeded. */
+static void *repeat_calls(void *arg)
+{
+    const struct repeat_job *job = arg;
+    if (shimtest_cuda_thread_init() != 0)
+        return (void *)1;
+    for (int i = 0; i < REPEATS; i++) {
+        CUresult rc = CUDA_ERROR_UNKNOWN;
+        switch (job->op) {
+        case REPEAT_RECORD:
+            rc = cuEventRecord(job->event, job->stream);
+            break;
+        case REPEAT_RECORD_PTSZ:
+            rc = cuEventRecord_ptsz(job->event, job->stream);
+            break;
+        case REPEAT_QUERY:
+            rc = cuEventQuery(job->event);
+            break;
+        default:
+            rc = cuStreamWaitEvent(job->stream, job->event, 0);
+            break;
+        }
+        if (rc != CUDA_SUCCESS)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* The records of one api on the trace: every field but the time equals
+ * the first record's, and the time never goes back. */
+static void check_repeats_equal(const struct shimtest_trace *t, const char *api)
+{
+    const struct cg_record *first = NULL;
+    uint64_t last_ts = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        const struct cg_record *r = &t->records[i].rec;
+        if (r->kind != CG_REC_CALL || strcmp(t->records[i].api, api) != 0)
+            continue;
+        n++;
+        if (first == NULL)
+            first = r;
+        ck_assert_ptr_nonnull(first);
+        ck_assert_uint_eq(r->handle, first->handle);
+        ck_assert_uint_eq(r->arg, first->arg);
+        ck_assert_uint_eq(r->arg2, first->arg2);
+        ck_assert_uint_eq(r->tid, first->tid);
+        ck_assert_uint_eq(r->site, first->site);
+        ck_assert_int_eq(r->result, first->result);
+        ck_assert_uint_eq(r->api, first->api);
+        ck_assert_uint_eq(r->flags, first->flags);
+        ck_assert_uint_ge(r->ts_ns, last_ts);
+        last_ts = r->ts_ns;
+    }
+    ck_assert_uint_eq(n, REPEATS);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_uint_ne(first->site, 0);
+}
+
+START_TEST(repeated_calls_record_like_the_first)
+{
+    char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    struct repeat_job job = {REPEAT_RECORD, NULL, NULL};
+    ck_assert_int_eq(cuStreamCreate(&job.stream, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+    ck_assert_int_eq(cuEventCreate(&job.event, 0), CUDA_SUCCESS);
+    for (int op = 0; op < REPEAT_OPS; op++) {
+        pthread_t thread;
+        void *failed = (void *)1;
+        job.op = (enum repeat_op)op;
+        if (job.op == REPEAT_QUERY)
+            ck_assert_int_eq(cuEventSynchronize(job.event), CUDA_SUCCESS);
+        ck_assert_int_eq(pthread_create(&thread, NULL, repeat_calls, &job), 0);
+        ck_assert_int_eq(pthread_join(thread, &failed), 0);
+        ck_assert_ptr_null(failed);
+    }
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    for (int op = 0; op < REPEAT_OPS; op++)
+        check_repeats_equal(&t, repeat_api[op]);
+    const struct shimtest_record *ptsz =
+        find_record(&t, CG_REC_CALL, "cuEventRecord_ptsz", H(job.event));
+    ck_assert_ptr_nonnull(ptsz);
+    ck_assert_uint_eq(ptsz->rec.flags, CG_FLAG_PTSZ);
+    ck_assert_uint_eq(ptsz->rec.arg, H(job.stream));
+    shimtest_trace_free(&t);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
+/* No spin of this thread's table is open, as the watchdog sees it. */
+static void assert_no_spin_watched(void)
+{
+    ck_assert_ptr_nonnull(cg_tls.watch);
+    for (unsigned i = 0; i < CG_SPIN_SLOTS; i++)
+        ck_assert_ptr_null(__atomic_load_n(&cg_tls.watch->spin[i], __ATOMIC_ACQUIRE));
+}
+
+START_TEST(a_success_ends_the_spin_of_its_handle)
+{
+    setenv("FAKECUDA_STALL_STREAM", "1", 1);
+    char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    CUstream stalled, running;
+    CUevent event = stalled_event(&stalled);
+    ck_assert_int_eq(cuStreamCreate(&running, CU_STREAM_NON_BLOCKING), CUDA_SUCCESS);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(cuEventQuery(event), CUDA_ERROR_NOT_READY);
+    ck_assert_ptr_nonnull(cg_tls.thread);
+    ck_assert_uint_eq(cg_tls.thread->spins_open, 1);
+    ck_assert_int_eq(cuEventRecord(event, running), CUDA_SUCCESS); /* now it completes */
+    ck_assert_int_eq(cuStreamSynchronize(running), CUDA_SUCCESS);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(cuEventQuery(event), CUDA_SUCCESS);
+    ck_assert_uint_eq(cg_tls.thread->spins_open, 0);
+    assert_no_spin_watched();
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    ck_assert_uint_eq(shimtest_spin_total(&t, "cuEventQuery", H(event)), 10);
+    size_t successes = 0;
+    for (size_t i = 0; i < t.count; i++) {
+        const struct shimtest_record *r = &t.records[i];
+        successes += r->rec.kind == CG_REC_CALL && strcmp(r->api, "cuEventQuery") == 0 &&
+                     r->rec.handle == H(event) && r->rec.result == CUDA_SUCCESS;
+    }
+    ck_assert_uint_eq(successes, 3);
+    shimtest_trace_free(&t);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
 /* Two call sites (different bodies, so they are not folded into one); noinline
  * and a non-tail call keep their return addresses. */
 __attribute__((noinline)) static CUresult create_here(CUevent *event)
@@ -644,6 +796,8 @@ static Suite *shim_suite(void)
     tcase_add_test(records, runtime_mark_flags_driver_records);
     tcase_add_test(records, create_and_failed_calls_carry_stacks);
     tcase_add_test(records, failed_calls_move_the_live_error_count);
+    tcase_add_test(records, repeated_calls_record_like_the_first);
+    tcase_add_test(records, a_success_ends_the_spin_of_its_handle);
     suite_add_tcase(s, records);
 
     TCase *safety = tcase_create("safety");
