@@ -52,7 +52,8 @@ static inline __attribute__((always_inline)) uint64_t cg_clock_read_tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-static inline __attribute__((always_inline)) uint64_t cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
+static inline __attribute__((always_inline)) uint64_t
+cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 {
     uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
     return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
