@@ -79,6 +79,7 @@ int cg_call_begin(struct cg_call *c, unsigned id, const void *caller)
         caller = cg_tls.runtime.caller;
     }
     c->site = cg_site_id(c->thread, caller);
+    c->tid = c->thread ? c->thread->tid : cg_gettid();
     c->reserved = NULL;
     c->caller = caller;
     if (cg_stack_wanted(id))
@@ -93,7 +94,7 @@ static void fill_at(struct cg_record *r, const struct cg_call *c, int32_t result
     r->arg = arg;
     r->arg2 = arg2;
     r->ts_ns = ts_ns;
-    cg_record_set_tid_site(r, c->thread ? c->thread->tid : cg_gettid(), c->site);
+    cg_record_set_tid_site(r, c->tid, c->site);
     r->result = result;
     r->api = c->api;
     r->flags = c->flags;

@@ -29,6 +29,7 @@
 
 struct cg_call {
     struct cg_thread *thread; /* NULL: record without per-thread state */
+    uint32_t tid;             /* the caller's kernel tid; next to site: one 8-byte copy */
     uint32_t site;
     uint16_t api;
     uint8_t flags; /* enum cg_record_flags */

@@ -42,9 +42,13 @@
 #define CG_STYLE_IS_FAST(style)                                                                    \
     ((style) == CG_STYLE_CALL || (style) == CG_STYLE_POLL || (style) == CG_STYLE_RECORD)
 
-/* Store a record's tid and site as one 8-byte move (they are adjacent). */
+/* tid and site are copied as one 8-byte move (they are adjacent). */
 _Static_assert(offsetof(struct cg_record, site) == offsetof(struct cg_record, tid) + 4,
                "tid and site are adjacent");
+_Static_assert(offsetof(struct cg_call, site) == offsetof(struct cg_call, tid) + 4,
+               "tid and site are adjacent");
+_Static_assert(offsetof(struct cg_thread, last_site_id) == offsetof(struct cg_thread, tid) + 4,
+               "tid and last_site_id are adjacent");
 static inline void cg_record_set_tid_site(struct cg_record *r, uint32_t tid, uint32_t site)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -71,9 +75,12 @@ static inline __attribute__((always_inline)) int cg_fast_begin(struct cg_call *c
         return 0;
     if (__builtin_expect(!cg_task_unchanged(t), 0))
         cg_task_poll_slow(t);
-    c->site = __builtin_expect(t->last_site.addr == (uintptr_t)caller, 1)
-                  ? t->last_site.id
-                  : cg_site_id_slow(t, caller);
+    if (__builtin_expect(t->last_site_addr == (uintptr_t)caller, 1)) {
+        memcpy(&c->tid, &t->tid, 8); /* tid and last_site_id */
+    } else {
+        c->tid = t->tid;
+        c->site = cg_site_id_slow(t, caller);
+    }
     c->thread = t;
     c->api = (uint16_t)id;
     c->flags = per_thread ? CG_FLAG_PTSZ : 0;
@@ -99,9 +106,9 @@ static inline __attribute__((always_inline)) void cg_fast_write(const struct cg_
         r->arg = arg;
     if (!__builtin_constant_p(arg2) || arg2 != 0)
         r->arg2 = arg2;
-    r->ts_ns = cg_trace_now(); /* cg_now_ns(), inlined */
-    cg_record_set_tid_site(r, c->thread->tid, c->site);
-    (void)result; /* CUDA_SUCCESS: the zero already there */
+    r->ts_ns = cg_trace_now();   /* cg_now_ns(), inlined */
+    memcpy(&r->tid, &c->tid, 8); /* tid and site */
+    (void)result;                /* CUDA_SUCCESS: the zero already there */
     r->api = (uint16_t)id;
     if (per_thread)
         r->flags = CG_FLAG_PTSZ;

@@ -78,19 +78,21 @@ uint32_t cg_site_id_slow(struct cg_thread *t, const void *addr)
         return 0;
     if (t == NULL)
         return symbolise(addr);
-    if (__builtin_expect(t->last_site.addr == a, 1))
-        return t->last_site.id;
+    if (__builtin_expect(t->last_site_addr == a, 1))
+        return t->last_site_id;
     unsigned set = set_of(a);
     const struct cg_site_slot *hit = lookup(t, set, a);
     if (__builtin_expect(hit != NULL, 1)) {
-        t->last_site = *hit;
+        t->last_site_addr = hit->addr;
+        t->last_site_id = hit->id;
         return hit->id;
     }
     uint32_t id = symbolise(addr);
     if (id != 0) { /* a full set drops its oldest entry */
         memmove(&t->sites[set + 1], &t->sites[set], (CG_SITE_WAYS - 1) * sizeof t->sites[0]);
         t->sites[set] = (struct cg_site_slot){.addr = a, .id = id};
-        t->last_site = t->sites[set];
+        t->last_site_addr = a;
+        t->last_site_id = id;
     }
     return id;
 }

@@ -22,8 +22,8 @@
 uint32_t cg_site_id_slow(struct cg_thread *t, const void *addr);
 static inline uint32_t cg_site_id(struct cg_thread *t, const void *addr)
 {
-    if (__builtin_expect(t != NULL && addr != NULL && t->last_site.addr == (uintptr_t)addr, 1))
-        return t->last_site.id; /* the thread's latest site again: no hashing */
+    if (__builtin_expect(t != NULL && addr != NULL && t->last_site_addr == (uintptr_t)addr, 1))
+        return t->last_site_id; /* the thread's latest site again: no hashing */
     return cg_site_id_slow(t, addr);
 }
 

@@ -44,6 +44,11 @@ struct cg_stack_slot {
 
 struct cg_thread {
     uint32_t tid;
+    /* The latest site hit (most calls repeat their site): its string id
+     * next to tid, so that the fast path (shim/record_fast.h) copies both
+     * with one 8-byte load, and its return address. */
+    uint32_t last_site_id;
+    uintptr_t last_site_addr;
     uint32_t generation; /* cg_trace_generation the caches belong to */
     unsigned spin_next;  /* round-robin victim when every spin slot is used */
     unsigned spins_open; /* spins[] slots with a record: 0 lets a poll skip the search */
@@ -54,7 +59,6 @@ struct cg_thread {
     char *task_entry[2];
     uint64_t context; /* the context of this thread's last CONTEXT record, 0 = none */
     struct cg_spin spins[CG_SPIN_SLOTS];
-    struct cg_site_slot last_site; /* the latest hit: most calls repeat their site */
     struct cg_site_slot sites[CG_SITE_SLOTS];
     struct cg_stack_slot stacks[CG_STACK_SLOTS];
 };

@@ -159,6 +159,16 @@ void cg_clock_start(void)
 #endif
 }
 
+#if defined(__x86_64__)
+struct cg_clock_line cg_clock_line_retry(void)
+{
+    struct cg_clock_line copy;
+    while (!cg_clock_line_try(&copy))
+        ;
+    return copy;
+}
+#endif
+
 void cg_clock_reanchor(void)
 {
 #if defined(__x86_64__)

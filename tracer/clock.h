@@ -62,20 +62,28 @@ cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 /* The line in use, read as a sequence lock: `current` is read again after
  * the fields, and a line being rewritten (only the one not in use is) is
  * read again. */
+static inline __attribute__((always_inline)) int cg_clock_line_try(struct cg_clock_line *copy)
+{
+    unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
+    /* The line as one array of words (fields in order): one base register
+     * and index for the three loads. */
+    const uint64_t *l = &cg_trace_clock.lines[0].base_tsc + (seq & 1u) * 3u;
+    _Static_assert(sizeof(struct cg_clock_line) == 3 * sizeof(uint64_t), "three words");
+    /* acquire: the second read of `current` stays after these */
+    copy->base_tsc = __atomic_load_n(&l[0], __ATOMIC_ACQUIRE);
+    copy->base_ns = __atomic_load_n(&l[1], __ATOMIC_ACQUIRE);
+    copy->mult = __atomic_load_n(&l[2], __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) == seq;
+}
+/* The retry loop, out of line (a re-anchoring raced the read): the inline
+ * read has no loop for the compiler to hoist addresses out of. */
+struct cg_clock_line cg_clock_line_retry(void);
 static inline __attribute__((always_inline)) struct cg_clock_line cg_clock_line_now(void)
 {
-    for (;;) {
-        unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
-        const struct cg_clock_line *l = &cg_trace_clock.lines[seq & 1u];
-        struct cg_clock_line copy = {
-            /* acquire: the second read of `current` stays after these */
-            .base_tsc = __atomic_load_n(&l->base_tsc, __ATOMIC_ACQUIRE),
-            .base_ns = __atomic_load_n(&l->base_ns, __ATOMIC_ACQUIRE),
-            .mult = __atomic_load_n(&l->mult, __ATOMIC_ACQUIRE),
-        };
-        if (__builtin_expect(__atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) == seq, 1))
-            return copy;
-    }
+    struct cg_clock_line copy;
+    if (__builtin_expect(cg_clock_line_try(&copy), 1))
+        return copy;
+    return cg_clock_line_retry();
 }
 #endif
 
