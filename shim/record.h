@@ -4,9 +4,10 @@
  * What it is for: the record builders behind the `style` column of
  * shim/api.def. A generated wrapper calls cg_call_begin() (returns 0 when
  * not tracing: the wrapper then just forwards), cg_call_enter() before a
- * blocking call, and cg_call_end() with the result and the record fields.
- * The runtime wrappers bracket their cudart call with cg_runtime_enter() /
- * cg_runtime_leave() so the driver records inside carry CG_FLAG_VIA_RUNTIME
+ * blocking call, and cg_call_end() with the result and the record fields
+ * (the usual CALL, POLL and RECORD call is recorded inline instead, by
+ * shim/record_fast.h, with the same result). The runtime wrappers bracket their cudart call with
+ * cg_runtime_enter() / cg_runtime_leave() so the driver records inside carry CG_FLAG_VIA_RUNTIME
  * and the runtime caller's call site.
  *
  * What it must never do: change a call's arguments or result, call the

@@ -5,6 +5,8 @@
  * its open spins (shim/spin.c) and its call-site cache (shim/site.c). The
  * state is allocated on the thread's first traced call, which also writes
  * CG_REC_THREAD_START; a pthread key destructor writes CG_REC_THREAD_EXIT.
+ * Also the shim's one TLS block (struct cg_tls): every thread-local of the
+ * shim is a field of it, so a wrapper reaches them all from one TLS base.
  *
  * What it must never do: be shared between threads, allocate on any call
  * but a thread's first, or outlive its thread's records (a fork child or a

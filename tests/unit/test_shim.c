@@ -529,6 +529,53 @@ START_TEST(repeated_calls_record_like_the_first)
 }
 END_TEST
 
+/* Two call sites of cuEventQuery (different bodies, so they are not folded
+ * into one); noinline and a non-tail call keep their return addresses. */
+__attribute__((noinline)) static CUresult query_here(CUevent event)
+{
+    volatile CUresult rc = cuEventQuery(event);
+    return rc;
+}
+
+__attribute__((noinline)) static CUresult query_there(CUevent event, int salt)
+{
+    volatile int keep = salt;
+    volatile CUresult rc = cuEventQuery(event);
+    return keep == salt ? rc : CUDA_ERROR_UNKNOWN;
+}
+
+START_TEST(alternating_call_sites_keep_their_sites)
+{
+    char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    CUevent event;
+    ck_assert_int_eq(cuEventCreate(&event, 0), CUDA_SUCCESS);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(query_here(event), CUDA_SUCCESS);
+        ck_assert_int_eq(query_there(event, i), CUDA_SUCCESS);
+    }
+    struct shimtest_trace t;
+    ck_assert_int_eq(shimtest_finish_and_read(dir, &t), 0);
+    uint32_t sites[2] = {0, 0};
+    size_t n = 0;
+    for (size_t i = 0; i < t.count; i++) {
+        const struct cg_record *r = &t.records[i].rec;
+        if (r->kind != CG_REC_CALL || strcmp(t.records[i].api, "cuEventQuery") != 0)
+            continue;
+        if (n < 2)
+            sites[n] = r->site;
+        ck_assert_uint_eq(r->site, sites[n % 2]);
+        n++;
+    }
+    ck_assert_uint_eq(n, 40);
+    ck_assert_uint_ne(sites[0], 0);
+    ck_assert_uint_ne(sites[1], 0);
+    ck_assert_uint_ne(sites[0], sites[1]);
+    shimtest_trace_free(&t);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
 /* No spin of this thread's table is open, as the watchdog sees it. */
 static void assert_no_spin_watched(void)
 {
@@ -798,6 +845,7 @@ static Suite *shim_suite(void)
     tcase_add_test(records, failed_calls_move_the_live_error_count);
     tcase_add_test(records, repeated_calls_record_like_the_first);
     tcase_add_test(records, a_success_ends_the_spin_of_its_handle);
+    tcase_add_test(records, alternating_call_sites_keep_their_sites);
     suite_add_tcase(s, records);
 
     TCase *safety = tcase_create("safety");
