@@ -18,7 +18,7 @@ $(BUILD)/bench/percall: bench/percall.c
 
 $(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c
+	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c tracer/order.c
 
 # -fno-omit-frame-pointer: the frame-pointer walk gets its best case (it still
 # cannot cross libc, which is built without frame pointers).

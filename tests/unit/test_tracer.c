@@ -167,7 +167,8 @@ START_TEST(header_describes_the_process)
     ck_assert_uint_eq(h->end_state, CG_END_CLEAN);
     ck_assert_uint_ge(h->start_mono_ns, before);
     ck_assert_uint_ge(h->end_mono_ns, h->start_mono_ns);
-    ck_assert_uint_eq(h->slots_reserved, 1); /* the PROCESS_EXIT record */
+    ck_assert_uint_eq(h->slots_reserved, CG_BATCH_RECORDS); /* PROCESS_EXIT's batch */
+    ck_assert_uint_eq(h->batch_records, CG_BATCH_RECORDS);
     ck_assert_str_eq(h->task_var, "PYTEST_CURRENT_TEST");
     ck_assert_str_eq(h->label, "gw12");
     ck_assert_uint_eq(cg_reader_api_count(rd), testlib_api_count);
@@ -795,18 +796,20 @@ START_TEST(background_prepares_the_next_segment)
     ck_assert_int_eq(cg_writer_open(&cfg), 0);
     cg_writer_set_prepare_wake(wake_counter);
     const long long first_end = CG_HEADER_SIZE + CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE;
-    write_numbered(0, CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    /* A batch holds CG_BATCH_RECORDS - 1 records after its BATCH record. */
+    const uint64_t per = CG_BATCH_RECORDS - 1, half_batches = CG_FIRST_SEGMENT_RECORDS / 2 / 64;
+    write_numbered(0, (half_batches - 1) * per);
     cg_writer_background(); /* not half full: nothing to prepare */
     ck_assert_int_eq(file_size(dir), first_end);
     ck_assert_int_eq(wakes, 0);
-    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 - 8, 16);
+    write_numbered((half_batches - 1) * per, 2 * per);
     ck_assert_int_eq(wakes, 1); /* asked once, half-way */
     ck_assert_int_eq(file_size(dir), first_end);
     cg_writer_background(); /* segment 1 (twice as large) is mapped ahead of need */
     ck_assert_int_eq(file_size(dir), first_end + 2 * CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE);
     /* Across two segment boundaries, the rest mapped by this thread. */
     const uint64_t total = 5 * CG_FIRST_SEGMENT_RECORDS;
-    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 + 8, total - CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    write_numbered((half_batches + 1) * per, total - (half_batches + 1) * per);
     ck_assert_int_ge(wakes, 2);
     cg_writer_set_prepare_wake(NULL);
     cg_writer_close();
