@@ -159,7 +159,7 @@ struct cg_file_header {
     uint64_t tsc_anchor_ns;
     uint64_t tsc_mult; /* ns per TSC tick times 2^32 */
     /* version 4; zero in older files */
-    uint32_t batch_records; /* CG_BATCH_RECORDS: slots per batch ("Batches") */
+    uint32_t batch_records; /* CG_BATCH_RECORDS: slots per batch ("Batches"); 0: slot order */
     uint32_t reserved;      /* zero */
 };
 
