@@ -784,6 +784,9 @@ struct cg_record *cg_writer_reserve_batch(uint32_t n)
 {
     if (n - 1u > 3u)
         return NULL;
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE &&
+        cg_writer_reserve_slow(n) == NULL)
+        return NULL; /* tracing is off (a fork child's file opens in reserve_slow) */
     uint32_t generation = atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed);
     return reserve_in_new_batch(n, generation);
 }

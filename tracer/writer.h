@@ -49,6 +49,10 @@ int cg_writer_active(void);
  * must be mapped (and, in a fork child, to open its file at the first
  * record). */
 struct cg_record *cg_writer_reserve_slow(uint32_t n);
+
+/* As cg_writer_reserve, but always in a new batch: the record's slot lies
+ * past every slot reserved before the call (for a marker a reader scanning
+ * the file from a recent slot must find, e.g. a hang report's header). */
 struct cg_record *cg_writer_reserve_batch(uint32_t n);
 
 /* What the inline reserve reads; tracer/writer.c alone writes it. A
