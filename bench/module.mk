@@ -3,6 +3,7 @@
 #   build/bench/null/libcuda.so.1  a driver that does nothing (isolates the shim's cost)
 #   build/bench/percall            per-call cost of the wrapped lifecycle calls
 #   build/bench/tracestat          records, calls and bytes per call of a trace directory
+#   build/bench/batch_trace        taking trace slots: per-thread batches vs one shared atomic
 #   build/bench/unwinders          frame pointers vs backtrace() vs libunwind on this host
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
 	@mkdir -p $(@D)
@@ -18,7 +19,7 @@ $(BUILD)/bench/percall: bench/percall.c
 
 $(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c
+	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c tracer/order.c
 
 # -fno-omit-frame-pointer: the frame-pointer walk gets its best case (it still
 # cannot cross libc, which is built without frame pointers).
@@ -26,6 +27,10 @@ $(BUILD)/bench/unwinders: bench/unwinders.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< $(LDLIBS_MT)
 
-BENCH_TARGETS += $(BUILD)/bench/unwinders
+$(BUILD)/bench/batch_trace: bench/batch_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ bench/batch_trace.c tracer/writer.c tracer/clock.c $(LDLIBS_MT)
+
+BENCH_TARGETS += $(BUILD)/bench/unwinders $(BUILD)/bench/batch_trace
 BENCH_TARGETS += $(BUILD)/bench/gen_trace $(BUILD)/bench/null/libcuda.so.1 \
                  $(BUILD)/bench/percall $(BUILD)/bench/tracestat

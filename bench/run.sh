@@ -2,6 +2,7 @@
 # bench/run.sh — `make bench`: every benchmark section, one after another,
 # each printing its own table with the targets beside the figures:
 #   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
+#   bench/batch_trace.sh  taking trace slots: per-thread batches vs one shared atomic
 #   bench/stacks.sh    added cost of call stacks per create/destroy and per query
 #   bench/wholerun.sh  whole-run wall-time ratio traced/untraced (simulator)
 #   bench/analyzer.sh  analyzer throughput and peak RSS (10M and 50M records)
@@ -14,6 +15,8 @@ status=0
 echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
 echo
 sh bench/percall.sh || status=1
+echo
+sh bench/batch_trace.sh || status=1
 echo
 sh bench/stacks.sh || status=1
 echo

@@ -3,13 +3,12 @@
  * events whose latest record is not yet known complete.
  *
  * What it is for: the implementation of shim/pending_events.h. The file is
- * read with pread from the slot where the last update stopped. A record is
- * taken only when its kind was already non-zero in a first read, and its
- * fields come from a second read of the same range made after it, so a
- * record being written during the copy is never taken half-written. A slot
- * still zero while later ones are filled (a writer between reserve and
- * publish, or a run abandoned at a segment end) gets one more look a
- * millisecond later and is then skipped for good.
+ * read by shim/live_merge.c: from the batch where the last update stopped,
+ * plus the batches threads are still filling, each record once, in the
+ * order of tracer/format.h "Batches". A record is taken only when its kind
+ * was already non-zero in a first read, and its fields come from a second
+ * read made after it, so a record being written during the copy is never
+ * taken half-written.
  *
  * What it must never do: use malloc or a stdio stream, keep a file descriptor open
  * between updates (the application may close or reuse descriptors), or
@@ -23,10 +22,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shim/api.h"
+#include "shim/live_merge.h"
 #include "tracer/format.h"
 
 /* ---- memory: mmap only (see the header) ---- */
@@ -146,7 +145,6 @@ static struct {
     char path[4096];
     dev_t dev;
     ino_t ino;
-    uint64_t next_slot;
     int known;
 } position;
 
@@ -471,77 +469,12 @@ static void replay(const struct cg_record *r)
     }
 }
 
-/* ---- reading the file ---- */
+/* ---- reading the file: shim/live_merge.c ---- */
 
-#define READ_RECORDS 1024u
-
-static struct cg_record first_read[READ_RECORDS];
-static struct cg_record second_read[READ_RECORDS];
-
-static off_t slot_offset(uint64_t slot)
+static void replay_counted(const struct cg_record *r)
 {
-    return (off_t)(CG_HEADER_SIZE + slot * CG_RECORD_SIZE);
-}
-
-/* Read `n` slots from `slot` into first_read, then again into second_read.
- * Returns the number of whole slots both reads got. */
-static unsigned read_twice(int fd, uint64_t slot, unsigned n)
-{
-    size_t bytes = (size_t)n * CG_RECORD_SIZE;
-    ssize_t a = pread(fd, first_read, bytes, slot_offset(slot));
-    if (a <= 0)
-        return 0;
-    ssize_t b = pread(fd, second_read, (size_t)a, slot_offset(slot));
-    if (b <= 0)
-        return 0;
-    return (unsigned)((a < b ? a : b) / (ssize_t)CG_RECORD_SIZE);
-}
-
-static int later_slot_filled(unsigned from, unsigned got)
-{
-    for (unsigned i = from; i < got; i++) {
-        if (first_read[i].kind != CG_REC_NONE)
-            return 1;
-    }
-    return 0;
-}
-
-/* A slot found empty while later ones are filled: look once more. */
-static void retry_hole(int fd, uint64_t slot)
-{
-    struct timespec ms = {0, 1000000};
-    nanosleep(&ms, NULL);
-    struct cg_record a, b;
-    if (pread(fd, &a, sizeof a, slot_offset(slot)) != (ssize_t)sizeof a || a.kind == CG_REC_NONE)
-        return;
-    if (pread(fd, &b, sizeof b, slot_offset(slot)) == (ssize_t)sizeof b && b.kind == a.kind)
-        replay(&b);
-}
-
-/* Replay from position.next_slot to the first empty slot that nothing
- * follows (the end of what was written so far). */
-static void read_records(int fd, uint64_t slots_in_file)
-{
-    while (position.next_slot < slots_in_file) {
-        uint64_t left = slots_in_file - position.next_slot;
-        unsigned got =
-            read_twice(fd, position.next_slot, left < READ_RECORDS ? (unsigned)left : READ_RECORDS);
-        if (got == 0)
-            return;
-        for (unsigned i = 0; i < got; i++) {
-            if (first_read[i].kind == CG_REC_NONE) {
-                if (!later_slot_filled(i + 1, got)) {
-                    position.next_slot += i;
-                    return;
-                }
-                retry_hole(fd, position.next_slot + i);
-            } else if (second_read[i].kind == first_read[i].kind) {
-                replay(&second_read[i]);
-                records_replayed++;
-            }
-        }
-        position.next_slot += got;
-    }
+    replay(r);
+    records_replayed++;
 }
 
 static int header_ok(int fd)
@@ -560,8 +493,8 @@ static void start_over(const char *path, const struct stat *st)
     snprintf(position.path, sizeof position.path, "%s", path);
     position.dev = st->st_dev;
     position.ino = st->st_ino;
-    position.next_slot = 0;
     position.known = 1;
+    cg_live_merge_reset();
 }
 
 int cg_pending_update(const char *path)
@@ -581,7 +514,7 @@ int cg_pending_update(const char *path)
             start_over(path, &st);
         uint64_t size = (uint64_t)st.st_size;
         uint64_t slots = size > CG_HEADER_SIZE ? (size - CG_HEADER_SIZE) / CG_RECORD_SIZE : 0;
-        read_records(fd, slots);
+        (void)cg_live_merge_update(fd, slots, replay_counted);
         rc = 0;
     }
     close(fd);

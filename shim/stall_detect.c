@@ -278,7 +278,9 @@ static const struct cg_pyt_snapshot *python_at(uint64_t now)
         return &python;
     cg_pyt_take(&python, now, PYTHON_BOUND_NS);
     python_taken = 1;
-    struct cg_record *r = cg_writer_reserve(1);
+    /* In a new batch: `cuguard run --timeout` looks for this header past
+     * the slots it already scanned (analysis/cli/run_timeout.c). */
+    struct cg_record *r = cg_writer_reserve_batch(1);
     if (r != NULL) {
         r->arg = python.count;
         r->arg2 = python.waited_ns;

@@ -24,15 +24,43 @@
  * (up to the end of the segments it had prepared). A reader reads records
  * up to the end of the file, whatever its length.
  *
- * Records: a thread reserves a slot with one atomic add on the shared slot
- * counter, fills every field, then stores `kind` last with release order. A
- * slot whose kind is 0 was never finished (or lies past the last reserved
- * slot); the reader skips it. Slot order is the order of the trace: a record
- * is reserved at the moment the thing it describes happened (for a call:
- * when it returned; for a blocking call: once at entry, once at exit).
+ * Records: a thread reserves a slot in its batch (see "Batches"), fills
+ * every field, then stores `kind` last with release order: the record is
+ * then published, and survives SIGKILL. A slot whose kind is 0 was never
+ * finished (or lies past the last reserved slot); the reader skips it. A
+ * record is reserved at the moment the thing it describes happened (for a
+ * call: when it returned; for a blocking call: once at entry, once at exit).
+ * Up to version 3 slot order is the order of the trace; from version 4 it is
+ * the order of "Batches" below.
+ *
+ * Batches (version 4). The shared slot counter advances only by whole
+ * batches of `batch_records` (CG_BATCH_RECORDS, 64) slots, so a batch never
+ * straddles a segment. A thread takes a batch with one atomic add, its time
+ * stamped just BEFORE that add; its first slot holds a CG_REC_BATCH record
+ * (ts_ns = that time, tid = the thread, arg = slots in the batch) and the
+ * thread alone fills the other slots, in the order it reserves them (a run
+ * reserved together, n <= 4, never spans two batches: a batch's tail too
+ * short for it stays zero). The fault handler's record is a batch of its
+ * own. A reader orders records by the key
+ *   (order time, tid, slot), order time = max(ts_ns, time of the record's
+ *   batch, order time of the thread's previous record),
+ * where a record's batch is the latest BATCH record of its tid before it in
+ * slot order; a CG_REC_STRING record (no ts_ns), CG_REC_ARGS and
+ * CG_REC_STREAM_ID take the order time of the thread's previous record, so
+ * they stay just after the record they belong to. One thread's records are
+ * in key order in slot order, so a reader merges per-thread streams; every
+ * record's order time is at least its batch's time, and a thread has one
+ * batch open at a time, so a record can come after, in slot order, at most
+ * 63 records per thread that sort after it: a reader that merges a window
+ * of W slots orders exactly while fewer than W / 64 threads fill batches at
+ * once. BATCH records themselves are not handed out by tracer/reader.h.
+ * A thread's unfilled tail of a batch (it exited, or the process was killed)
+ * is zero slots (kind 0) and is skipped. `kill -9` loses no published
+ * record: the file is MAP_SHARED and publishing is still the release store
+ * of `kind`.
  *
  * Order of creates and teardowns (must hold in slot order AND in ts_ns
- * order, so that a writer whose records are ordered by timestamp keeps it):
+ * order, so that the order of "Batches" keeps it):
  * a create's record is reserved and its ts_ns taken after the real call
  * returned; a teardown's record (cuEventDestroy*, cuStreamDestroy*,
  * cuMemFreeHost, cuMemHostUnregister, cuCtxDestroy*,
@@ -61,14 +89,16 @@
 
 #define CG_MAGIC "CUGUARD\0" /* 8 bytes at offset 0 */
 #define CG_FORMAT_VERSION                                                                          \
-    3u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
-          header; 3: growing segments, the file ends where the records end, clock fields */
+    4u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
+          header; 3: growing segments, the file ends where the records end, clock fields;          \
+          4: per-thread batches ("Batches"), batch_records at the end of the header */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
 #define CG_RECORD_SIZE 48u
 #define CG_SEGMENT_RECORDS 65536u      /* largest segment, 3 MiB (version 2: every segment) */
 #define CG_FIRST_SEGMENT_RECORDS 1024u /* version 3: segment 0, 48 KiB; each next one doubles */
+#define CG_BATCH_RECORDS 64u           /* version 4: slots a thread takes at once ("Batches") */
 #define CG_STRING_CHUNK 32u
 #define CG_HOST_MAX 64u
 #define CG_ARGV_MAX 2048u
@@ -128,6 +158,9 @@ struct cg_file_header {
     uint64_t tsc_anchor;            /* the conversion in use, refreshed at each re-anchoring */
     uint64_t tsc_anchor_ns;
     uint64_t tsc_mult; /* ns per TSC tick times 2^32 */
+    /* version 4; zero in older files */
+    uint32_t batch_records; /* CG_BATCH_RECORDS: slots per batch ("Batches"); 0: slot order */
+    uint32_t reserved;      /* zero */
 };
 
 /* Header `clock_source` (version 3): what stamped ts_ns. */
@@ -160,6 +193,7 @@ enum cg_record_kind {
     CG_REC_MODULE = 18,   /* a loaded module stacks refer to; see "Stacks and modules" */
     CG_REC_PYSTACK = 19,  /* one Python thread's stack at a hang report or stall, see below */
     CG_REC_KIND_MAX = 19,
+    CG_REC_BATCH = 64, /* version 4: first slot of a thread's batch, see "Batches" */
 };
 
 /* Record flags. */

@@ -2,8 +2,9 @@
  * tracer/reader.h — read a trace file written by tracer/writer.c.
  *
  * What it is for: the analyzer's and `cuguard dump`'s only view of a trace.
- * Streams records in slot order with memory bounded by the string table,
- * never by trace length.
+ * Streams records in trace order (slot order up to format version 3, the
+ * order of format.h "Batches" from version 4) with memory bounded by the
+ * string table and a fixed window, never by trace length.
  *
  * What it must never do: trust the file. Every size, count, offset and
  * string in it is checked; a corrupt, truncated or hostile file yields an
@@ -28,7 +29,8 @@ void cg_reader_close(struct cg_reader *r);
 const struct cg_file_header *cg_reader_header(const struct cg_reader *r);
 const char *cg_reader_path(const struct cg_reader *r);
 
-/* Next valid record in slot order (skips unfinished slots, collects
+/* Next valid record in trace order (skips unfinished slots and BATCH
+ * records, collects
  * CG_REC_STRING chunks into the string table and returns them too).
  * Returns 1 and fills *out, 0 at end of file. */
 int cg_reader_next(struct cg_reader *r, struct cg_record *out);

@@ -20,7 +20,10 @@
  * tracing and puts anonymous memory where the mapping was, so the store is
  * retried harmlessly.
  *
- * Concurrency: the slot counter is one process-global atomic; the segment
+ * Concurrency: the slot counter is one process-global atomic, advanced
+ * only by whole batches of CG_BATCH_RECORDS slots (format.h "Batches"), so
+ * a batch never straddles a segment (every segment is a multiple of it);
+ * each thread fills its batch alone. The segment
  * table holds atomic pointers read without a lock; `grow_lock` is taken only
  * to map a segment that is not mapped yet; `intern_lock` guards the string
  * table. Slots are zero in a fresh file, so a thread killed between reserve
@@ -109,11 +112,12 @@ static __thread uint32_t cached_tid __attribute__((tls_model("initial-exec")));
 static void (*_Atomic prepare_wake)(void);
 /* The segment the background thread was last woken for (avoids repeats). */
 static _Atomic uint32_t wake_sent_for;
-/* Each thread's view of the half segment it last reserved in: a reserve
- * inside it needs no segment arithmetic. Valid while `generation` equals
- * cg_writer_window_generation, which every open and fork child changes. */
-__thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
-_Atomic uint32_t cg_writer_window_generation = 1;
+/* Each thread's batch: the slots it took with one atomic add and fills
+ * alone. Valid while `generation` equals cg_writer_batch_generation, which
+ * every open and fork child changes. */
+__thread struct cg_writer_batch cg_writer_batch __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t cg_writer_batch_generation = 1;
+_Static_assert(CG_FIRST_SEGMENT_RECORDS % CG_BATCH_RECORDS == 0, "batches tile the segments");
 
 /* ---- segment geometry (format.h): segments are contiguous in the file ---- */
 
@@ -419,6 +423,7 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     h->record_size = CG_RECORD_SIZE;
     h->segment_records = CG_SEGMENT_RECORDS;
     h->first_segment_records = CG_FIRST_SEGMENT_RECORDS;
+    h->batch_records = CG_BATCH_RECORDS;
     h->pid = (uint32_t)getpid();
     h->ppid = (uint32_t)getppid();
     h->start_mono_ns = start_mono;
@@ -485,7 +490,7 @@ static int open_locked(void)
     fill_header(header, host, start_real, start_mono);
     atomic_store_explicit(&cg_writer_slot_counter.value, 0, memory_order_relaxed);
     atomic_store(&wake_sent_for, 0);
-    atomic_fetch_add(&cg_writer_window_generation, 1);
+    atomic_fetch_add(&cg_writer_batch_generation, 1);
     atomic_store_explicit(&cg_writer_state, WRITER_ACTIVE, memory_order_release);
     if (map_segment_locked(0) == NULL)
         return -1; /* stop_tracing said why */
@@ -744,44 +749,46 @@ static struct cg_record *slot_pointer(uint64_t slot)
     return seg + index;
 }
 
-/* Reserve `n` consecutive slot numbers; returns the first. One atomic add. */
-static uint64_t reserve_slots(uint32_t n)
+/* Take a batch: its time (stamped before the atomic add, format.h
+ * "Batches"), CG_BATCH_RECORDS slot numbers, its BATCH record published at
+ * its first slot. Returns the batch's first slot pointer or NULL. */
+static struct cg_record *take_batch(void)
 {
-    return atomic_fetch_add_explicit(&cg_writer_slot_counter.value, n, memory_order_relaxed);
+    uint64_t t = cg_now_ns();
+    uint64_t first = atomic_fetch_add_explicit(&cg_writer_slot_counter.value, CG_BATCH_RECORDS,
+                                               memory_order_relaxed);
+    struct cg_record *b = slot_pointer(first);
+    if (b == NULL)
+        return NULL;
+    b->ts_ns = t;
+    b->tid = cg_gettid();
+    b->arg = CG_BATCH_RECORDS;
+    cg_writer_publish(b, CG_REC_BATCH);
+    return b;
 }
 
-/* This thread's window becomes the half of segment s that holds `slot`. */
-static void refresh_window(uint64_t s, uint64_t slot, uint32_t generation)
+/* Off the common path: this thread's batch has fewer than n free slots (or
+ * belongs to an older file). Its tail stays zero; a new batch is taken. */
+static struct cg_record *reserve_in_new_batch(uint32_t n, uint32_t generation)
 {
-    struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
-    uint64_t seg_first = segment_first_slot((uint32_t)s), half = segment_records((uint32_t)s) / 2;
-    int upper = slot - seg_first >= half;
-    cg_writer_window.first = seg_first + (upper ? half : 0);
-    cg_writer_window.len = upper ? segment_records((uint32_t)s) - half : half;
-    cg_writer_window.base = seg + (cg_writer_window.first - seg_first);
-    cg_writer_window.generation = seg ? generation : generation - 1;
+    struct cg_record *b = take_batch();
+    if (b == NULL)
+        return NULL;
+    cg_writer_batch.next = b + 1 + n;
+    cg_writer_batch.end = b + CG_BATCH_RECORDS;
+    cg_writer_batch.generation = generation;
+    return b + 1;
 }
 
-/* Off the common path: a run outside this thread's window. The n slots
- * must be contiguous in memory: a run that straddles a segment boundary is
- * abandoned (kind stays 0) and taken again. */
-static struct cg_record *reserve_outside_window(uint64_t first, uint32_t n, uint32_t generation)
+struct cg_record *cg_writer_reserve_batch(uint32_t n)
 {
-    for (;;) {
-        uint64_t s = segment_of(first);
-        if (s == segment_of(first + n - 1)) {
-            struct cg_record *r = slot_pointer(first);
-            if (r != NULL && s < MAX_SEGMENTS)
-                refresh_window(s, first, generation);
-            return r;
-        }
-        first = reserve_slots(n);
-    }
-}
-
-struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation)
-{
-    return reserve_outside_window(first, n, generation);
+    if (n - 1u > 3u)
+        return NULL;
+    if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE &&
+        cg_writer_reserve_slow(n) == NULL)
+        return NULL; /* tracing is off (a fork child's file opens in reserve_slow) */
+    uint32_t generation = atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed);
+    return reserve_in_new_batch(n, generation);
 }
 
 struct cg_record *cg_writer_reserve_slow(uint32_t n)
@@ -791,14 +798,14 @@ struct cg_record *cg_writer_reserve_slow(uint32_t n)
     int st = atomic_load_explicit(&cg_writer_state, memory_order_acquire);
     if (st != WRITER_ACTIVE && !(st == WRITER_PENDING && open_pending()))
         return NULL;
-    uint32_t generation = atomic_load_explicit(&cg_writer_window_generation, memory_order_relaxed);
-    return reserve_outside_window(reserve_slots(n), n, generation);
+    return cg_writer_reserve(n);
 }
 
 struct cg_record *cg_writer_reserve_mapped(void)
 {
     if (atomic_load_explicit(&cg_writer_state, memory_order_acquire) != WRITER_ACTIVE)
         return NULL;
+    uint64_t t = cg_now_ns();
     uint64_t slot = atomic_load_explicit(&cg_writer_slot_counter.value, memory_order_relaxed);
     for (;;) {
         uint64_t s = segment_of(slot);
@@ -807,9 +814,16 @@ struct cg_record *cg_writer_reserve_mapped(void)
         struct cg_record *seg = atomic_load_explicit(&segments[s], memory_order_acquire);
         if (seg == NULL)
             return NULL; /* would need a new segment: mapping is not signal-safe */
-        if (atomic_compare_exchange_weak_explicit(&cg_writer_slot_counter.value, &slot, slot + 1,
-                                                  memory_order_relaxed, memory_order_relaxed))
-            return seg + (slot - segment_first_slot((uint32_t)s));
+        if (atomic_compare_exchange_weak_explicit(&cg_writer_slot_counter.value, &slot,
+                                                  slot + CG_BATCH_RECORDS, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            struct cg_record *b = seg + (slot - segment_first_slot((uint32_t)s));
+            b->ts_ns = t;
+            b->tid = cg_gettid();
+            b->arg = CG_BATCH_RECORDS;
+            cg_writer_publish(b, CG_REC_BATCH);
+            return b + 1;
+        }
     }
 }
 
@@ -857,10 +871,9 @@ void cg_writer_background(void)
 static int write_string_records(uint32_t id, const char *s, size_t len)
 {
     uint32_t chunks = len == 0 ? 1 : (uint32_t)((len + CG_STRING_CHUNK - 1) / CG_STRING_CHUNK);
-    uint64_t first = reserve_slots(chunks);
     uint32_t tid = cg_gettid();
     for (uint32_t i = 0; i < chunks; i++) {
-        struct cg_record *r = slot_pointer(first + i);
+        struct cg_record *r = cg_writer_reserve(1);
         if (!r)
             return -1;
         size_t off = (size_t)i * CG_STRING_CHUNK;
@@ -1002,7 +1015,7 @@ void cg_writer_after_fork_child(void)
     int was_on = atomic_load(&cg_writer_state) != WRITER_OFF;
     atomic_store(&cg_writer_state, WRITER_OFF);
     cached_tid = 0;
-    atomic_fetch_add(&cg_writer_window_generation, 1);
+    atomic_fetch_add(&cg_writer_batch_generation, 1);
     unmap_parent_trace();
     atomic_store(&cg_writer_slot_counter.value, 0);
     forget_strings();

@@ -2,9 +2,9 @@
  * tracer/writer.h — append records to this process's trace file.
  *
  * What it is for: the shim's only way to write a trace. Cheap on the hot
- * path: reserving a slot is one atomic add, no lock, no syscall, no
- * allocation (a lock and a syscall happen only when a new segment must be
- * mapped and the background thread has not mapped it yet).
+ * path: a thread takes CG_BATCH_RECORDS slots with one atomic add and
+ * fills them privately; no lock, no syscall, no allocation (a lock and a syscall happen only when a
+ * new segment must be mapped and the background thread has not mapped it yet).
  *
  * What it must never do: call CUDA, call getenv, or crash the host program.
  * Every failure (unwritable directory, full disk) turns tracing off with one
@@ -41,29 +41,34 @@ int cg_writer_open(const struct cg_writer_config *cfg);
  * opened by the first record). */
 int cg_writer_active(void);
 
-/* Reserve `n` consecutive slots (1 <= n <= 4), zero-filled. Returns NULL
- * when tracing is off or the file could not grow. The caller fills the
- * fields and publishes each record with cg_writer_publish(). Never
- * allocates; locks and makes syscalls only when a new segment must be
- * mapped (and, in a fork child, to open its file at the first record). */
+/* Reserve `n` consecutive slots (1 <= n <= 4), zero-filled, in the calling
+ * thread's batch (format.h "Batches"). Returns NULL when tracing is off or
+ * the file could not grow. The caller fills the fields and publishes each
+ * record with cg_writer_publish(). Never allocates; one atomic add per
+ * CG_BATCH_RECORDS slots; locks and makes syscalls only when a new segment
+ * must be mapped (and, in a fork child, to open its file at the first
+ * record). */
 struct cg_record *cg_writer_reserve_slow(uint32_t n);
-struct cg_record *cg_writer_reserve_outside(uint64_t first, uint32_t n, uint32_t generation);
+
+/* As cg_writer_reserve, but always in a new batch: the record's slot lies
+ * past every slot reserved before the call (for a marker a reader scanning
+ * the file from a recent slot must find, e.g. a hang report's header). */
+struct cg_record *cg_writer_reserve_batch(uint32_t n);
 
 /* What the inline reserve reads; tracer/writer.c alone writes it. A
- * thread's window is the half segment it last reserved in: a reserve inside
- * it is one atomic add and a compare. */
+ * thread's batch is the run of slots it took with one atomic add: a
+ * reserve inside it is a compare and a store to thread-local memory. */
 #define CG_WRITER_STATE_ACTIVE 1
-struct cg_writer_window {
-    struct cg_record *base; /* slot `first` */
-    uint64_t first, len;
-    uint32_t generation; /* valid while equal to cg_writer_window_generation */
+struct cg_writer_batch {
+    struct cg_record *next, *end; /* the batch's free slots: [next, end) */
+    uint32_t generation;          /* valid while equal to cg_writer_batch_generation */
 };
 struct cg_writer_slot_counter {
     _Alignas(64) _Atomic uint64_t value; /* alone on its cache line */
 };
-extern __thread struct cg_writer_window cg_writer_window __attribute__((tls_model("initial-exec")));
+extern __thread struct cg_writer_batch cg_writer_batch __attribute__((tls_model("initial-exec")));
 extern _Atomic int cg_writer_state __attribute__((visibility("hidden")));
-extern _Atomic uint32_t cg_writer_window_generation __attribute__((visibility("hidden")));
+extern _Atomic uint32_t cg_writer_batch_generation __attribute__((visibility("hidden")));
 extern struct cg_writer_slot_counter cg_writer_slot_counter __attribute__((visibility("hidden")));
 
 static inline struct cg_record *cg_writer_reserve(uint32_t n)
@@ -74,19 +79,23 @@ static inline struct cg_record *cg_writer_reserve(uint32_t n)
                              CG_WRITER_STATE_ACTIVE,
                          0))
         return cg_writer_reserve_slow(n);
-    uint32_t generation = atomic_load_explicit(&cg_writer_window_generation, memory_order_relaxed);
-    uint64_t first =
-        atomic_fetch_add_explicit(&cg_writer_slot_counter.value, n, memory_order_relaxed);
-    uint64_t index = first - cg_writer_window.first;
+    struct cg_record *r = cg_writer_batch.next;
     if (__builtin_expect(
-            cg_writer_window.generation == generation && index + n <= cg_writer_window.len, 1))
-        return cg_writer_window.base + index;
-    return cg_writer_reserve_outside(first, n, generation);
+            cg_writer_batch.generation ==
+                    atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed) &&
+                (size_t)(cg_writer_batch.end - r) >= n,
+            1)) {
+        cg_writer_batch.next = r + n;
+        return r;
+    }
+    return cg_writer_reserve_batch(n);
 }
 
 /* Reserve one slot only if its segment is already mapped; async-signal-safe
- * (one compare-and-swap loop, no lock, no syscall). NULL when tracing is not
- * active or the slot would need a new segment. For the shim's fault handler. */
+ * (one compare-and-swap loop, no lock, no syscall): a batch of its own
+ * whose first free slot is returned, the thread's batch left alone. NULL
+ * when tracing is not active or the slot would need a new segment. For the
+ * shim's fault handler. */
 struct cg_record *cg_writer_reserve_mapped(void);
 
 /* Store `kind` with release order: the record becomes valid. Never blocks;

@@ -429,6 +429,7 @@ static void print_details(struct dump_state *st, const struct cg_record *r)
     case CG_REC_NONE:
     case CG_REC_THREAD_EXIT:
     case CG_REC_PROCESS_EXIT:
+    case CG_REC_BATCH: /* the reader never hands one out */
         break;
     }
 }

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,8 @@ START_TEST(header_describes_the_process)
     ck_assert_uint_eq(h->end_state, CG_END_CLEAN);
     ck_assert_uint_ge(h->start_mono_ns, before);
     ck_assert_uint_ge(h->end_mono_ns, h->start_mono_ns);
-    ck_assert_uint_eq(h->slots_reserved, 1); /* the PROCESS_EXIT record */
+    ck_assert_uint_eq(h->slots_reserved, CG_BATCH_RECORDS); /* PROCESS_EXIT's batch */
+    ck_assert_uint_eq(h->batch_records, CG_BATCH_RECORDS);
     ck_assert_str_eq(h->task_var, "PYTEST_CURRENT_TEST");
     ck_assert_str_eq(h->label, "gw12");
     ck_assert_uint_eq(cg_reader_api_count(rd), testlib_api_count);
@@ -795,18 +797,20 @@ START_TEST(background_prepares_the_next_segment)
     ck_assert_int_eq(cg_writer_open(&cfg), 0);
     cg_writer_set_prepare_wake(wake_counter);
     const long long first_end = CG_HEADER_SIZE + CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE;
-    write_numbered(0, CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    /* A batch holds CG_BATCH_RECORDS - 1 records after its BATCH record. */
+    const uint64_t per = CG_BATCH_RECORDS - 1, half_batches = CG_FIRST_SEGMENT_RECORDS / 2 / 64;
+    write_numbered(0, (half_batches - 1) * per);
     cg_writer_background(); /* not half full: nothing to prepare */
     ck_assert_int_eq(file_size(dir), first_end);
     ck_assert_int_eq(wakes, 0);
-    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 - 8, 16);
+    write_numbered((half_batches - 1) * per, 2 * per);
     ck_assert_int_eq(wakes, 1); /* asked once, half-way */
     ck_assert_int_eq(file_size(dir), first_end);
     cg_writer_background(); /* segment 1 (twice as large) is mapped ahead of need */
     ck_assert_int_eq(file_size(dir), first_end + 2 * CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE);
     /* Across two segment boundaries, the rest mapped by this thread. */
     const uint64_t total = 5 * CG_FIRST_SEGMENT_RECORDS;
-    write_numbered(CG_FIRST_SEGMENT_RECORDS / 2 + 8, total - CG_FIRST_SEGMENT_RECORDS / 2 - 8);
+    write_numbered((half_batches + 1) * per, total - (half_batches + 1) * per);
     ck_assert_int_ge(wakes, 2);
     cg_writer_set_prepare_wake(NULL);
     cg_writer_close();
@@ -865,6 +869,107 @@ START_TEST(record_clock_follows_clock_monotonic)
 }
 END_TEST
 
+/* ---- version 4: batches (format.h "Batches") ---- */
+
+static struct cg_record rec_at(uint8_t kind, uint32_t tid, uint64_t ts, uint64_t arg)
+{
+    struct cg_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    r.tid = tid;
+    r.ts_ns = ts;
+    r.arg = arg;
+    return r;
+}
+
+/* Slot order 1 4 2 ARGS 3 5 7 6; order time 1 2 ARGS 3 4 5 6 7: thread 1's
+ * record 6 is stamped before its batch (its order time is the batch's),
+ * ARGS stays after its CALL, and equal times go by tid. */
+static void hand_batched_records(struct cg_record *recs)
+{
+    recs[0] = rec_at(CG_REC_BATCH, 1, 100, CG_BATCH_RECORDS);
+    recs[1] = rec_at(CG_REC_CALL, 1, 110, 1);
+    recs[2] = rec_at(CG_REC_CALL, 1, 400, 4);
+    recs[64] = rec_at(CG_REC_BATCH, 2, 150, CG_BATCH_RECORDS);
+    recs[65] = rec_at(CG_REC_CALL, 2, 200, 2);
+    recs[66] = rec_at(CG_REC_ARGS, 2, 900, 100);
+    recs[67] = rec_at(CG_REC_CALL, 2, 300, 3);
+    recs[68] = rec_at(CG_REC_CALL, 2, 440, 5);
+    recs[69] = rec_at(CG_REC_CALL, 2, 450, 7);
+    recs[128] = rec_at(CG_REC_BATCH, 1, 450, CG_BATCH_RECORDS);
+    recs[129] = rec_at(CG_REC_CALL, 1, 420, 6);
+}
+
+START_TEST(reader_merges_batches_by_time)
+{
+    char *dir = testlib_tmpdir();
+    struct cg_file_header h;
+    testlib_valid_header(&h);
+    h.batch_records = CG_BATCH_RECORDS;
+    h.end_state = CG_END_CLEAN;
+    h.slots_reserved = 3 * CG_BATCH_RECORDS;
+    struct cg_record recs[3 * CG_BATCH_RECORDS];
+    memset(recs, 0, sizeof recs);
+    hand_batched_records(recs);
+    struct cg_reader *rd = reader_over(dir, &h, recs, 3 * CG_BATCH_RECORDS, 0);
+    static const uint64_t want[] = {1, 2, 100, 3, 4, 5, 6, 7};
+    struct cg_record r;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        ck_assert_int_eq(cg_reader_next(rd, &r), 1);
+        ck_assert_uint_eq(r.arg, want[i]);
+    }
+    ck_assert_int_eq(cg_reader_next(rd, &r), 0); /* zero tails and BATCH records skipped */
+    ck_assert_uint_eq(cg_reader_records(rd), 8);
+    ck_assert_uint_eq(cg_reader_bad_records(rd), 0);
+    cg_reader_rewind(rd);
+    const struct cg_record *run;
+    size_t n = cg_reader_next_batch(rd, &run);
+    ck_assert_uint_eq(n, 8);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(run[i].arg, want[i]);
+    cg_reader_close(rd);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+static void *write_one_record(void *arg)
+{
+    struct cg_record *r = cg_writer_reserve(1);
+    ck_assert_ptr_nonnull(r);
+    testlib_fill_and_publish(r, CG_REC_CALL, 0, (uint64_t)(uintptr_t)arg, 1);
+    return NULL;
+}
+
+/* Another thread's record lies after this thread's batch in the file but
+ * was written before this thread's second record: it is read between them. */
+START_TEST(writer_batches_are_read_in_time_order)
+{
+    char *dir = testlib_tmpdir();
+    struct cg_writer_config cfg = testlib_config(dir);
+    ck_assert_int_eq(cg_writer_open(&cfg), 0);
+    write_one_record((void *)1);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, write_one_record, (void *)2), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    write_one_record((void *)3);
+    cg_writer_close();
+    struct cg_reader *rd = open_only_trace(dir);
+    ck_assert_uint_eq(cg_reader_header(rd)->batch_records, CG_BATCH_RECORDS);
+    struct cg_record r;
+    uint64_t want = 1;
+    while (cg_reader_next(rd, &r)) {
+        if (r.kind == CG_REC_CALL)
+            ck_assert_uint_eq(r.arg, want++);
+        ck_assert_uint_ne(r.kind, CG_REC_BATCH);
+    }
+    ck_assert_uint_eq(want, 4);
+    cg_reader_close(rd);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *tracer_suite(void)
 {
     Suite *s = suite_create("tracer");
@@ -874,6 +979,8 @@ static Suite *tracer_suite(void)
     tcase_add_test(rt, strings_round_trip);
     tcase_add_test(rt, header_describes_the_process);
     tcase_add_test(rt, reserve_rejects_bad_counts);
+    tcase_add_test(rt, reader_merges_batches_by_time);
+    tcase_add_test(rt, writer_batches_are_read_in_time_order);
     suite_add_tcase(s, rt);
     TCase *files = tcase_create("files");
     tcase_set_timeout(files, 60);
