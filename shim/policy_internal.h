@@ -41,6 +41,18 @@ struct cg_role {
 /* Indexed by api id. */
 extern struct cg_role cg_roles[];
 
+/* Work bits: which policy has anything to do for an api under the switches
+ * loaded (cg_policy_load); a step whose bit is clear is never entered. */
+enum cg_work {
+    CG_WORK_CHECK = 1u << 0,      /* ownership/ON_ERROR check of its objects */
+    CG_WORK_ISOLATE = 1u << 1,    /* isolate: a stream create or a stream argument */
+    CG_WORK_HOLD = 1u << 2,       /* destroy: a create may get a reclaimed value */
+    CG_WORK_SYNC_QUERY = 1u << 3, /* sync-query: cuEventQuery */
+    CG_WORK_END = 1u << 4,        /* registry bookkeeping after a create or destroy */
+};
+/* Indexed by api id. */
+extern uint8_t cg_work[];
+
 /* Switches, from cg_config at load. */
 struct cg_policy_switches {
     int ownership, isolate, destroy, sync_query;

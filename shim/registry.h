@@ -10,7 +10,7 @@
  * was never returned by a create call: foreign or garbage.
  *
  * The table is a set of uthash tables, one per stripe of the handle space,
- * each under its own mutex, so threads working on different objects rarely
+ * each under its own spinlock, so threads working on different objects rarely
  * meet. It is consulted only when a policy or CUGUARD_ON_ERROR needs it: the
  * untouched hot path never comes here.
  *
