@@ -123,7 +123,7 @@ static void fork_after_parent(void)
 
 static void fork_after_child(void)
 {
-    cg_quarantine_after_fork();
+    cg_quarantine_after_fork_child();
     cg_registry_after_fork();
     task_lock_reset_in_child();
 }

@@ -13,6 +13,7 @@
 
 #include <cuda.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "shim/policy.h"
 #include "shim/registry.h"
@@ -108,9 +109,13 @@ int cg_quarantine_release_held(uint64_t handle);
 /* destroy, at process exit: destroy every held object. */
 void cg_quarantine_release_all_held(void);
 void cg_quarantine_init(void);
-/* Fork handlers: take and release the quarantine lock around fork. */
+/* Fork handlers: take and release the quarantine lock around fork; in the
+ * child the cached process id is forgotten too. */
 void cg_quarantine_prepare_fork(void);
 void cg_quarantine_after_fork(void);
+void cg_quarantine_after_fork_child(void);
+/* The process id the quarantine has cached (0: none yet; unit suites). */
+pid_t cg_quarantine_cached_pid(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);

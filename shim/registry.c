@@ -5,23 +5,25 @@
  * once (a multiply: heap addresses share their low bits); the top bits pick
  * its stripe, others its uthash bucket. Each stripe is one uthash table
  * under a spinlock (held for a few instructions: a lookup or an update),
- * with a free list of entries so churn does not go through malloc.
+ * with a free list of entries, filled CHUNK at a time and never freed, so
+ * creates do not go through malloc.
  *
- * What it must never do: allocate on a lookup, call out of the shim (the
- * allocator aside, when the free list is empty) while a stripe lock is
- * held, or lose an entry on allocation failure silently (a create that
- * cannot be remembered is logged once).
+ * What it must never do: allocate on a lookup, call out of the shim while
+ * a stripe lock is held (uthash growing its buckets aside), or lose an entry on allocation failure
+ * silently (a create that cannot be remembered is logged once).
  */
 #include "shim/registry.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shim/log.h"
 
 #define STRIPES 64u /* a power of two: the top 6 bits of the mix */
 #define STRIPE_SHIFT 58u
+#define CHUNK 64u /* entries allocated at once when a stripe's free list is empty */
 
 /* The bucket hash: bits of the mix the stripe did not use. */
 static inline uint64_t mix(uint64_t handle)
@@ -43,11 +45,12 @@ struct entry {
 };
 
 struct stripe {
-    int lock; /* spinlock: 0 free, 1 held */
+    long lock; /* spinlock: 0 free, 1 held */
     struct entry *table;
     struct entry *free_list;
-    char pad[64 - sizeof(int) - 2 * sizeof(struct entry *)]; /* one stripe a cache line */
+    char pad[64 - sizeof(long) - 2 * sizeof(struct entry *)]; /* one stripe a cache line */
 };
+_Static_assert(sizeof(struct stripe) == 64, "a stripe is one cache line");
 
 static struct stripe *stripes;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -87,9 +90,11 @@ int cg_registry_init(void)
 {
     pthread_mutex_lock(&init_lock);
     if (stripes == NULL) {
-        struct stripe *s = calloc(STRIPES, sizeof *s);
-        if (s != NULL)
+        struct stripe *s = aligned_alloc(64, STRIPES * sizeof *s);
+        if (s != NULL) {
+            memset(s, 0, STRIPES * sizeof *s);
             __atomic_store_n(&stripes, s, __ATOMIC_RELEASE);
+        }
     }
     pthread_mutex_unlock(&init_lock);
     return stripes != NULL ? 0 : -1;
@@ -118,22 +123,32 @@ static void put_free_locked(struct stripe *s, struct entry *e)
     s->free_list = e;
 }
 
-/* Stripe locked: the entry of `handle`, added (from the free list, else
- * *spare, which is then taken) when absent; NULL when there is none to add. */
-static struct entry *find_or_add_locked(struct stripe *s, uint64_t handle, struct entry **spare)
+/* Stripe locked: the entry of `handle`, added from the free list when
+ * absent; NULL when the free list is empty. */
+static struct entry *find_or_add_locked(struct stripe *s, uint64_t handle)
 {
     struct entry *e = find_locked(s, handle);
-    if (e != NULL)
-        return e;
-    if ((e = take_free_locked(s)) == NULL) {
-        e = *spare;
-        *spare = NULL;
-    }
-    if (e != NULL) {
+    if (e == NULL && (e = take_free_locked(s)) != NULL) {
         e->handle = handle;
         HASH_ADD(hh, s->table, handle, sizeof e->handle, e);
     }
     return e;
+}
+
+/* Lock not held: a chunk of free entries for `s` (entries are never freed:
+ * they go back to their stripe's free list). 0 when memory is short. */
+static int refill(struct stripe *s)
+{
+    struct entry *chunk = calloc(CHUNK, sizeof *chunk);
+    if (chunk == NULL)
+        return 0;
+    for (unsigned i = 0; i + 1 < CHUNK; i++)
+        chunk[i].next_free = &chunk[i + 1];
+    stripe_lock(s);
+    chunk[CHUNK - 1].next_free = s->free_list;
+    s->free_list = chunk;
+    stripe_unlock(s);
+    return 1;
 }
 
 void cg_registry_created(uint64_t handle, uint8_t kind, uint64_t task)
@@ -141,14 +156,15 @@ void cg_registry_created(uint64_t handle, uint8_t kind, uint64_t task)
     if (stripes == NULL || handle == 0)
         return;
     struct stripe *s = stripe_of(handle);
-    struct entry *spare = NULL;
     stripe_lock(s);
-    struct entry *e = find_or_add_locked(s, handle, &spare);
-    if (e == NULL) { /* allocate with the lock released, then look again */
+    struct entry *e = find_or_add_locked(s, handle);
+    while (e == NULL) { /* allocate with the lock released, then look again */
         stripe_unlock(s);
-        spare = malloc(sizeof *spare);
+        int refilled = refill(s);
         stripe_lock(s);
-        e = find_or_add_locked(s, handle, &spare);
+        e = find_or_add_locked(s, handle);
+        if (!refilled)
+            break;
     }
     if (e != NULL) {
         e->kind = kind;
@@ -156,7 +172,6 @@ void cg_registry_created(uint64_t handle, uint8_t kind, uint64_t task)
         e->last_task = task;
     }
     stripe_unlock(s);
-    free(spare); /* not needed after all: another thread freed or added one */
     if (e == NULL && !__atomic_exchange_n(&alloc_warned, 1, __ATOMIC_RELAXED))
         cg_warn("out of memory: a new CUDA object is not tracked by the policies");
 }
@@ -243,10 +258,8 @@ void cg_registry_clear(void)
         HASH_ITER(hh, s->table, e, tmp)
         {
             HASH_DEL(s->table, e);
-            free(e);
+            put_free_locked(s, e);
         }
-        while ((e = take_free_locked(s)) != NULL)
-            free(e);
         stripe_unlock(s);
     }
 }
