@@ -13,7 +13,6 @@
 
 #include <cuda.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "shim/policy.h"
 #include "shim/registry.h"
@@ -114,8 +113,6 @@ void cg_quarantine_init(void);
 void cg_quarantine_prepare_fork(void);
 void cg_quarantine_after_fork(void);
 void cg_quarantine_after_fork_child(void);
-/* The process id the quarantine has cached (0: none yet; unit suites). */
-pid_t cg_quarantine_cached_pid(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);

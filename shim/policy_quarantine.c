@@ -192,11 +192,6 @@ void cg_quarantine_after_fork_child(void)
     cg_quarantine_after_fork();
 }
 
-pid_t cg_quarantine_cached_pid(void)
-{
-    return __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
-}
-
 void cg_quarantine_init(void)
 {
     pthread_mutex_lock(&quarantine_lock);
