@@ -16,7 +16,6 @@
  * What it must never do: call the driver or write a record while holding
  * the quarantine lock, or destroy in a fork child what its parent put here.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "shim/config.h"
 #include "shim/driver.h"
 #include "shim/policy_internal.h"
+#include "shim/policy_lock.h"
 
 #define HELD_FLAG 0x200u    /* CG_POLICY_RELEASED.arg2: a held object */
 #define AT_EXIT_FLAG 0x100u /* CG_POLICY_RELEASED.arg2: at process exit */
@@ -35,7 +35,7 @@ struct quarantined {
     pid_t pid;    /* the process that put it here */
 };
 
-static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
+static cg_policy_lock quarantine_lock;
 static struct quarantined *ring; /* cg_config.quarantine slots; set once, read without the lock */
 static size_t ring_head, ring_count;
 static pid_t self_pid; /* getpid() cached: 0 until first asked, reset in a fork child */
@@ -86,7 +86,7 @@ static int push(struct quarantined entry, struct quarantined *victim)
 {
     size_t cap = cg_config.quarantine;
     *victim = (struct quarantined){0, 0, 0, 0};
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     int ok = ring_ready_locked();
     if (ok && ring_count == cap) {
         *victim = ring[ring_head];
@@ -97,7 +97,7 @@ static int push(struct quarantined entry, struct quarantined *victim)
         ring[(ring_head + ring_count) % cap] = entry;
         ring_count++;
     }
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     return ok;
 }
 
@@ -114,9 +114,9 @@ int cg_quarantine_ready(void)
 {
     if (__atomic_load_n(&ring, __ATOMIC_ACQUIRE) != NULL)
         return 1; /* allocated once: no lock once it exists */
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     int ok = ring_ready_locked();
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     return ok;
 }
 
@@ -150,9 +150,9 @@ static int take_held_locked(uint64_t handle, struct quarantined *out)
 int cg_quarantine_release_held(uint64_t handle)
 {
     struct quarantined held;
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     int found = take_held_locked(handle, &held);
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     if (found)
         release(held, 0);
     return found;
@@ -160,7 +160,7 @@ int cg_quarantine_release_held(uint64_t handle)
 
 void cg_quarantine_release_all_held(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     size_t cap = cg_config.quarantine, n = 0;
     struct quarantined *list = ring != NULL ? malloc(ring_count * sizeof *list + 1) : NULL;
     for (size_t i = 0; list != NULL && i < ring_count; i++) {
@@ -170,7 +170,7 @@ void cg_quarantine_release_all_held(void)
             q->handle = 0;
         }
     }
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     for (size_t i = 0; i < n; i++)
         release(list[i], AT_EXIT_FLAG);
     free(list);
@@ -178,12 +178,12 @@ void cg_quarantine_release_all_held(void)
 
 void cg_quarantine_prepare_fork(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
 }
 
 void cg_quarantine_after_fork(void)
 {
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
 }
 
 void cg_quarantine_after_fork_child(void)
@@ -194,9 +194,9 @@ void cg_quarantine_after_fork_child(void)
 
 void cg_quarantine_init(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     free(ring);
     __atomic_store_n(&ring, NULL, __ATOMIC_RELEASE);
     ring_head = ring_count = 0;
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
 }

@@ -15,11 +15,11 @@
 #include "shim/registry.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shim/log.h"
+#include "shim/policy_lock.h"
 
 #define STRIPES 64u /* a power of two: the top 6 bits of the mix */
 #define STRIPE_SHIFT 58u
@@ -45,7 +45,7 @@ struct entry {
 };
 
 struct stripe {
-    long lock; /* spinlock: 0 free, 1 held */
+    cg_policy_lock lock;
     struct entry *table;
     struct entry *free_list;
     char pad[64 - sizeof(long) - 2 * sizeof(struct entry *)]; /* one stripe a cache line */
@@ -56,29 +56,14 @@ static struct stripe *stripes;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int alloc_warned;
 
-static inline void spin_pause(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static void stripe_lock(struct stripe *s)
 {
-    unsigned spins = 0;
-    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED)) {
-            if (++spins % 64u == 0)
-                sched_yield(); /* the holder may be off the CPU */
-            else
-                spin_pause();
-        }
-    }
+    cg_policy_lock_take(&s->lock);
 }
 
 static void stripe_unlock(struct stripe *s)
 {
-    __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+    cg_policy_lock_drop(&s->lock);
 }
 
 static struct stripe *stripe_of(uint64_t handle)
