@@ -35,7 +35,6 @@ int cg_policy_active;
 __thread const void *cg_policy_caller __attribute__((tls_model("initial-exec")));
 struct cg_policy_switches cg_policy_on;
 struct cg_role cg_roles[CG_API_COUNT];
-uint8_t cg_work[CG_API_COUNT];
 
 /* ---- roles ---- */
 
@@ -74,6 +73,8 @@ static void build_roles(void)
         }
     }
 }
+
+uint8_t cg_work[CG_API_COUNT];
 
 /* What each policy in `on` has to do for the api of `role`. */
 static uint8_t work_of(const struct cg_role *role, const struct cg_policy_switches *on)
