@@ -86,7 +86,6 @@ void cg_policy_publish(struct cg_record *r, int32_t result);
 
 /* ownership and ON_ERROR (shim/policy_ownership.c). */
 void cg_ownership_check(struct cg_pcall *pc);
-void cg_ownership_destroy(struct cg_pcall *pc);
 /* ON_ERROR=abort, once the refused call is recorded: message, abort(). */
 void cg_ownership_abort(const struct cg_pcall *pc) __attribute__((noreturn));
 

@@ -182,6 +182,24 @@ int cg_registry_lookup(uint64_t handle, uint64_t touch_task, struct cg_obj_info 
     return state;
 }
 
+int cg_registry_lookup_take(uint64_t handle, uint8_t kind, int to, struct cg_obj_info *info)
+{
+    struct cg_obj_info found = {0, CG_OBJ_ABSENT, 0};
+    if (stripes != NULL) {
+        struct stripe *s = stripe_of(handle);
+        stripe_lock(s);
+        struct entry *e = find_locked(s, handle);
+        if (e != NULL) {
+            found = (struct cg_obj_info){e->kind, e->state, e->last_task};
+            if (e->state == CG_OBJ_LIVE && e->kind == kind)
+                e->state = (uint8_t)to;
+        }
+        stripe_unlock(s);
+    }
+    *info = found;
+    return found.state;
+}
+
 int cg_registry_transition(uint64_t handle, int from, int to, uint64_t expect_task)
 {
     int changed = 0;

@@ -62,6 +62,31 @@ START_TEST(scan_selects_by_kind_and_task)
 }
 END_TEST
 
+/* The destroy ownership defers: lookup and quarantine in one step, and
+ * only for a LIVE object of the kind asked for. */
+START_TEST(lookup_take_changes_only_a_live_object_of_the_kind)
+{
+    cg_registry_init();
+    cg_registry_clear();
+    struct cg_obj_info info;
+    cg_registry_created(0x100, CG_OBJ_EVENT, 3);
+    ck_assert_int_eq(cg_registry_lookup_take(0x100, CG_OBJ_STREAM, CG_OBJ_QUARANTINED, &info),
+                     CG_OBJ_LIVE);
+    ck_assert_int_eq(info.kind, CG_OBJ_EVENT);
+    ck_assert_int_eq(cg_registry_lookup(0x100, 0, NULL), CG_OBJ_LIVE); /* wrong kind: kept */
+    ck_assert_int_eq(cg_registry_lookup_take(0x100, CG_OBJ_EVENT, CG_OBJ_QUARANTINED, &info),
+                     CG_OBJ_LIVE);
+    ck_assert_uint_eq(info.last_task, 3);
+    ck_assert_int_eq(cg_registry_lookup(0x100, 0, NULL), CG_OBJ_QUARANTINED);
+    ck_assert_int_eq(cg_registry_lookup_take(0x100, CG_OBJ_EVENT, CG_OBJ_QUARANTINED, &info),
+                     CG_OBJ_QUARANTINED); /* a second destroy sees it quarantined */
+    ck_assert_int_eq(cg_registry_lookup_take(0x200, CG_OBJ_EVENT, CG_OBJ_QUARANTINED, &info),
+                     CG_OBJ_ABSENT);
+    ck_assert_int_eq(info.kind, 0);
+    cg_registry_clear();
+}
+END_TEST
+
 #define THREADS 4
 #define PER_THREAD 2000
 
@@ -188,6 +213,7 @@ int main(void)
     TCase *tc = tcase_create("registry");
     tcase_add_test(tc, states_follow_the_calls);
     tcase_add_test(tc, scan_selects_by_kind_and_task);
+    tcase_add_test(tc, lookup_take_changes_only_a_live_object_of_the_kind);
     tcase_add_test(tc, threads_do_not_mix_their_handles);
     tcase_add_test(tc, threads_share_stripes_and_reuse_entries);
     suite_add_tcase(s, tc);
