@@ -73,6 +73,32 @@ static void build_roles(void)
     }
 }
 
+uint8_t cg_work[CG_API_COUNT];
+
+/* What each policy in `on` has to do for the api of `role`. */
+static uint8_t work_of(const struct cg_role *role, const struct cg_policy_switches *on)
+{
+    unsigned w = 0;
+    int create = role->op == CG_OP_CREATE;
+    if (on->registry && role->op != CG_OP_NONE && !create)
+        w |= CG_WORK_CHECK;
+    if (on->isolate && ((create && role->handle_kind == CG_OBJ_STREAM) || role->stream_in != 0))
+        w |= CG_WORK_ISOLATE;
+    if (on->destroy && create)
+        w |= CG_WORK_HOLD;
+    if (on->sync_query && role->op == CG_OP_QUERY && role->handle_kind == CG_OBJ_EVENT)
+        w |= CG_WORK_SYNC_QUERY;
+    if (on->registry && (create || role->op == CG_OP_DESTROY))
+        w |= CG_WORK_END;
+    return (uint8_t)w;
+}
+
+static void build_work(const struct cg_policy_switches *on)
+{
+    for (unsigned id = 0; id < CG_API_COUNT; id++)
+        cg_work[id] = work_of(&cg_roles[id], on);
+}
+
 /* ---- load ---- */
 
 /* Fork safety. Lock order at fork: the registry's (init_lock, stripes),
@@ -97,7 +123,7 @@ static void fork_after_parent(void)
 
 static void fork_after_child(void)
 {
-    cg_quarantine_after_fork();
+    cg_quarantine_after_fork_child();
     cg_registry_after_fork();
     task_lock_reset_in_child();
 }
@@ -118,6 +144,7 @@ void cg_policy_load(void)
         on = (struct cg_policy_switches){0};
     }
     build_roles();
+    build_work(&on);
     cg_quarantine_init();
     cg_policy_on = on;
     if (on.registry && !fork_handlers)
@@ -146,23 +173,11 @@ static void task_lock_reset_in_child(void)
     memcpy(&task_lock, &fresh, sizeof task_lock);
 }
 
-/* FNV-1a of the current task name, phase suffix stripped. */
-static uint64_t current_task_hash(void)
-{
-    char name[1024];
-    const char *value = getenv(cg_config.task_var);
-    cg_task_strip_phase(value != NULL ? value : "", name, sizeof name);
-    uint64_t h = 0xcbf29ce484222325ull ^ (value != NULL);
-    for (const char *p = name; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    return h;
-}
-
 uint64_t cg_policy_task_now(void)
 {
     if (!(cg_policy_on.isolate || cg_policy_on.destroy) || cg_config.task_mode != CG_TASK_ENV)
         return __atomic_load_n(&task_serial, __ATOMIC_ACQUIRE);
-    uint64_t h = current_task_hash();
+    uint64_t h = cg_task_name_hash();
     if (__atomic_load_n(&task_hash_valid, __ATOMIC_ACQUIRE) &&
         __atomic_load_n(&task_hash, __ATOMIC_RELAXED) == h)
         return __atomic_load_n(&task_serial, __ATOMIC_ACQUIRE);
@@ -257,20 +272,23 @@ void cg_pcall_begin(struct cg_pcall *pc, unsigned id, void *real, uint64_t handl
     pc->holds = 0;
     pc->evicted = 0;
     pc->aborting = 0;
-    if (cg_trace_wanted() && cg_trace_ready())
-        cg_task_poll(); /* the TASK record goes before what a task change does */
+    if (cg_trace_wanted() && cg_trace_ready() && cg_config.task_mode == CG_TASK_ENV)
+        cg_task_poll_thread(
+            cg_thread_self()); /* the TASK record goes before a task change's work */
     pc->task = cg_policy_task_now();
-    if (cg_policy_on.registry)
+    unsigned work = cg_work[id];
+    if (work & CG_WORK_CHECK)
         cg_ownership_check(pc);
-    if (pc->verdict == CG_VERDICT_CALL && cg_policy_on.isolate)
+    if (pc->verdict == CG_VERDICT_CALL && (work & CG_WORK_ISOLATE))
         cg_isolate_begin(pc);
 }
 
 int cg_pcall_retry(struct cg_pcall *pc, CUresult rc)
 {
-    if (cg_policy_on.destroy && cg_destroy_hold_reused(pc, rc))
+    unsigned work = cg_work[pc->id];
+    if ((work & CG_WORK_HOLD) && cg_destroy_hold_reused(pc, rc))
         return 1; /* the driver reused a reclaimed value: create again */
-    return cg_policy_on.sync_query && cg_sync_query_retry(pc, rc);
+    return (work & CG_WORK_SYNC_QUERY) && cg_sync_query_retry(pc, rc);
 }
 
 void cg_pcall_done(struct cg_pcall *pc)
@@ -282,7 +300,7 @@ void cg_pcall_done(struct cg_pcall *pc)
 void cg_pcall_end(struct cg_pcall *pc, CUresult rc, uint64_t new_handle)
 {
     const struct cg_role *role = &cg_roles[pc->id];
-    if (!cg_policy_on.registry || rc != CUDA_SUCCESS || pc->verdict == CG_VERDICT_ANSWER)
+    if (!(cg_work[pc->id] & CG_WORK_END) || rc != CUDA_SUCCESS || pc->verdict == CG_VERDICT_ANSWER)
         return;
     if (role->op == CG_OP_CREATE && new_handle != 0)
         cg_registry_created(new_handle, role->handle_kind, pc->task);

@@ -37,6 +37,17 @@
 typedef CUresult(CUDAAPI *handle_fn)(void *);
 
 static pid_t exit_pid; /* process that registered the exit handler */
+/* Set (for good) before the first object is marked RECLAIMED: until then no
+ * create can get a reclaimed value, and cg_destroy_hold_reused looks
+ * nothing up. */
+static int reclaimed_any;
+
+/* LIVE -> RECLAIMED (when last_task is still `expect_task`, 0 = any). */
+static int mark_reclaimed(uint64_t handle, uint64_t expect_task)
+{
+    __atomic_store_n(&reclaimed_any, 1, __ATOMIC_SEQ_CST);
+    return cg_registry_transition(handle, CG_OBJ_LIVE, CG_OBJ_RECLAIMED, expect_task);
+}
 
 static CUresult call_real(unsigned id, uint64_t handle)
 {
@@ -77,8 +88,7 @@ void cg_destroy_task_changed(uint64_t new_task)
     for (size_t i = 0; i < n; i++) {
         if (!complete(&list[i]))
             continue; /* still busy: tried again at the next task change */
-        if (!cg_registry_transition(list[i].handle, CG_OBJ_LIVE, CG_OBJ_RECLAIMED,
-                                    list[i].last_task))
+        if (!mark_reclaimed(list[i].handle, list[i].last_task))
             continue; /* used again meanwhile */
         destroy_real(&list[i], 0);
         reclaimed++;
@@ -119,7 +129,7 @@ static void reclaim_at_exit(void)
     size_t n = 0;
     struct cg_obj_ref *list = live_objects(0, UINT64_MAX, &n);
     for (size_t i = 0; i < n; i++) {
-        if (cg_registry_transition(list[i].handle, CG_OBJ_LIVE, CG_OBJ_RECLAIMED, 0))
+        if (mark_reclaimed(list[i].handle, 0))
             destroy_real(&list[i], RECLAIM_AT_EXIT);
     }
     free(list);
@@ -136,6 +146,8 @@ int cg_destroy_hold_reused(struct cg_pcall *pc, CUresult rc)
      * is the driver's to give (else a full quarantine would go round). */
     if (value == 0 || value == pc->evicted || pc->holds > cg_config.quarantine)
         return 0; /* (a create makes at most a quarantine's worth of holds, + 1) */
+    if (!__atomic_load_n(&reclaimed_any, __ATOMIC_SEQ_CST))
+        return 0; /* nothing reclaimed yet: no value can be a reclaimed one */
     if (cg_registry_lookup(value, 0, NULL) != CG_OBJ_RECLAIMED || !cg_quarantine_ready())
         return 0;
     cg_policy_record(pc, CG_POLICY_HELD, value, role->handle_kind, 0);

@@ -41,6 +41,18 @@ struct cg_role {
 /* Indexed by api id. */
 extern struct cg_role cg_roles[];
 
+/* Work bits: which policy has anything to do for an api under the switches
+ * loaded (cg_policy_load); a step whose bit is clear is never entered. */
+enum cg_work {
+    CG_WORK_CHECK = 1u << 0,      /* ownership/ON_ERROR check of its objects */
+    CG_WORK_ISOLATE = 1u << 1,    /* isolate: a stream create or a stream argument */
+    CG_WORK_HOLD = 1u << 2,       /* destroy: a create may get a reclaimed value */
+    CG_WORK_SYNC_QUERY = 1u << 3, /* sync-query: cuEventQuery */
+    CG_WORK_END = 1u << 4,        /* registry bookkeeping after a create or destroy */
+};
+/* Indexed by api id. */
+extern uint8_t cg_work[];
+
 /* Switches, from cg_config at load. */
 struct cg_policy_switches {
     int ownership, isolate, destroy, sync_query;
@@ -74,7 +86,6 @@ void cg_policy_publish(struct cg_record *r, int32_t result);
 
 /* ownership and ON_ERROR (shim/policy_ownership.c). */
 void cg_ownership_check(struct cg_pcall *pc);
-void cg_ownership_destroy(struct cg_pcall *pc);
 /* ON_ERROR=abort, once the refused call is recorded: message, abort(). */
 void cg_ownership_abort(const struct cg_pcall *pc) __attribute__((noreturn));
 
@@ -96,9 +107,11 @@ int cg_quarantine_release_held(uint64_t handle);
 /* destroy, at process exit: destroy every held object. */
 void cg_quarantine_release_all_held(void);
 void cg_quarantine_init(void);
-/* Fork handlers: take and release the quarantine lock around fork. */
+/* Fork handlers: take and release the quarantine lock around fork; in the
+ * child the cached process id is forgotten too. */
 void cg_quarantine_prepare_fork(void);
 void cg_quarantine_after_fork(void);
+void cg_quarantine_after_fork_child(void);
 
 /* destroy (shim/policy_destroy.c). */
 void cg_destroy_task_changed(uint64_t new_task);

@@ -75,17 +75,33 @@ static void stale_but_alive(struct cg_pcall *pc, uint64_t value)
     cg_policy_record(pc, CG_POLICY_QUARANTINED, value, 0, 0);
 }
 
+/* The state of `value` (ABSENT for one of another kind). With `taken` set,
+ * the call is a destroy to defer: a LIVE object becomes QUARANTINED in the
+ * same step as the lookup (*taken = 1 then). */
+static int state_of(const struct cg_pcall *pc, uint64_t value, uint8_t kind, int *taken)
+{
+    struct cg_obj_info info;
+    int state;
+    if (taken != NULL) {
+        state = cg_registry_lookup_take(value, kind, CG_OBJ_QUARANTINED, &info);
+        *taken = state == CG_OBJ_LIVE && info.kind == kind;
+    } else {
+        uint64_t touch = cg_policy_on.isolate || cg_policy_on.destroy ? pc->task : 0;
+        state = cg_registry_lookup(value, touch, &info);
+    }
+    if (state != CG_OBJ_ABSENT && info.kind != kind)
+        state = CG_OBJ_ABSENT; /* a stream passed as an event (or back): foreign */
+    return state;
+}
+
 /* Check one object named by the call. Returns 0 when the verdict is made. */
-static int check_one(struct cg_pcall *pc, uint64_t value, uint8_t kind, int is_handle_field)
+static int check_one(struct cg_pcall *pc, uint64_t value, uint8_t kind, int is_handle_field,
+                     int *taken)
 {
     const struct cg_role *role = &cg_roles[pc->id];
     if (value == 0 || (kind == CG_OBJ_STREAM && cg_builtin_stream(value)))
         return 1; /* NULL and the built-in streams: the driver answers them itself */
-    uint64_t touch = cg_policy_on.isolate || cg_policy_on.destroy ? pc->task : 0;
-    struct cg_obj_info info;
-    int state = cg_registry_lookup(value, touch, &info);
-    if (state != CG_OBJ_ABSENT && info.kind != kind)
-        state = CG_OBJ_ABSENT; /* a stream passed as an event (or back): foreign */
+    int state = state_of(pc, value, kind, taken);
     int destroying = is_handle_field && role->op == CG_OP_DESTROY;
     switch (state) {
     case CG_OBJ_LIVE:
@@ -109,31 +125,34 @@ static int check_one(struct cg_pcall *pc, uint64_t value, uint8_t kind, int is_h
     return pc->verdict == CG_VERDICT_CALL;
 }
 
-void cg_ownership_check(struct cg_pcall *pc)
+/* The program's destroy of a LIVE object, now QUARANTINED: answered, and
+ * the object kept alive in the quarantine. */
+static void defer_destroy(struct cg_pcall *pc)
 {
     const struct cg_role *role = &cg_roles[pc->id];
-    if (role->op == CG_OP_NONE || role->op == CG_OP_CREATE)
-        return;
-    if (role->handle_kind && !check_one(pc, pc->handle, role->handle_kind, 1))
-        return;
-    if (role->arg_kind && !check_one(pc, pc->arg, role->arg_kind, 0))
-        return;
-    if (role->op == CG_OP_DESTROY && cg_policy_on.ownership)
-        cg_ownership_destroy(pc);
-}
-
-void cg_ownership_destroy(struct cg_pcall *pc)
-{
-    const struct cg_role *role = &cg_roles[pc->id];
-    if (!cg_quarantine_ready())
-        return; /* no quarantine: destroyed now, tombstoned by cg_pcall_end */
-    if (!cg_registry_transition(pc->handle, CG_OBJ_LIVE, CG_OBJ_QUARANTINED, 0))
-        return; /* raced with another destroy: the driver decides */
     /* The record goes first: the object pushed out is destroyed at once. */
     pc->verdict = CG_VERDICT_ANSWER;
     pc->answer = CUDA_SUCCESS;
     cg_policy_record(pc, CG_POLICY_DEFERRED_DESTROY, pc->handle, role->handle_kind, 0);
     cg_quarantine_defer(pc->handle, role->handle_kind);
+}
+
+void cg_ownership_check(struct cg_pcall *pc)
+{
+    const struct cg_role *role = &cg_roles[pc->id];
+    if (role->op == CG_OP_NONE || role->op == CG_OP_CREATE)
+        return;
+    /* A destroy under ownership with a quarantine: lookup and quarantine in
+     * one step (no quarantine: destroyed now, tombstoned by cg_pcall_end). */
+    int deferring = role->op == CG_OP_DESTROY && cg_policy_on.ownership && cg_quarantine_ready();
+    int taken = 0;
+    if (role->handle_kind &&
+        !check_one(pc, pc->handle, role->handle_kind, 1, deferring ? &taken : NULL))
+        return;
+    if (role->arg_kind && !check_one(pc, pc->arg, role->arg_kind, 0, NULL))
+        return;
+    if (taken)
+        defer_destroy(pc);
 }
 
 void cg_ownership_abort(const struct cg_pcall *pc)

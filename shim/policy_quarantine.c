@@ -16,7 +16,6 @@
  * What it must never do: call the driver or write a record while holding
  * the quarantine lock, or destroy in a fork child what its parent put here.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "shim/config.h"
 #include "shim/driver.h"
 #include "shim/policy_internal.h"
+#include "shim/policy_lock.h"
 
 #define HELD_FLAG 0x200u    /* CG_POLICY_RELEASED.arg2: a held object */
 #define AT_EXIT_FLAG 0x100u /* CG_POLICY_RELEASED.arg2: at process exit */
@@ -35,9 +35,21 @@ struct quarantined {
     pid_t pid;    /* the process that put it here */
 };
 
-static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct quarantined *ring; /* cg_config.quarantine slots */
+static cg_policy_lock quarantine_lock;
+static struct quarantined *ring; /* cg_config.quarantine slots; set once, read without the lock */
 static size_t ring_head, ring_count;
+static pid_t self_pid; /* getpid() cached: 0 until first asked, reset in a fork child */
+
+/* This process's id without a system call per deferred destroy. */
+static pid_t current_pid(void)
+{
+    pid_t pid = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+    if (pid == 0) {
+        pid = getpid();
+        __atomic_store_n(&self_pid, pid, __ATOMIC_RELAXED);
+    }
+    return pid;
+}
 
 static CUresult real_destroy(uint64_t handle, uint8_t kind)
 {
@@ -50,7 +62,7 @@ static CUresult real_destroy(uint64_t handle, uint8_t kind)
 /* Destroy for good an object that leaves the quarantine (lock not held). */
 static void release(struct quarantined victim, uint64_t flags)
 {
-    if (victim.handle == 0 || victim.pid != getpid())
+    if (victim.handle == 0 || victim.pid != current_pid())
         return; /* an empty slot, or the parent's object in a fork child */
     if (!victim.held &&
         !cg_registry_transition(victim.handle, CG_OBJ_QUARANTINED, CG_OBJ_DESTROYED, 0))
@@ -64,7 +76,7 @@ static void release(struct quarantined victim, uint64_t flags)
 static int ring_ready_locked(void)
 {
     if (ring == NULL && cg_config.quarantine > 0)
-        ring = calloc(cg_config.quarantine, sizeof *ring);
+        __atomic_store_n(&ring, calloc(cg_config.quarantine, sizeof *ring), __ATOMIC_RELEASE);
     return ring != NULL;
 }
 
@@ -74,7 +86,7 @@ static int push(struct quarantined entry, struct quarantined *victim)
 {
     size_t cap = cg_config.quarantine;
     *victim = (struct quarantined){0, 0, 0, 0};
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     int ok = ring_ready_locked();
     if (ok && ring_count == cap) {
         *victim = ring[ring_head];
@@ -85,14 +97,14 @@ static int push(struct quarantined entry, struct quarantined *victim)
         ring[(ring_head + ring_count) % cap] = entry;
         ring_count++;
     }
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     return ok;
 }
 
 int cg_quarantine_defer(uint64_t handle, uint8_t kind)
 {
     struct quarantined victim;
-    if (!push((struct quarantined){handle, kind, 0, getpid()}, &victim))
+    if (!push((struct quarantined){handle, kind, 0, current_pid()}, &victim))
         return 0;
     release(victim, 0);
     return 1;
@@ -100,9 +112,11 @@ int cg_quarantine_defer(uint64_t handle, uint8_t kind)
 
 int cg_quarantine_ready(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    if (__atomic_load_n(&ring, __ATOMIC_ACQUIRE) != NULL)
+        return 1; /* allocated once: no lock once it exists */
+    cg_policy_lock_take(&quarantine_lock);
     int ok = ring_ready_locked();
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     return ok;
 }
 
@@ -110,7 +124,7 @@ int cg_quarantine_hold(uint64_t handle, uint8_t kind, uint64_t *evicted)
 {
     struct quarantined victim;
     *evicted = 0;
-    if (!push((struct quarantined){handle, kind, 1, getpid()}, &victim))
+    if (!push((struct quarantined){handle, kind, 1, current_pid()}, &victim))
         return 0;
     if (victim.held)
         *evicted = victim.handle;
@@ -136,9 +150,9 @@ static int take_held_locked(uint64_t handle, struct quarantined *out)
 int cg_quarantine_release_held(uint64_t handle)
 {
     struct quarantined held;
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     int found = take_held_locked(handle, &held);
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     if (found)
         release(held, 0);
     return found;
@@ -146,17 +160,17 @@ int cg_quarantine_release_held(uint64_t handle)
 
 void cg_quarantine_release_all_held(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     size_t cap = cg_config.quarantine, n = 0;
     struct quarantined *list = ring != NULL ? malloc(ring_count * sizeof *list + 1) : NULL;
     for (size_t i = 0; list != NULL && i < ring_count; i++) {
         struct quarantined *q = &ring[(ring_head + i) % cap];
-        if (q->held && q->handle != 0 && q->pid == getpid()) {
+        if (q->held && q->handle != 0 && q->pid == current_pid()) {
             list[n++] = *q;
             q->handle = 0;
         }
     }
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
     for (size_t i = 0; i < n; i++)
         release(list[i], AT_EXIT_FLAG);
     free(list);
@@ -164,19 +178,25 @@ void cg_quarantine_release_all_held(void)
 
 void cg_quarantine_prepare_fork(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
 }
 
 void cg_quarantine_after_fork(void)
 {
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
+}
+
+void cg_quarantine_after_fork_child(void)
+{
+    __atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED); /* the child's pid is asked anew */
+    cg_quarantine_after_fork();
 }
 
 void cg_quarantine_init(void)
 {
-    pthread_mutex_lock(&quarantine_lock);
+    cg_policy_lock_take(&quarantine_lock);
     free(ring);
-    ring = NULL;
+    __atomic_store_n(&ring, NULL, __ATOMIC_RELEASE);
     ring_head = ring_count = 0;
-    pthread_mutex_unlock(&quarantine_lock);
+    cg_policy_lock_drop(&quarantine_lock);
 }

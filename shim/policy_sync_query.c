@@ -31,12 +31,13 @@ int cg_sync_query_retry(struct cg_pcall *pc, CUresult rc)
     const struct cg_role *role = &cg_roles[pc->id];
     if (role->op != CG_OP_QUERY || role->handle_kind != CG_OBJ_EVENT)
         return 0;
-    uint64_t now = cg_now_ns();
     if (rc != CUDA_ERROR_NOT_READY) {
-        if (pc->started_ns != 0)
-            cg_policy_record(pc, CG_POLICY_SYNC_QUERY, pc->handle, now - pc->started_ns, rc);
+        if (pc->started_ns != 0) /* a query that waited: no clock read for one that did not */
+            cg_policy_record(pc, CG_POLICY_SYNC_QUERY, pc->handle, cg_now_ns() - pc->started_ns,
+                             rc);
         return 0;
     }
+    uint64_t now = cg_now_ns();
     uint64_t limit = (uint64_t)cg_config.sync_query_ms * 1000000u;
     if (limit == 0)
         return 0;

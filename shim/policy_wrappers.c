@@ -48,12 +48,12 @@
             CG_STYLE_##style == CG_STYLE_DESTROY || CG_STYLE_##style == CG_STYLE_BLOCKING_DESTROY; \
         int traced =                                                                               \
             early && cg_trace_wanted() && cg_call_begin(&call, CG_ID_##sym, cg_policy_caller);     \
-        if (traced)                                                                                \
+        if (CG_STYLE_HAS_BEFORE(CG_STYLE_##style) && traced)                                       \
             cg_call_before(&call, in_handle, in_arg, in_arg2);                                     \
         cg_pcall_begin(&pc, CG_ID_##sym, cg_real(CG_ID_##sym), in_handle, in_arg, in_arg2);        \
         if (!early) {                                                                              \
             traced = cg_trace_wanted() && cg_call_begin(&call, CG_ID_##sym, pc.caller);            \
-            if (traced)                                                                            \
+            if (CG_STYLE_HAS_BEFORE(CG_STYLE_##style) && traced)                                   \
                 cg_call_before(&call, in_handle, in_arg, in_arg2);                                 \
         }                                                                                          \
         before = 0;                                                                                \
@@ -73,7 +73,8 @@
         }                                                                                          \
         cg_pcall_end(&pc, rc, CG_U64(handle));                                                     \
         if (traced)                                                                                \
-            cg_call_end(&call, rc, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));      \
+            cg_call_end_styled(CG_STYLE_##style, &call, rc, CG_U64(handle), CG_U64(arg),           \
+                               CG_U64(arg2), CG_U64(extra));                                       \
         cg_pcall_done(&pc);                                                                        \
         return rc;                                                                                 \
     }

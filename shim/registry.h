@@ -10,7 +10,7 @@
  * was never returned by a create call: foreign or garbage.
  *
  * The table is a set of uthash tables, one per stripe of the handle space,
- * each under its own mutex, so threads working on different objects rarely
+ * each under its own spinlock, so threads working on different objects rarely
  * meet. It is consulted only when a policy or CUGUARD_ON_ERROR needs it: the
  * untouched hot path never comes here.
  *
@@ -60,6 +60,12 @@ void cg_registry_created(uint64_t handle, uint8_t kind, uint64_t task);
  * last_task becomes `touch_task` first. Returns the state (CG_OBJ_ABSENT if
  * unknown) and fills `info` (as after the touch) when non-NULL. */
 int cg_registry_lookup(uint64_t handle, uint64_t touch_task, struct cg_obj_info *info);
+
+/* cg_registry_lookup without a touch, except that a LIVE entry of kind
+ * `kind` becomes `to` in the same step (under one lock: no other thread
+ * can change it in between). Returns the state before (LIVE when it was
+ * changed) and fills `info` with what it was. */
+int cg_registry_lookup_take(uint64_t handle, uint8_t kind, int to, struct cg_obj_info *info);
 
 /* Change the state of `handle` from `from` to `to`. With `expect_task`
  * non-zero the change happens only if last_task still equals it. Returns 1

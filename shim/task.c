@@ -169,6 +169,56 @@ void cg_task_poll_slow(struct cg_thread *t)
     pthread_mutex_unlock(&task_lock);
 }
 
+/* The calling thread's cache of cg_task_name_hash(). */
+struct hash_watch {
+    char **env;
+    long slot[2];
+    char *entry[2];
+    uint64_t hash;
+    int valid;
+};
+static __thread struct hash_watch hash_watch __attribute__((tls_model("initial-exec")));
+
+#define HASH_NAME_MAX 1023u
+
+static uint64_t hash_value(const char *value)
+{
+    char name[HASH_NAME_MAX + 1];
+    cg_task_strip_phase(value != NULL ? value : "", name, sizeof name);
+    uint64_t h = 0xcbf29ce484222325ull ^ (value != NULL);
+    for (const char *p = name; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+/* Rehash from the environment and remember its slots (task.c's top). */
+static uint64_t hash_refresh(struct hash_watch *w, char **env)
+{
+    long index, length;
+    const char *value = scan(env, cg_config.task_var, &index, &length);
+    w->slot[0] = index >= 0 ? index : length;
+    w->slot[1] = index >= 0 ? index : (length > 0 ? length - 1 : 0);
+    w->entry[0] = env[w->slot[0]];
+    w->entry[1] = env[w->slot[1]];
+    w->env = env;
+    w->hash = hash_value(value);
+    w->valid = 1;
+    return w->hash;
+}
+
+uint64_t cg_task_name_hash(void)
+{
+    char **env = environ;
+    struct hash_watch *w = &hash_watch;
+    if (env == NULL)
+        return hash_value(NULL);
+    if (__builtin_expect(w->valid && env == w->env && env[w->slot[0]] == w->entry[0] &&
+                             env[w->slot[1]] == w->entry[1],
+                         1))
+        return w->hash;
+    return hash_refresh(w, env);
+}
+
 void cg_task_reset(void)
 {
     pthread_mutex_lock(&task_lock);

@@ -14,6 +14,7 @@
 #define CUGUARD_SHIM_TASK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "shim/thread.h"
@@ -40,6 +41,14 @@ static inline void cg_task_poll_thread(struct cg_thread *t)
         return;
     cg_task_poll_slow(t);
 }
+
+/* FNV-1a hash of the current task name (the task variable's value, pytest
+ * phase suffix stripped, at most 1023 bytes; an absent variable hashes
+ * apart from an empty one). Each thread caches the hash with the slots of
+ * the environment it came from (the same watch as cg_task_poll_thread), so
+ * an unchanged task costs three loads and no getenv; a change of the
+ * variable (setenv, putenv, unsetenv, a moved `environ`) rehashes. */
+uint64_t cg_task_name_hash(void);
 
 /* Forget the cached task (a new trace file opened): the next poll writes
  * the current task again. */

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@
 #include "shim/lifecycle.h"
 #include "shim/policy.h"
 #include "shim/registry.h"
+#include "shim/task.h"
 
 #define SEEN_MAX 64
 
@@ -460,6 +462,88 @@ START_TEST(isolate_fork_child_is_not_stuck_on_the_task_lock)
 }
 END_TEST
 
+/* The task-name hash each thread caches (shim/task.c) follows every change
+ * of the variable: a new value, the old value again, the phase suffix
+ * (same task), unset, empty, and an environment moved by other setenvs. */
+START_TEST(task_hash_cache_follows_the_variable)
+{
+    configure("destroy", NULL, NULL);
+    setenv("PYTEST_CURRENT_TEST", "t.py::hash_a (call)", 1);
+    uint64_t a = cg_task_name_hash();
+    ck_assert_uint_eq(cg_task_name_hash(), a);
+    setenv("PYTEST_CURRENT_TEST", "t.py::hash_a (teardown)", 1);
+    ck_assert_uint_eq(cg_task_name_hash(), a); /* the same task */
+    setenv("PYTEST_CURRENT_TEST", "t.py::hash_b (call)", 1);
+    uint64_t b = cg_task_name_hash();
+    ck_assert_uint_ne(b, a);
+    setenv("PYTEST_CURRENT_TEST", "t.py::hash_a (call)", 1); /* glibc may reuse the old string */
+    ck_assert_uint_eq(cg_task_name_hash(), a);
+    unsetenv("PYTEST_CURRENT_TEST");
+    uint64_t absent = cg_task_name_hash();
+    ck_assert_uint_ne(absent, a);
+    setenv("PYTEST_CURRENT_TEST", "", 1);
+    uint64_t empty = cg_task_name_hash();
+    ck_assert_uint_ne(empty, absent);
+    char name[32];
+    for (int i = 0; i < 64; i++) { /* grow the environment: `environ` moves */
+        snprintf(name, sizeof name, "CG_HASH_FILLER_%d", i);
+        setenv(name, "x", 1);
+    }
+    ck_assert_uint_eq(cg_task_name_hash(), empty);
+    setenv("PYTEST_CURRENT_TEST", "t.py::hash_b (call)", 1);
+    ck_assert_uint_eq(cg_task_name_hash(), b);
+    for (int i = 0; i < 64; i++) {
+        snprintf(name, sizeof name, "CG_HASH_FILLER_%d", i);
+        unsetenv(name);
+    }
+    ck_assert_uint_eq(cg_task_name_hash(), b);
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+/* A task that comes back (a, b, a) is a new task for the policies: the
+ * cached hash of this thread must not hide the returns, so a's objects are
+ * reclaimed when a begins again (the third task). */
+START_TEST(task_serial_counts_a_task_that_comes_back)
+{
+    configure("destroy", NULL, NULL);
+    setenv("PYTEST_CURRENT_TEST", "t.py::again_a (call)", 1);
+    CUevent old = new_event();
+    setenv("PYTEST_CURRENT_TEST", "t.py::again_b (call)", 1);
+    ck_assert_int_eq(cuEventQuery(new_event()), CUDA_SUCCESS);
+    ck_assert_int_eq(fake.destroys, 0);
+    setenv("PYTEST_CURRENT_TEST", "t.py::again_a (call)", 1);
+    (void)new_event();
+    ck_assert_int_eq(destroys_of((uint64_t)(uintptr_t)old), 1);
+    unsetenv("PYTEST_CURRENT_TEST");
+}
+END_TEST
+
+/* The quarantine caches the process id: a fork child must not take its
+ * parent's deferred destroys for its own (they stay undestroyed when they
+ * leave its quarantine) and must destroy its own. */
+START_TEST(fork_child_quarantine_knows_its_own_pid)
+{
+    configure("ownership", NULL, "1");
+    CUevent parents = new_event();
+    ck_assert_int_eq(cuEventDestroy(parents), CUDA_SUCCESS); /* deferred; the pid is cached */
+    ck_assert_int_eq(fake.destroys, 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        CUevent mine = new_event(), next = new_event();
+        int ok = cuEventDestroy(mine) == CUDA_SUCCESS && fake.destroys == 0; /* parent's: kept */
+        ok = ok && cuEventDestroy(next) == CUDA_SUCCESS && fake.destroys == 1 &&
+             fake.destroyed[0] == (uint64_t)(uintptr_t)mine; /* the child's own: destroyed */
+        _exit(ok ? 0 : 1);
+    }
+    int status = wait_or_kill(child, 10);
+    ck_assert_int_ne(status, -1);
+    ck_assert_int_eq(WIFEXITED(status), 1);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
@@ -478,6 +562,9 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, sync_query_makes_one_call_of_a_spin);
     tcase_add_test(tc, isolate_redirects_and_drains);
     tcase_add_test(tc, isolate_fork_child_is_not_stuck_on_the_task_lock);
+    tcase_add_test(tc, task_hash_cache_follows_the_variable);
+    tcase_add_test(tc, task_serial_counts_a_task_that_comes_back);
+    tcase_add_test(tc, fork_child_quarantine_knows_its_own_pid);
     suite_add_tcase(s, tc);
     return s;
 }
