@@ -402,21 +402,36 @@ static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
         p->calls[api] += n;
 }
 
+/* Every field set one by one: a compound literal here compiles to a
+ * `rep stos` of the whole step, the costliest part of a record's replay. */
+static inline void step_init(struct replay_process *p, struct replay_step *s,
+                             const struct cg_record *rec, const struct cg_record *args,
+                             enum replay_phase phase)
+{
+    struct replay_thread *t = rp_thread_get(p, rec->tid);
+    uint16_t api = rec->api;
+    s->rec = rec;
+    s->enter = NULL;
+    s->args = args;
+    s->phase = phase;
+    s->op = rp_op_of(p, api);
+    s->api = !api ? "" : api < p->api_count ? p->api_names[api] : replay_api_name(p, api);
+    s->thread = t;
+    s->task = t && t->has_task ? t->task : p->task;
+    s->obj = NULL;
+    s->arg_obj = NULL;
+    s->obj_state = HS_NONE;
+    s->arg_state = HS_NONE;
+    s->stream.kind = STREAM_CREATED;
+    s->stream.handle = 0;
+    s->stream.tid = 0;
+    s->has_stream = 0;
+}
+
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
                   const struct cg_record *args, enum replay_phase phase)
 {
-    struct replay_thread *t = rp_thread_get(p, rec->tid);
-    *s = (struct replay_step){
-        .rec = rec,
-        .args = args,
-        .phase = phase,
-        .op = rp_op_of(p, rec->api),
-        .api = !rec->api                 ? ""
-               : rec->api < p->api_count ? p->api_names[rec->api]
-                                         : replay_api_name(p, rec->api),
-        .thread = t,
-        .task = t && t->has_task ? t->task : p->task,
-    };
+    step_init(p, s, rec, args, phase);
 }
 
 static void remember_last(struct replay_thread *t, const struct cg_record *rec)
@@ -432,7 +447,7 @@ static void on_call(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, args, PHASE_CALL);
+    step_init(p, &s, rec, args, PHASE_CALL);
     count_call(p, rec->api, 1);
     begin_call(p, &s, &cs, 0);
     apply_result(p, &s);
@@ -446,7 +461,7 @@ static void on_enter(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, args, PHASE_ENTER);
+    step_init(p, &s, rec, args, PHASE_ENTER);
     count_call(p, rec->api, 1);
     begin_call(p, &s, &cs, 0);
     if (s.thread) {
@@ -519,7 +534,7 @@ static void on_exit_record(struct replay_process *p, const struct cg_record *rec
         exit_rec.site = t->enter.site;
     struct cg_record enter = t->enter;
     struct replay_step s;
-    rp_step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
+    step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
     s.enter = &enter;
     t->in_call = 0;
     relookup(p, &s);
@@ -533,7 +548,7 @@ static void on_spin(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, NULL, PHASE_SPIN);
+    step_init(p, &s, rec, NULL, PHASE_SPIN);
     count_call(p, rec->api, rec->arg);
     begin_call(p, &s, &cs, 1);
     remember_last(s.thread, rec);
@@ -608,7 +623,7 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     default:
         break;
     }
-    rp_step_init(p, &s, rec, NULL, PHASE_OTHER);
+    step_init(p, &s, rec, NULL, PHASE_OTHER);
     s.op = OP_OTHER;
     run_step_hooks(p, &s);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
