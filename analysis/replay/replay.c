@@ -46,13 +46,18 @@ uint32_t replay_task_of(const struct replay_process *p, const struct replay_thre
 
 /* ------------------------------------------------------------------ phase 1: call began */
 
+/* The per-record steps run once per record: inlined into the record
+ * handlers, they cost no call (HOT); findings are rare (COLD). */
+#define HOT static inline __attribute__((always_inline))
+#define COLD static __attribute__((noinline, cold))
+
 struct call_state {
     int explained; /* a finding on this call explains an error result */
 };
 
-static void raise_handle_misuse(struct replay_process *p, const struct replay_step *s,
-                                enum obj_type type, uint64_t handle, struct replay_object *o,
-                                int destroying, struct call_state *cs)
+COLD void raise_handle_misuse(struct replay_process *p, const struct replay_step *s,
+                              enum obj_type type, uint64_t handle, struct replay_object *o,
+                              int destroying, struct call_state *cs)
 {
     char what[128], msg[512], who[128];
     rp_describe_handle(what, sizeof what, type, handle, o);
@@ -80,9 +85,9 @@ static void raise_handle_misuse(struct replay_process *p, const struct replay_st
 }
 
 /* Classify a handle the call uses (or destroys); returns its state. */
-static enum handle_state classify(struct replay_process *p, const struct replay_step *s,
-                                  enum obj_type type, uint64_t handle, int destroying,
-                                  struct replay_object **out, struct call_state *cs)
+HOT enum handle_state classify(struct replay_process *p, const struct replay_step *s,
+                               enum obj_type type, uint64_t handle, int destroying,
+                               struct replay_object **out, struct call_state *cs)
 {
     struct replay_object *o = rp_object_find(p, type, handle);
     *out = o;
@@ -92,9 +97,9 @@ static enum handle_state classify(struct replay_process *p, const struct replay_
     return o ? HS_DESTROYED : HS_UNKNOWN;
 }
 
-static enum handle_state classify_stream(struct replay_process *p, struct replay_step *s,
-                                         uint64_t handle, int destroying,
-                                         struct replay_object **out, struct call_state *cs)
+HOT enum handle_state classify_stream(struct replay_process *p, struct replay_step *s,
+                                      uint64_t handle, int destroying, struct replay_object **out,
+                                      struct call_state *cs)
 {
     s->stream = rp_stream_ref_of(handle, s->rec);
     s->has_stream = 1;
@@ -122,8 +127,8 @@ static void check_recorded(struct replay_process *p, const struct replay_step *s
 
 /* The call began: classify every handle it names. `spin` polls are already
  * known to have seen NOT_READY, so they never count as query-before-record. */
-static void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
-                       int spin)
+HOT void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
+                    int spin)
 {
     const struct cg_record *r = s->rec;
     switch (s->op) {
@@ -248,7 +253,7 @@ static void apply_observed(struct replay_process *p, const struct replay_step *s
         rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
 }
 
-static void apply_result(struct replay_process *p, struct replay_step *s)
+HOT void apply_result(struct replay_process *p, struct replay_step *s)
 {
     int ok = s->rec->result == RESULT_SUCCESS;
     switch (s->op) {
