@@ -826,7 +826,9 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
 
 /* ------------------------------------------------------------------ hooks */
 
-static struct hb_proc *proc_of(struct hb_model *m, const struct replay_process *p)
+/* Inlined: every hook starts with it, once per record for `step`. */
+static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_model *m,
+                                                                     const struct replay_process *p)
 {
     if (m->cached && m->cached->p == p)
         return m->cached;
