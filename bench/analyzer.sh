@@ -3,7 +3,8 @@
 # synthetic traces of 10M and 50M records (build/bench/gen_trace), printing
 # records/s and peak RSS, beside the time `cat` takes to read the same file
 # (the floor: what reading it costs). Peak RSS must stay flat as the trace
-# grows (memory follows live objects, not trace length).
+# grows (memory follows live objects, not trace length). Then instructions per
+# record (callgrind, 1M records), when valgrind is installed.
 # Usage: bench/analyzer.sh [RECORDS...]   (default: 10000000 50000000)
 set -u
 BUILD=${BUILD:-build}
@@ -48,3 +49,19 @@ for records in "$@"; do
     printf '%-12s %10s %14s %9s MiB %10s %8s  %s\n' "$records" "$mib" "$rate" "$rss" "$secs" \
         "$cat_secs" "$verdict"
 done
+
+# Instructions per record (callgrind, when valgrind is installed, on a 1M-record
+# trace of the same shape): the figure the machine's load does not move.
+if command -v valgrind >/dev/null 2>&1; then
+    rm -f "$WORK"/*.cgt
+    if "$BUILD/bench/gen_trace" 1000000 "$WORK/bench.cgt" &&
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BUILD/cuguard" report \
+            --format json "$WORK" >/dev/null 2>"$WORK/cg.err"; then
+        awk '/refs:/ { gsub(",", "", $NF); printf "instructions/record (callgrind, 1M records): %.0f\n", $NF / 1000000 }' \
+            "$WORK/cg.err"
+    else
+        echo "analyzer bench: callgrind run failed: $(tail -n 2 "$WORK/cg.err")"
+    fi
+else
+    echo "(valgrind not installed: no instructions/record)"
+fi

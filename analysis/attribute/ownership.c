@@ -32,9 +32,15 @@ struct owner_key {
     UT_hash_handle hh;
 };
 
+/* The last ids noted, one per type: a destroy mostly ends an object made at
+ * the same site as the previous one of its type (a loop), which then costs
+ * no hash lookup. */
+#define NOTED_RECENT OBJ_TYPE_COUNT
+
 struct ownership {
     struct noted_stack *noted;
     struct owner_key *keys;
+    uint64_t recent[NOTED_RECENT]; /* id + 1 of a noted stack, 0 = none */
 };
 
 uint32_t ownership_step_mask(void)
@@ -59,10 +65,15 @@ void ownership_note(struct ownership **own, const struct replay_process *p,
     if (!*own && !(*own = calloc(1, sizeof **own)))
         return;
     uint64_t id = (uint64_t)o->type << 32 | o->created.site;
+    uint64_t *recent = &(*own)->recent[(unsigned)o->type % NOTED_RECENT];
+    if (*recent == id + 1)
+        return;
     struct noted_stack *n = NULL;
     HASH_FIND(hh, (*own)->noted, &id, sizeof id, n);
-    if (n)
+    if (n) {
+        *recent = id + 1;
         return;
+    }
     const char *text = replay_string(p, o->created.site);
     if (!(n = calloc(1, sizeof *n)) || !(n->text = strdup(text ? text : ""))) {
         free(n);
@@ -71,6 +82,7 @@ void ownership_note(struct ownership **own, const struct replay_process *p,
     n->id = id;
     n->type = o->type;
     HASH_ADD(hh, (*own)->noted, id, sizeof n->id, n);
+    *recent = id + 1;
 }
 
 /* The owner key of a stack (frames, n, site as analysis/stacks/stack.h sets them)

@@ -116,7 +116,8 @@ int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
     }
     if (c->n == c->cap && grow(c) < 0)
         return -1;
-    memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof *c->e);
+    if (i < c->n) /* mostly appended: no libc call for nothing to move */
+        memmove(&c->e[i + 1], &c->e[i], (c->n - i) * sizeof *c->e);
     c->e[i].tl = tl;
     c->e[i].pos = pos;
     c->n++;

@@ -285,11 +285,12 @@ static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct rep
     if (ht->npolls == HB_MAX_POLLS)
         return;
     struct hb_poll *q = &ht->polls[ht->npolls++];
-    struct hb_clock keep = q->snap; /* empty, with its memory */
-    memset(q, 0, sizeof *q);
-    q->snap = keep;
+    /* Field by field (q->snap is empty, with its memory): no memset call. */
     q->handle = handle;
+    q->serial = 0;
+    q->record_serial = 0;
     q->unknown = unknown;
+    q->stream = 0;
     q->who = hb_who_of_step(hp->p, s);
     if (!unknown) {
         q->serial = ev->serial;
@@ -825,7 +826,9 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
 
 /* ------------------------------------------------------------------ hooks */
 
-static struct hb_proc *proc_of(struct hb_model *m, const struct replay_process *p)
+/* Inlined: every hook starts with it, once per record for `step`. */
+static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_model *m,
+                                                                     const struct replay_process *p)
 {
     if (m->cached && m->cached->p == p)
         return m->cached;

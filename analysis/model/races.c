@@ -249,7 +249,8 @@ void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct repl
 static void copy_drop_at(struct hb_obj *x, unsigned i)
 {
     hb_timeline_unref(x->copies[i].tl);
-    memmove(&x->copies[i], &x->copies[i + 1], (x->ncopies - i - 1) * sizeof x->copies[0]);
+    if (i + 1 < x->ncopies) /* mostly the last one: no libc call for nothing to move */
+        memmove(&x->copies[i], &x->copies[i + 1], (x->ncopies - i - 1) * sizeof x->copies[0]);
     x->ncopies--;
 }
 

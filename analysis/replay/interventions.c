@@ -84,14 +84,10 @@ static struct pending_key key_of(int process, uint64_t handle)
     return key;
 }
 
-static struct pending_on_stream *pending_find(struct interventions *iv, int process,
-                                              uint64_t stream, int create)
+static __attribute__((noinline)) struct pending_on_stream *
+pending_find_slow(struct interventions *iv, struct pending_key key, int create)
 {
-    struct pending_key key = key_of(process, stream);
-    struct pending_on_stream **slot = &iv->pending_cache[replay_cache_slot(stream)];
-    struct pending_on_stream *e = *slot;
-    if (e != NULL && e->key.handle == key.handle && e->key.process == key.process)
-        return e;
+    struct pending_on_stream *e = NULL;
     HASH_FIND(hh, iv->pending, &key, sizeof key, e);
     if (e == NULL && create) {
         e = calloc(1, sizeof *e);
@@ -101,8 +97,18 @@ static struct pending_on_stream *pending_find(struct interventions *iv, int proc
         }
     }
     if (e != NULL)
-        *slot = e;
+        iv->pending_cache[replay_cache_slot(key.handle)] = e;
     return e;
+}
+
+/* The cache hit inline (most calls), the table out of line. */
+static inline __attribute__((always_inline)) struct pending_on_stream *
+pending_find(struct interventions *iv, int process, uint64_t stream, int create)
+{
+    struct pending_on_stream *e = iv->pending_cache[replay_cache_slot(stream)];
+    if (e != NULL && e->key.handle == stream && e->key.process == (uint64_t)process)
+        return e;
+    return pending_find_slow(iv, key_of(process, stream), create);
 }
 
 /* The stream is gone (destroyed, or its process ended): a new stream at

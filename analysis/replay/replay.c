@@ -46,13 +46,18 @@ uint32_t replay_task_of(const struct replay_process *p, const struct replay_thre
 
 /* ------------------------------------------------------------------ phase 1: call began */
 
+/* The per-record steps run once per record: inlined into the record
+ * handlers, they cost no call (HOT); findings are rare (COLD). */
+#define HOT static inline __attribute__((always_inline))
+#define COLD static __attribute__((noinline, cold))
+
 struct call_state {
     int explained; /* a finding on this call explains an error result */
 };
 
-static void raise_handle_misuse(struct replay_process *p, const struct replay_step *s,
-                                enum obj_type type, uint64_t handle, struct replay_object *o,
-                                int destroying, struct call_state *cs)
+COLD void raise_handle_misuse(struct replay_process *p, const struct replay_step *s,
+                              enum obj_type type, uint64_t handle, struct replay_object *o,
+                              int destroying, struct call_state *cs)
 {
     char what[128], msg[512], who[128];
     rp_describe_handle(what, sizeof what, type, handle, o);
@@ -80,9 +85,9 @@ static void raise_handle_misuse(struct replay_process *p, const struct replay_st
 }
 
 /* Classify a handle the call uses (or destroys); returns its state. */
-static enum handle_state classify(struct replay_process *p, const struct replay_step *s,
-                                  enum obj_type type, uint64_t handle, int destroying,
-                                  struct replay_object **out, struct call_state *cs)
+HOT enum handle_state classify(struct replay_process *p, const struct replay_step *s,
+                               enum obj_type type, uint64_t handle, int destroying,
+                               struct replay_object **out, struct call_state *cs)
 {
     struct replay_object *o = rp_object_find(p, type, handle);
     *out = o;
@@ -92,9 +97,9 @@ static enum handle_state classify(struct replay_process *p, const struct replay_
     return o ? HS_DESTROYED : HS_UNKNOWN;
 }
 
-static enum handle_state classify_stream(struct replay_process *p, struct replay_step *s,
-                                         uint64_t handle, int destroying,
-                                         struct replay_object **out, struct call_state *cs)
+HOT enum handle_state classify_stream(struct replay_process *p, struct replay_step *s,
+                                      uint64_t handle, int destroying, struct replay_object **out,
+                                      struct call_state *cs)
 {
     s->stream = rp_stream_ref_of(handle, s->rec);
     s->has_stream = 1;
@@ -122,8 +127,8 @@ static void check_recorded(struct replay_process *p, const struct replay_step *s
 
 /* The call began: classify every handle it names. `spin` polls are already
  * known to have seen NOT_READY, so they never count as query-before-record. */
-static void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
-                       int spin)
+HOT void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
+                    int spin)
 {
     const struct cg_record *r = s->rec;
     switch (s->op) {
@@ -248,7 +253,7 @@ static void apply_observed(struct replay_process *p, const struct replay_step *s
         rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
 }
 
-static void apply_result(struct replay_process *p, struct replay_step *s)
+HOT void apply_result(struct replay_process *p, struct replay_step *s)
 {
     int ok = s->rec->result == RESULT_SUCCESS;
     switch (s->op) {
@@ -402,21 +407,36 @@ static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
         p->calls[api] += n;
 }
 
+/* Every field set one by one: a compound literal here compiles to a
+ * `rep stos` of the whole step, the costliest part of a record's replay. */
+static inline void step_init(struct replay_process *p, struct replay_step *s,
+                             const struct cg_record *rec, const struct cg_record *args,
+                             enum replay_phase phase)
+{
+    struct replay_thread *t = rp_thread_get(p, rec->tid);
+    uint16_t api = rec->api;
+    s->rec = rec;
+    s->enter = NULL;
+    s->args = args;
+    s->phase = phase;
+    s->op = rp_op_of(p, api);
+    s->api = !api ? "" : api < p->api_count ? p->api_names[api] : replay_api_name(p, api);
+    s->thread = t;
+    s->task = t && t->has_task ? t->task : p->task;
+    s->obj = NULL;
+    s->arg_obj = NULL;
+    s->obj_state = HS_NONE;
+    s->arg_state = HS_NONE;
+    s->stream.kind = STREAM_CREATED;
+    s->stream.handle = 0;
+    s->stream.tid = 0;
+    s->has_stream = 0;
+}
+
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
                   const struct cg_record *args, enum replay_phase phase)
 {
-    struct replay_thread *t = rp_thread_get(p, rec->tid);
-    *s = (struct replay_step){
-        .rec = rec,
-        .args = args,
-        .phase = phase,
-        .op = rp_op_of(p, rec->api),
-        .api = !rec->api                 ? ""
-               : rec->api < p->api_count ? p->api_names[rec->api]
-                                         : replay_api_name(p, rec->api),
-        .thread = t,
-        .task = t && t->has_task ? t->task : p->task,
-    };
+    step_init(p, s, rec, args, phase);
 }
 
 static void remember_last(struct replay_thread *t, const struct cg_record *rec)
@@ -432,7 +452,7 @@ static void on_call(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, args, PHASE_CALL);
+    step_init(p, &s, rec, args, PHASE_CALL);
     count_call(p, rec->api, 1);
     begin_call(p, &s, &cs, 0);
     apply_result(p, &s);
@@ -446,7 +466,7 @@ static void on_enter(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, args, PHASE_ENTER);
+    step_init(p, &s, rec, args, PHASE_ENTER);
     count_call(p, rec->api, 1);
     begin_call(p, &s, &cs, 0);
     if (s.thread) {
@@ -519,7 +539,7 @@ static void on_exit_record(struct replay_process *p, const struct cg_record *rec
         exit_rec.site = t->enter.site;
     struct cg_record enter = t->enter;
     struct replay_step s;
-    rp_step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
+    step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
     s.enter = &enter;
     t->in_call = 0;
     relookup(p, &s);
@@ -533,7 +553,7 @@ static void on_spin(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     struct call_state cs = {0};
-    rp_step_init(p, &s, rec, NULL, PHASE_SPIN);
+    step_init(p, &s, rec, NULL, PHASE_SPIN);
     count_call(p, rec->api, rec->arg);
     begin_call(p, &s, &cs, 1);
     remember_last(s.thread, rec);
@@ -608,7 +628,7 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     default:
         break;
     }
-    rp_step_init(p, &s, rec, NULL, PHASE_OTHER);
+    step_init(p, &s, rec, NULL, PHASE_OTHER);
     s.op = OP_OTHER;
     run_step_hooks(p, &s);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
