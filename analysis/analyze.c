@@ -3,7 +3,10 @@
  *
  * What it is for: see analyze.h. Records of several processes are merged by
  * timestamp with a small heap over the head record of each trace; within a
- * trace, slot order is kept.
+ * trace, slot order is kept. A trace's key is the latest time up to its head
+ * (taking the head's own time, as a plain merge would, gives the same order:
+ * a trace's record is replayed when its key is the smallest); a STRING
+ * record, whose ts_ns holds string bytes, keeps the key it found.
  *
  * What it must never do: stop at a bad file, or keep a reader open after its
  * trace ended.
@@ -29,6 +32,9 @@ struct source {
     const struct cg_record *head;       /* the next record to replay, NULL at the end */
     const struct cg_record *args;       /* the CG_REC_ARGS that belongs to head, or NULL */
     struct cg_record head_copy;         /* head, when reading past it refilled the reader */
+    /* Merge key: the latest time among the records up to head. STRING
+     * records carry payload in ts_ns, not a time, and leave it as it was. */
+    uint64_t key;
 };
 
 struct merge {
@@ -39,7 +45,7 @@ struct merge {
 
 static int head_before(const struct merge *m, size_t a, size_t b)
 {
-    uint64_t ta = m->src[a].head->ts_ns, tb = m->src[b].head->ts_ns;
+    uint64_t ta = m->src[a].key, tb = m->src[b].key;
     return ta != tb ? ta < tb : a < b;
 }
 
@@ -259,6 +265,8 @@ static void advance(struct source *s)
 {
     s->args = NULL;
     s->head = have_next(s) ? s->next++ : NULL;
+    if (s->head && s->head->kind != CG_REC_STRING && s->head->ts_ns > s->key)
+        s->key = s->head->ts_ns;
     if (!s->head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
         return;
     if (s->next == s->end) { /* reading on reuses the buffer head points into */
