@@ -16,7 +16,9 @@
 #include "analysis/attribute/attribute.h"
 #include "analysis/group/group.h"
 #include "analysis/group/residue.h"
+#include "analysis/group/run_merge.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -360,9 +362,173 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
     return 0;
 }
 
+/* ------------------------------------------------------------------ one thread per trace */
+
+/* A trace analyzed alone: its source, its own model and hooks (filling
+ * part.sub), and what run_merge needs to put it in the serial order. */
+struct job {
+    struct source src;
+    struct run_part part;
+    struct hb_model *model;
+    struct replay_hooks own;
+    const struct replay_hooks *hooks[2];
+};
+
+struct job_queue {
+    struct job *jobs;
+    size_t n, next;
+    pthread_mutex_t lock;
+};
+
+static void job_run(struct job *j)
+{
+    struct source *s = &j->src;
+    advance(s);
+    j->part.empty = s->head == NULL;
+    while (s->head) {
+        uint64_t key = s->key;
+        replay_feed(&s->proc, s->head, s->args);
+        run_part_note(&j->part, key);
+        advance(s);
+    }
+    finish_source(s);
+    run_part_note(&j->part, s->key);
+    j->part.end_key = s->key;
+    j->part.sub.diagnosis = hb_model_take_diagnosis(j->model, &j->part.sub.ndiagnosis);
+}
+
+static void *job_worker(void *arg)
+{
+    struct job_queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        size_t i = q->next++;
+        pthread_mutex_unlock(&q->lock);
+        if (i >= q->n)
+            return NULL;
+        job_run(&q->jobs[i]);
+    }
+}
+
+/* Open a trace for its job (as open_batch does); 0, or -1 when unusable. */
+static int job_open(struct analysis *a, struct job *j, const char *file, const char *prog,
+                    FILE *warn)
+{
+    char err[512];
+    j->src.reader = cg_reader_open(file, err, sizeof err);
+    if (!j->src.reader) {
+        fprintf(warn, "%s: %s: %s\n", prog, file, err);
+        a->unusable_files++;
+        return -1;
+    }
+    findings_init(&j->part.sub.findings);
+    j->model = hb_model_new();
+    j->own = (struct replay_hooks){.user = &j->part.sub,
+                                   .step_mask = interventions_step_mask() | ownership_step_mask(),
+                                   .step = collect_interventions,
+                                   .process_end = collect_process};
+    j->hooks[0] = &j->own;
+    j->hooks[1] = j->model ? hb_model_hooks(j->model) : NULL;
+    if (!j->model || grow_procs(a) < 0 ||
+        replay_process_init(&j->src.proc, (int)a->nprocs, j->src.reader, &j->part.sub.findings,
+                            &j->part.sub.totals, j->hooks, 2) < 0) {
+        fprintf(warn, "%s: %s: out of memory\n", prog, file);
+        cg_reader_close(j->src.reader);
+        hb_model_free(j->model);
+        memset(j, 0, sizeof *j);
+        a->unusable_files++;
+        return -1;
+    }
+    j->part.index = (int)a->nprocs++;
+    return 0;
+}
+
+/* Run the jobs on `threads` threads (this one among them). */
+static void run_jobs(struct job *jobs, size_t n, int threads)
+{
+    struct job_queue q = {jobs, n, 0, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+    int started = 0;
+    while (ids && started < threads - 1 && pthread_create(&ids[started], NULL, job_worker, &q) == 0)
+        started++;
+    job_worker(&q);
+    for (int i = 0; i < started; i++)
+        pthread_join(ids[i], NULL);
+    free(ids);
+    pthread_mutex_destroy(&q.lock);
+}
+
+static int run_batch_jobs(struct analysis *a, char *const *files, size_t n, const char *prog,
+                          FILE *warn, int threads)
+{
+    struct job *jobs = calloc(n, sizeof *jobs);
+    struct run_part *parts = calloc(n, sizeof *parts);
+    if (!jobs || !parts) {
+        free(jobs);
+        free(parts);
+        return -1;
+    }
+    size_t opened = 0;
+    for (size_t i = 0; i < n; i++)
+        opened += job_open(a, &jobs[opened], files[i], prog, warn) == 0;
+    for (size_t i = 0; i < opened; i++)
+        jobs[i].part.sub.procs = a->procs; /* no longer moves: every trace is open */
+    run_jobs(jobs, opened, threads < (int)opened ? threads : (int)opened);
+    for (size_t i = 0; i < opened; i++) {
+        parts[i] = jobs[i].part;
+        hb_model_free(jobs[i].model);
+    }
+    int rc = run_merge(a, parts, opened);
+    for (size_t i = 0; i < opened; i++)
+        run_part_free(&parts[i]);
+    free(jobs);
+    free(parts);
+    return rc;
+}
+
 static int compare_call_names(const struct call_count *x, const struct call_count *y)
 {
     return strcmp(x->name, y->name);
+}
+
+/* The checks and stages after the replay, shared by both ways to run it. */
+static int analyze_finish(struct analysis *a, int rc, const char *prog, FILE *warn)
+{
+    HASH_SORT(a->calls, compare_call_names);
+    if (rc < 0) {
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    if (a->nprocs == 0) {
+        fprintf(warn, "%s: no readable trace among the given paths\n", prog);
+        return 2;
+    }
+    attribute_and_group(a);
+    return 0;
+}
+
+int analyze_paths_jobs(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, int jobs)
+{
+    if (jobs <= 1)
+        return analyze_paths(a, paths, npaths, prog, warn, NULL, 0);
+    memset(a, 0, sizeof *a);
+    findings_init(&a->findings);
+    struct trace_set set;
+    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
+        trace_set_free(&set);
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    int rc = 0;
+    for (size_t first = 0; first < set.count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set.count - first;
+        if (n > ANALYZE_BATCH_FILES)
+            n = ANALYZE_BATCH_FILES;
+        rc = run_batch_jobs(a, set.files + first, n, prog, warn, jobs);
+    }
+    trace_set_free(&set);
+    return analyze_finish(a, rc, prog, warn);
 }
 
 int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
@@ -402,17 +568,7 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
     trace_set_free(&set);
     a->diagnosis = hb_model_take_diagnosis(model, &a->ndiagnosis);
     hb_model_free(model);
-    HASH_SORT(a->calls, compare_call_names);
-    if (rc < 0) {
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
-    if (a->nprocs == 0) {
-        fprintf(warn, "%s: no readable trace among the given paths\n", prog);
-        return 2;
-    }
-    attribute_and_group(a);
-    return 0;
+    return analyze_finish(a, rc, prog, warn);
 }
 
 void analysis_free(struct analysis *a)

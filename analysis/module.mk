@@ -17,7 +17,7 @@ ANALYSIS_SRCS := $(wildcard analysis/*.c analysis/*/*.c)
 ANALYSIS_HDRS := $(wildcard analysis/*.h analysis/*/*.h)
 # libdw (elfutils) symbolizes stacks in `cuguard report` (analysis/stacks/symbolize.c):
 # build/cuguard only, never the shim. Debian: libdw-dev, libelf-dev.
-ANALYSIS_LDLIBS := -ldw -lelf
+ANALYSIS_LDLIBS := -ldw -lelf -lpthread
 
 $(BUILD)/cuguard: $(ANALYSIS_SRCS) $(ANALYSIS_HDRS) $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
