@@ -7,9 +7,13 @@
  * (taking the head's own time, as a plain merge would, gives the same order:
  * a trace's record is replayed when its key is the smallest); a STRING
  * record, whose ts_ns holds string bytes, keeps the key it found.
+ * With -j, each trace of a batch is replayed alone on a worker thread with
+ * its own findings, totals, model and interventions (nothing in the replay
+ * is shared between processes); run_merge.h puts them back in that order.
  *
- * What it must never do: stop at a bad file, or keep a reader open after its
- * trace ended.
+ * What it must never do: stop at a bad file, keep a reader open after its
+ * trace ended, or let two threads touch one trace's state (a worker writes
+ * only its job and its own process_info; procs does not move meanwhile).
  */
 #include "analysis/analyze.h"
 
@@ -507,41 +511,10 @@ static int analyze_finish(struct analysis *a, int rc, const char *prog, FILE *wa
     return 0;
 }
 
-int analyze_paths_jobs(struct analysis *a, char *const *paths, int npaths, const char *prog,
-                       FILE *warn, int jobs)
+/* Replay the traces of `set` in one merged order, on this thread. */
+static int analyze_serial(struct analysis *a, const struct trace_set *set, const char *prog,
+                          FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
 {
-    if (jobs <= 1)
-        return analyze_paths(a, paths, npaths, prog, warn, NULL, 0);
-    memset(a, 0, sizeof *a);
-    findings_init(&a->findings);
-    struct trace_set set;
-    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
-        trace_set_free(&set);
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
-    int rc = 0;
-    for (size_t first = 0; first < set.count && rc == 0; first += ANALYZE_BATCH_FILES) {
-        size_t n = set.count - first;
-        if (n > ANALYZE_BATCH_FILES)
-            n = ANALYZE_BATCH_FILES;
-        rc = run_batch_jobs(a, set.files + first, n, prog, warn, jobs);
-    }
-    trace_set_free(&set);
-    return analyze_finish(a, rc, prog, warn);
-}
-
-int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
-                  const struct replay_hooks *const *hooks, int nhooks)
-{
-    memset(a, 0, sizeof *a);
-    findings_init(&a->findings);
-    struct trace_set set;
-    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
-        trace_set_free(&set);
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
     const struct replay_hooks own = {.user = a,
                                      .step_mask =
                                          interventions_step_mask() | /* includes records: modules */
@@ -549,26 +522,66 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
                                      .step = collect_interventions,
                                      .process_end = collect_process};
     struct hb_model *model = hb_model_new();
-    if (!model) {
-        trace_set_free(&set);
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
+    if (!model)
+        return -1;
     const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own, hb_model_hooks(model)};
     int nall = 2;
     for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
         all[nall++] = hooks[i];
     int rc = 0;
-    for (size_t first = 0; first < set.count && rc == 0; first += ANALYZE_BATCH_FILES) {
-        size_t n = set.count - first;
+    for (size_t first = 0; first < set->count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set->count - first;
         if (n > ANALYZE_BATCH_FILES)
             n = ANALYZE_BATCH_FILES;
-        rc = run_batch(a, set.files + first, n, prog, warn, all, nall);
+        rc = run_batch(a, set->files + first, n, prog, warn, all, nall);
     }
-    trace_set_free(&set);
     a->diagnosis = hb_model_take_diagnosis(model, &a->ndiagnosis);
     hb_model_free(model);
+    return rc;
+}
+
+/* The same result, each trace replayed alone on one of `jobs` threads. */
+static int analyze_parallel(struct analysis *a, const struct trace_set *set, const char *prog,
+                            FILE *warn, int jobs)
+{
+    int rc = 0;
+    for (size_t first = 0; first < set->count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set->count - first;
+        if (n > ANALYZE_BATCH_FILES)
+            n = ANALYZE_BATCH_FILES;
+        rc = run_batch_jobs(a, set->files + first, n, prog, warn, jobs);
+    }
+    return rc;
+}
+
+/* jobs 0: serial with the hooks; else parallel (no hooks) when several traces. */
+static int analyze_any(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, const struct replay_hooks *const *hooks, int nhooks, int jobs)
+{
+    memset(a, 0, sizeof *a);
+    findings_init(&a->findings);
+    struct trace_set set;
+    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
+        trace_set_free(&set);
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    int rc = jobs > 1 && set.count > 1 ? analyze_parallel(a, &set, prog, warn, jobs)
+                                       : analyze_serial(a, &set, prog, warn, hooks, nhooks);
+    trace_set_free(&set);
     return analyze_finish(a, rc, prog, warn);
+}
+
+int analyze_paths_jobs(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, int jobs)
+{
+    return analyze_any(a, paths, npaths, prog, warn, NULL, 0, jobs);
+}
+
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
+                  const struct replay_hooks *const *hooks, int nhooks)
+{
+    return analyze_any(a, paths, npaths, prog, warn, hooks, nhooks, 1);
 }
 
 void analysis_free(struct analysis *a)
