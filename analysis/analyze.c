@@ -369,36 +369,58 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
 /* ------------------------------------------------------------------ one thread per trace */
 
 /* A trace analyzed alone: its source, its own model and hooks (filling
- * part.sub), and what run_merge needs to put it in the serial order. */
+ * part->sub), and what run_merge needs to put it in the serial order. */
 struct job {
     struct source src;
-    struct run_part part;
+    struct run_part *part;
     struct hb_model *model;
     struct replay_hooks own;
     const struct replay_hooks *hooks[2];
+    int done; /* its trace ended */
 };
 
+/* One round: every job not done replays its records of key <= until. */
 struct job_queue {
     struct job *jobs;
     size_t n, next;
+    uint64_t until;
     pthread_mutex_t lock;
 };
 
-static void job_run(struct job *j)
+/* Live-count changes merged per round (analysis/group/run_merge.h): rounds
+ * span trace time adapted to about this many, so memory stays flat. */
+#define ROUND_CHANGES 65536u
+
+static void job_end(struct job *j)
 {
     struct source *s = &j->src;
-    advance(s);
-    j->part.empty = s->head == NULL;
-    while (s->head) {
+    finish_source(s);
+    run_part_note(j->part, s->key);
+    j->part->end_key = s->key;
+    j->part->sub.diagnosis = hb_model_take_diagnosis(j->model, &j->part->sub.ndiagnosis);
+    j->done = 1;
+}
+
+/* The first record; a trace without any ends here, as in the serial run. */
+static void job_begin(struct job *j)
+{
+    advance(&j->src);
+    j->part->empty = j->src.head == NULL;
+    if (!j->src.head)
+        job_end(j);
+}
+
+static void job_step(struct job *j, uint64_t until)
+{
+    struct source *s = &j->src;
+    while (s->head && s->key <= until) {
         uint64_t key = s->key;
         replay_feed(&s->proc, s->head, s->args);
-        run_part_note(&j->part, key);
+        run_part_note(j->part, key);
         advance(s);
     }
-    finish_source(s);
-    run_part_note(&j->part, s->key);
-    j->part.end_key = s->key;
-    j->part.sub.diagnosis = hb_model_take_diagnosis(j->model, &j->part.sub.ndiagnosis);
+    if (!s->head)
+        job_end(j);
 }
 
 static void *job_worker(void *arg)
@@ -410,13 +432,14 @@ static void *job_worker(void *arg)
         pthread_mutex_unlock(&q->lock);
         if (i >= q->n)
             return NULL;
-        job_run(&q->jobs[i]);
+        if (!q->jobs[i].done)
+            job_step(&q->jobs[i], q->until);
     }
 }
 
 /* Open a trace for its job (as open_batch does); 0, or -1 when unusable. */
-static int job_open(struct analysis *a, struct job *j, const char *file, const char *prog,
-                    FILE *warn)
+static int job_open(struct analysis *a, struct job *j, struct run_part *part, const char *file,
+                    const char *prog, FILE *warn)
 {
     char err[512];
     j->src.reader = cg_reader_open(file, err, sizeof err);
@@ -425,33 +448,35 @@ static int job_open(struct analysis *a, struct job *j, const char *file, const c
         a->unusable_files++;
         return -1;
     }
-    findings_init(&j->part.sub.findings);
+    j->part = part;
+    findings_init(&part->sub.findings);
     j->model = hb_model_new();
-    j->own = (struct replay_hooks){.user = &j->part.sub,
+    j->own = (struct replay_hooks){.user = &part->sub,
                                    .step_mask = interventions_step_mask() | ownership_step_mask(),
                                    .step = collect_interventions,
                                    .process_end = collect_process};
     j->hooks[0] = &j->own;
     j->hooks[1] = j->model ? hb_model_hooks(j->model) : NULL;
     if (!j->model || grow_procs(a) < 0 ||
-        replay_process_init(&j->src.proc, (int)a->nprocs, j->src.reader, &j->part.sub.findings,
-                            &j->part.sub.totals, j->hooks, 2) < 0) {
+        replay_process_init(&j->src.proc, (int)a->nprocs, j->src.reader, &part->sub.findings,
+                            &part->sub.totals, j->hooks, 2) < 0) {
         fprintf(warn, "%s: %s: out of memory\n", prog, file);
         cg_reader_close(j->src.reader);
         hb_model_free(j->model);
         memset(j, 0, sizeof *j);
+        memset(part, 0, sizeof *part);
         a->unusable_files++;
         return -1;
     }
-    j->part.index = (int)a->nprocs++;
+    part->index = (int)a->nprocs++;
     return 0;
 }
 
-/* Run the jobs on `threads` threads (this one among them). */
-static void run_jobs(struct job *jobs, size_t n, int threads)
+/* One round on `threads` threads (this one among them). */
+static void run_round(struct job *jobs, size_t n, int threads, uint64_t until)
 {
-    struct job_queue q = {jobs, n, 0, PTHREAD_MUTEX_INITIALIZER};
-    pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+    struct job_queue q = {jobs, n, 0, until, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t *ids = calloc((size_t)threads + 1, sizeof *ids);
     int started = 0;
     while (ids && started < threads - 1 && pthread_create(&ids[started], NULL, job_worker, &q) == 0)
         started++;
@@ -460,6 +485,35 @@ static void run_jobs(struct job *jobs, size_t n, int threads)
         pthread_join(ids[i], NULL);
     free(ids);
     pthread_mutex_destroy(&q.lock);
+}
+
+/* Rounds until every trace ended: each replays the records up to `until`
+ * (the lowest key left plus a span of trace time), then their live-count
+ * changes are merged, so they never pile up. */
+static int run_rounds(struct analysis *a, struct job *jobs, struct run_part *parts, size_t n,
+                      int threads)
+{
+    uint64_t span = 1000000; /* 1 ms of trace time, then adapted */
+    for (;;) {
+        uint64_t low = UINT64_MAX;
+        int left = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!jobs[i].done) {
+                left++;
+                low = jobs[i].src.key < low ? jobs[i].src.key : low;
+            }
+        if (left == 0)
+            return 0;
+        uint64_t until = low > UINT64_MAX - span ? UINT64_MAX : low + span;
+        run_round(jobs, n, threads < left ? threads : left, until);
+        long changes = run_merge_live(a, parts, n);
+        if (changes < 0)
+            return -1;
+        if ((size_t)changes > 2 * ROUND_CHANGES && span > 1)
+            span /= 2;
+        else if ((size_t)changes < ROUND_CHANGES / 2 && span < (1ull << 62))
+            span *= 2;
+    }
 }
 
 static int run_batch_jobs(struct analysis *a, char *const *files, size_t n, const char *prog,
@@ -474,15 +528,16 @@ static int run_batch_jobs(struct analysis *a, char *const *files, size_t n, cons
     }
     size_t opened = 0;
     for (size_t i = 0; i < n; i++)
-        opened += job_open(a, &jobs[opened], files[i], prog, warn) == 0;
-    for (size_t i = 0; i < opened; i++)
-        jobs[i].part.sub.procs = a->procs; /* no longer moves: every trace is open */
-    run_jobs(jobs, opened, threads < (int)opened ? threads : (int)opened);
+        opened += job_open(a, &jobs[opened], &parts[opened], files[i], prog, warn) == 0;
     for (size_t i = 0; i < opened; i++) {
-        parts[i] = jobs[i].part;
-        hb_model_free(jobs[i].model);
+        parts[i].sub.procs = a->procs; /* no longer moves: every trace is open */
+        job_begin(&jobs[i]);
     }
-    int rc = run_merge(a, parts, opened);
+    int rc = run_rounds(a, jobs, parts, opened, threads);
+    for (size_t i = 0; i < opened; i++)
+        hb_model_free(jobs[i].model);
+    if (rc == 0)
+        rc = run_merge(a, parts, opened);
     for (size_t i = 0; i < opened; i++)
         run_part_free(&parts[i]);
     free(jobs);

@@ -322,21 +322,37 @@ static void move_calls(struct analysis *a, struct analysis *sub)
     }
 }
 
+long run_merge_live(struct analysis *a, struct run_part *parts, size_t n)
+{
+    struct replay_totals *t = &a->totals;
+    long changes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].failed)
+            return -1;
+        for (int c = 0; c < RUN_LIVE_COUNT; c++)
+            changes += (long)parts[i].live[c].n;
+    }
+    if (merge_live(parts, n, RUN_LIVE_EVENTS, &t->events.live, &t->events.peak_live) < 0 ||
+        merge_live(parts, n, RUN_LIVE_STREAMS, &t->streams.live, &t->streams.peak_live) < 0 ||
+        merge_live(parts, n, RUN_LIVE_PINNED_BYTES, &t->pinned.bytes_live, &t->pinned.peak_bytes) <
+            0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < RUN_LIVE_COUNT; c++)
+            parts[i].live[c].n = 0;
+    return changes;
+}
+
 int run_merge(struct analysis *a, struct run_part *parts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (parts[i].failed || parts[i].nfinding_keys != parts[i].sub.findings.size)
             return -1;
-    struct replay_totals *t = &a->totals;
     if (merge_findings(a, parts, n) < 0 || merge_notes(a, parts, n) < 0 ||
-        merge_diagnosis(a, parts, n) < 0 ||
-        merge_live(parts, n, RUN_LIVE_EVENTS, &t->events.live, &t->events.peak_live) < 0 ||
-        merge_live(parts, n, RUN_LIVE_STREAMS, &t->streams.live, &t->streams.peak_live) < 0 ||
-        merge_live(parts, n, RUN_LIVE_PINNED_BYTES, &t->pinned.bytes_live, &t->pinned.peak_bytes) <
-            0)
+        merge_diagnosis(a, parts, n) < 0 || run_merge_live(a, parts, n) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        add_totals(t, &parts[i].sub.totals);
+        add_totals(&a->totals, &parts[i].sub.totals);
         add_interventions(&a->interventions, &parts[i].sub.interventions);
         move_calls(a, &parts[i].sub);
     }

@@ -14,8 +14,10 @@
  * peaks are the same for any number of threads. Totals and call counts are
  * sums.
  *
- * Memory: one entry per change of a live count that is not folded into the
- * previous one (same key, same direction), per trace; never per record.
+ * Memory: findings, notes and diagnosis lines keep one key each; the
+ * changes of the live counts (one entry per change not folded into the
+ * previous one: same key, same direction) are merged and dropped after
+ * each round of the replay (analysis/analyze.c), never kept per record.
  *
  * What it must never do: read a trace, change a part another thread still
  * writes (merge after the threads of a batch ended), or reorder what one
@@ -62,6 +64,12 @@ struct run_part {
 /* After each record (and after the trace's end): give what the part gained
  * since the last call the key `key`. */
 void run_part_note(struct run_part *part, uint64_t key);
+
+/* Merge the live-count changes noted so far (all of a lower key than any
+ * noted later: the replay goes in rounds of keys) into a's totals and
+ * peaks, and forget them. Returns how many there were, -1 if a part ran
+ * out of memory. */
+long run_merge_live(struct analysis *a, struct run_part *parts, size_t n);
 
 /* Merge the parts of one batch (traces in index order, after every part of
  * earlier batches) into `a`, emptying them. Returns 0, -1 if a part ran out
