@@ -3,17 +3,26 @@
  *
  * What it is for: see analyze.h. Records of several processes are merged by
  * timestamp with a small heap over the head record of each trace; within a
- * trace, slot order is kept.
+ * trace, slot order is kept. A trace's key is the latest time up to its head
+ * (taking the head's own time, as a plain merge would, gives the same order:
+ * a trace's record is replayed when its key is the smallest); a STRING
+ * record, whose ts_ns holds string bytes, keeps the key it found.
+ * With -j, each trace of a batch is replayed alone on a worker thread with
+ * its own findings, totals, model and interventions (nothing in the replay
+ * is shared between processes); run_merge.h puts them back in that order.
  *
- * What it must never do: stop at a bad file, or keep a reader open after its
- * trace ended.
+ * What it must never do: stop at a bad file, keep a reader open after its
+ * trace ended, or let two threads touch one trace's state (a worker writes
+ * only its job and its own process_info; procs does not move meanwhile).
  */
 #include "analysis/analyze.h"
 
 #include "analysis/attribute/attribute.h"
 #include "analysis/group/group.h"
 #include "analysis/group/residue.h"
+#include "analysis/group/run_merge.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +38,9 @@ struct source {
     const struct cg_record *head;       /* the next record to replay, NULL at the end */
     const struct cg_record *args;       /* the CG_REC_ARGS that belongs to head, or NULL */
     struct cg_record head_copy;         /* head, when reading past it refilled the reader */
+    /* Merge key: the latest time among the records up to head. STRING
+     * records carry payload in ts_ns, not a time, and leave it as it was. */
+    uint64_t key;
 };
 
 struct merge {
@@ -39,7 +51,7 @@ struct merge {
 
 static int head_before(const struct merge *m, size_t a, size_t b)
 {
-    uint64_t ta = m->src[a].head->ts_ns, tb = m->src[b].head->ts_ns;
+    uint64_t ta = m->src[a].key, tb = m->src[b].key;
     return ta != tb ? ta < tb : a < b;
 }
 
@@ -259,6 +271,8 @@ static void advance(struct source *s)
 {
     s->args = NULL;
     s->head = have_next(s) ? s->next++ : NULL;
+    if (s->head && s->head->kind != CG_REC_STRING && s->head->ts_ns > s->key)
+        s->key = s->head->ts_ns;
     if (!s->head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
         return;
     if (s->next == s->end) { /* reading on reuses the buffer head points into */
@@ -352,48 +366,193 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
     return 0;
 }
 
+/* ------------------------------------------------------------------ one thread per trace */
+
+/* A trace analyzed alone: its source, its own model and hooks (filling
+ * part->sub), and what run_merge needs to put it in the serial order. */
+struct job {
+    struct source src;
+    struct run_part *part;
+    struct hb_model *model;
+    struct replay_hooks own;
+    const struct replay_hooks *hooks[2];
+    int done; /* its trace ended */
+};
+
+/* One round: every job not done replays its records of key <= until. */
+struct job_queue {
+    struct job *jobs;
+    size_t n, next;
+    uint64_t until;
+    pthread_mutex_t lock;
+};
+
+/* Live-count changes merged per round (analysis/group/run_merge.h): rounds
+ * span trace time adapted to about this many, so memory stays flat. */
+#define ROUND_CHANGES 65536u
+
+static void job_end(struct job *j)
+{
+    struct source *s = &j->src;
+    finish_source(s);
+    run_part_note(j->part, s->key);
+    j->part->end_key = s->key;
+    j->part->sub.diagnosis = hb_model_take_diagnosis(j->model, &j->part->sub.ndiagnosis);
+    j->done = 1;
+}
+
+/* The first record; a trace without any ends here, as in the serial run. */
+static void job_begin(struct job *j)
+{
+    advance(&j->src);
+    j->part->empty = j->src.head == NULL;
+    if (!j->src.head)
+        job_end(j);
+}
+
+static void job_step(struct job *j, uint64_t until)
+{
+    struct source *s = &j->src;
+    while (s->head && s->key <= until) {
+        uint64_t key = s->key;
+        replay_feed(&s->proc, s->head, s->args);
+        run_part_note(j->part, key);
+        advance(s);
+    }
+    if (!s->head)
+        job_end(j);
+}
+
+static void *job_worker(void *arg)
+{
+    struct job_queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        size_t i = q->next++;
+        pthread_mutex_unlock(&q->lock);
+        if (i >= q->n)
+            return NULL;
+        if (!q->jobs[i].done)
+            job_step(&q->jobs[i], q->until);
+    }
+}
+
+/* Open a trace for its job (as open_batch does); 0, or -1 when unusable. */
+static int job_open(struct analysis *a, struct job *j, struct run_part *part, const char *file,
+                    const char *prog, FILE *warn)
+{
+    char err[512];
+    j->src.reader = cg_reader_open(file, err, sizeof err);
+    if (!j->src.reader) {
+        fprintf(warn, "%s: %s: %s\n", prog, file, err);
+        a->unusable_files++;
+        return -1;
+    }
+    j->part = part;
+    findings_init(&part->sub.findings);
+    j->model = hb_model_new();
+    j->own = (struct replay_hooks){.user = &part->sub,
+                                   .step_mask = interventions_step_mask() | ownership_step_mask(),
+                                   .step = collect_interventions,
+                                   .process_end = collect_process};
+    j->hooks[0] = &j->own;
+    j->hooks[1] = j->model ? hb_model_hooks(j->model) : NULL;
+    if (!j->model || grow_procs(a) < 0 ||
+        replay_process_init(&j->src.proc, (int)a->nprocs, j->src.reader, &part->sub.findings,
+                            &part->sub.totals, j->hooks, 2) < 0) {
+        fprintf(warn, "%s: %s: out of memory\n", prog, file);
+        cg_reader_close(j->src.reader);
+        hb_model_free(j->model);
+        memset(j, 0, sizeof *j);
+        memset(part, 0, sizeof *part);
+        a->unusable_files++;
+        return -1;
+    }
+    part->index = (int)a->nprocs++;
+    return 0;
+}
+
+/* One round on `threads` threads (this one among them). */
+static void run_round(struct job *jobs, size_t n, int threads, uint64_t until)
+{
+    struct job_queue q = {jobs, n, 0, until, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t *ids = calloc((size_t)threads + 1, sizeof *ids);
+    int started = 0;
+    while (ids && started < threads - 1 && pthread_create(&ids[started], NULL, job_worker, &q) == 0)
+        started++;
+    job_worker(&q);
+    for (int i = 0; i < started; i++)
+        pthread_join(ids[i], NULL);
+    free(ids);
+    pthread_mutex_destroy(&q.lock);
+}
+
+/* Rounds until every trace ended: each replays the records up to `until`
+ * (the lowest key left plus a span of trace time), then their live-count
+ * changes are merged, so they never pile up. */
+static int run_rounds(struct analysis *a, struct job *jobs, struct run_part *parts, size_t n,
+                      int threads)
+{
+    uint64_t span = 1000000; /* 1 ms of trace time, then adapted */
+    for (;;) {
+        uint64_t low = UINT64_MAX;
+        int left = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!jobs[i].done) {
+                left++;
+                low = jobs[i].src.key < low ? jobs[i].src.key : low;
+            }
+        if (left == 0)
+            return 0;
+        uint64_t until = low > UINT64_MAX - span ? UINT64_MAX : low + span;
+        run_round(jobs, n, threads < left ? threads : left, until);
+        long changes = run_merge_live(a, parts, n);
+        if (changes < 0)
+            return -1;
+        if ((size_t)changes > 2 * ROUND_CHANGES && span > 1)
+            span /= 2;
+        else if ((size_t)changes < ROUND_CHANGES / 2 && span < (1ull << 62))
+            span *= 2;
+    }
+}
+
+static int run_batch_jobs(struct analysis *a, char *const *files, size_t n, const char *prog,
+                          FILE *warn, int threads)
+{
+    struct job *jobs = calloc(n, sizeof *jobs);
+    struct run_part *parts = calloc(n, sizeof *parts);
+    if (!jobs || !parts) {
+        free(jobs);
+        free(parts);
+        return -1;
+    }
+    size_t opened = 0;
+    for (size_t i = 0; i < n; i++)
+        opened += job_open(a, &jobs[opened], &parts[opened], files[i], prog, warn) == 0;
+    for (size_t i = 0; i < opened; i++) {
+        parts[i].sub.procs = a->procs; /* no longer moves: every trace is open */
+        job_begin(&jobs[i]);
+    }
+    int rc = run_rounds(a, jobs, parts, opened, threads);
+    for (size_t i = 0; i < opened; i++)
+        hb_model_free(jobs[i].model);
+    if (rc == 0)
+        rc = run_merge(a, parts, opened);
+    for (size_t i = 0; i < opened; i++)
+        run_part_free(&parts[i]);
+    free(jobs);
+    free(parts);
+    return rc;
+}
+
 static int compare_call_names(const struct call_count *x, const struct call_count *y)
 {
     return strcmp(x->name, y->name);
 }
 
-int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
-                  const struct replay_hooks *const *hooks, int nhooks)
+/* The checks and stages after the replay, shared by both ways to run it. */
+static int analyze_finish(struct analysis *a, int rc, const char *prog, FILE *warn)
 {
-    memset(a, 0, sizeof *a);
-    findings_init(&a->findings);
-    struct trace_set set;
-    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
-        trace_set_free(&set);
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
-    const struct replay_hooks own = {.user = a,
-                                     .step_mask =
-                                         interventions_step_mask() | /* includes records: modules */
-                                         ownership_step_mask(),
-                                     .step = collect_interventions,
-                                     .process_end = collect_process};
-    struct hb_model *model = hb_model_new();
-    if (!model) {
-        trace_set_free(&set);
-        fprintf(warn, "%s: out of memory\n", prog);
-        return 2;
-    }
-    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own, hb_model_hooks(model)};
-    int nall = 2;
-    for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
-        all[nall++] = hooks[i];
-    int rc = 0;
-    for (size_t first = 0; first < set.count && rc == 0; first += ANALYZE_BATCH_FILES) {
-        size_t n = set.count - first;
-        if (n > ANALYZE_BATCH_FILES)
-            n = ANALYZE_BATCH_FILES;
-        rc = run_batch(a, set.files + first, n, prog, warn, all, nall);
-    }
-    trace_set_free(&set);
-    a->diagnosis = hb_model_take_diagnosis(model, &a->ndiagnosis);
-    hb_model_free(model);
     HASH_SORT(a->calls, compare_call_names);
     if (rc < 0) {
         fprintf(warn, "%s: out of memory\n", prog);
@@ -405,6 +564,79 @@ int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char
     }
     attribute_and_group(a);
     return 0;
+}
+
+/* Replay the traces of `set` in one merged order, on this thread. */
+static int analyze_serial(struct analysis *a, const struct trace_set *set, const char *prog,
+                          FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
+{
+    const struct replay_hooks own = {.user = a,
+                                     .step_mask =
+                                         interventions_step_mask() | /* includes records: modules */
+                                         ownership_step_mask(),
+                                     .step = collect_interventions,
+                                     .process_end = collect_process};
+    struct hb_model *model = hb_model_new();
+    if (!model)
+        return -1;
+    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own, hb_model_hooks(model)};
+    int nall = 2;
+    for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
+        all[nall++] = hooks[i];
+    int rc = 0;
+    for (size_t first = 0; first < set->count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set->count - first;
+        if (n > ANALYZE_BATCH_FILES)
+            n = ANALYZE_BATCH_FILES;
+        rc = run_batch(a, set->files + first, n, prog, warn, all, nall);
+    }
+    a->diagnosis = hb_model_take_diagnosis(model, &a->ndiagnosis);
+    hb_model_free(model);
+    return rc;
+}
+
+/* The same result, each trace replayed alone on one of `jobs` threads. */
+static int analyze_parallel(struct analysis *a, const struct trace_set *set, const char *prog,
+                            FILE *warn, int jobs)
+{
+    int rc = 0;
+    for (size_t first = 0; first < set->count && rc == 0; first += ANALYZE_BATCH_FILES) {
+        size_t n = set->count - first;
+        if (n > ANALYZE_BATCH_FILES)
+            n = ANALYZE_BATCH_FILES;
+        rc = run_batch_jobs(a, set->files + first, n, prog, warn, jobs);
+    }
+    return rc;
+}
+
+/* jobs 0: serial with the hooks; else parallel (no hooks) when several traces. */
+static int analyze_any(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, const struct replay_hooks *const *hooks, int nhooks, int jobs)
+{
+    memset(a, 0, sizeof *a);
+    findings_init(&a->findings);
+    struct trace_set set;
+    if (trace_set_collect(&set, paths, npaths, prog, warn) < 0) {
+        trace_set_free(&set);
+        fprintf(warn, "%s: out of memory\n", prog);
+        return 2;
+    }
+    int rc = jobs > 1 && set.count > 1 ? analyze_parallel(a, &set, prog, warn, jobs)
+                                       : analyze_serial(a, &set, prog, warn, hooks, nhooks);
+    trace_set_free(&set);
+    return analyze_finish(a, rc, prog, warn);
+}
+
+int analyze_paths_jobs(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, int jobs)
+{
+    return analyze_any(a, paths, npaths, prog, warn, NULL, 0, jobs);
+}
+
+int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
+                  const struct replay_hooks *const *hooks, int nhooks)
+{
+    return analyze_any(a, paths, npaths, prog, warn, hooks, nhooks, 1);
 }
 
 void analysis_free(struct analysis *a)

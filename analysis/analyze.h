@@ -86,6 +86,13 @@ struct analysis {
  * allocation failure); the analysis must be freed either way. */
 int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,
                   const struct replay_hooks *const *hooks, int nhooks);
+/* The same, for `report -j`: with jobs > 1, each trace is replayed alone on
+ * one of `jobs` threads (no more threads than traces) and the results are
+ * merged in the order the serial run makes (analysis/group/run_merge.h), so
+ * the analysis is the same for any jobs. No extra hooks: they would see the
+ * processes in another order. */
+int analyze_paths_jobs(struct analysis *a, char *const *paths, int npaths, const char *prog,
+                       FILE *warn, int jobs);
 void analysis_free(struct analysis *a);
 
 #endif

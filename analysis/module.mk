@@ -17,7 +17,7 @@ ANALYSIS_SRCS := $(wildcard analysis/*.c analysis/*/*.c)
 ANALYSIS_HDRS := $(wildcard analysis/*.h analysis/*/*.h)
 # libdw (elfutils) symbolizes stacks in `cuguard report` (analysis/stacks/symbolize.c):
 # build/cuguard only, never the shim. Debian: libdw-dev, libelf-dev.
-ANALYSIS_LDLIBS := -ldw -lelf
+ANALYSIS_LDLIBS := -ldw -lelf -lpthread
 # The analyzer's own optimization (bench/analyzer.sh measures it): -O3 with
 # link-time optimization lets the replay inline the hooks' hot paths across
 # files. It comes after OPT (so it wins); ANALYSIS_OPT= builds with OPT alone.

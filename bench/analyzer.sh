@@ -65,3 +65,22 @@ if command -v valgrind >/dev/null 2>&1; then
 else
     echo "(valgrind not installed: no instructions/record)"
 fi
+
+# -j: 4 traces (hard links of one 5M-record trace: 4 processes) replayed on
+# one thread, then on 2; the report must be the same (tests/e2e/47).
+echo "== analyzer: cuguard report -j on 4 traces x 5M records (wall, user, sys s; peak RSS)"
+rm -f "$WORK"/*.cgt
+if ! "$BUILD/bench/gen_trace" 5000000 "$WORK/p0.cgt"; then
+    echo "analyzer bench: could not write a 5M-record trace"
+    exit 1
+fi
+for i in 1 2 3; do ln "$WORK/p0.cgt" "$WORK/p$i.cgt" || cp "$WORK/p0.cgt" "$WORK/p$i.cgt"; done
+for j in 1 2; do
+    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$BUILD/cuguard" report -j$j --format json "$WORK" \
+        >"$WORK/report-j$j.json" 2>"$WORK/err" || { echo "analyzer bench: -j$j failed"; exit 1; }
+    read -r secs user sys rss_kib <"$WORK/time"
+    printf '  -j%s  %8s s wall  %8s s user  %8s s sys  %8s KiB\n' "$j" "$secs" "$user" "$sys" \
+        "$rss_kib"
+done
+cmp -s "$WORK/report-j1.json" "$WORK/report-j2.json" && echo "  same report" ||
+    echo "  REPORTS DIFFER"

@@ -181,6 +181,14 @@ void findings_remove(struct finding_set *set, struct finding *f)
     finding_free(f);
 }
 
+void findings_move(struct finding_set *to, struct finding_set *from, struct finding *f)
+{
+    HASH_DEL(from->table, f);
+    from->size--;
+    HASH_ADD_KEYPTR(hh, to->table, f->key, strlen(f->key), f);
+    to->size++;
+}
+
 /* A printable copy: trace strings may hold control bytes or broken UTF-8. */
 static char *dup_or_null(const char *s)
 {

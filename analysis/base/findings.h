@@ -153,6 +153,9 @@ struct finding **findings_sorted(const struct finding_set *set);
 
 /* Take `f` out of the set and free it (grouping merged it elsewhere). */
 void findings_remove(struct finding_set *set, struct finding *f);
+/* Move `f` from one set to the end of another (whose findings have other
+ * keys: those of other processes), keeping the finding itself. */
+void findings_move(struct finding_set *to, struct finding_set *from, struct finding *f);
 /* Free an array of frames and the strings they hold. */
 void finding_frames_free(struct finding_frame *frames, size_t n);
 

@@ -1,17 +1,19 @@
 /*
  * analysis/cli/cmd_report.c — `cuguard report`: options, then analyze and print.
  *
- * What it is for: parse `--format`, `--fail-on`, `--suppress`, read every
- * trace under the given paths, apply suppressions and write the text or JSON
- * report to stdout; exit 0, 1 (a finding the user asked to fail on
- * remains) or 2 (unusable options or no readable trace). Also the brief
- * summary `cuguard run` prints on stderr.
+ * What it is for: parse `--format`, `--fail-on`, `--suppress`, `-j`, read
+ * every trace under the given paths (on up to -j threads), apply suppressions and write the text or
+ * JSON report to stdout; exit 0, 1 (a finding the user asked to fail on remains) or 2 (unusable
+ * options or no readable trace). Also the brief summary `cuguard run` prints on stderr.
  *
  * What it must never do: write anything but the report to stdout (warnings
  * and errors go to stderr), or exit 1 for a suppressed finding.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analysis/analyze.h"
 #include "analysis/group/baseline.h"
@@ -31,6 +33,7 @@ struct report_options {
     struct suppressions suppressions;
     int verbose, print_suppressions, gen_suppressions;
     const char *baseline;
+    int jobs; /* threads replaying traces; 0 = one per online CPU */
     char **paths;
     int npaths;
 };
@@ -39,7 +42,7 @@ static void report_usage(FILE *out)
 {
     fprintf(out,
             "usage: cuguard report [--format text|json] [--fail-on LIST] [--suppress FILE] "
-            "[--all] PATH...\n\n"
+            "[-j N] [--all] PATH...\n\n"
             "Replay the traces under each PATH (a trace directory such as ./cuguard-trace, or\n"
             ".cgt files; all processes are merged) and report leaks, misuse and hangs.\n"
             "A directory that 'cuguard run' wrote holds one subdirectory per run: the latest\n"
@@ -58,6 +61,9 @@ static void report_usage(FILE *out)
             "                      of the report\n"
             "  --baseline OLD.json  show only findings whose fingerprint OLD.json (an earlier\n"
             "                      --format json report) does not have\n"
+            "  -j, --jobs N        replay up to N traces at once, one thread each (default:\n"
+            "                      one per online CPU, at most one per trace); the report\n"
+            "                      is the same for any N\n"
             "  --verbose           every frame of each stack and every task\n"
             "  --help              this text\n\n"
             "exit status: 0 done, 1 a --fail-on finding remains, 2 unusable input or options\n");
@@ -75,10 +81,42 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
     return v;
 }
 
+#define JOBS_MAX 1024
+
+/* -j N, -jN, --jobs N, --jobs=N: 1 if argv[*i] was one (0 = not, -1 = bad). */
+static int apply_jobs(struct report_options *o, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i], *v = NULL;
+    int missing = 0;
+    if (!strncmp(arg, "-j", 2) && arg[2] != '\0' && arg[2] != '=')
+        v = arg + 2;
+    else if (!(v = cli_option_value(argc, argv, i, "--jobs", &missing)) && !missing)
+        v = cli_option_value(argc, argv, i, "-j", &missing);
+    if (missing) {
+        fprintf(stderr, "%s: %s needs a number of threads\n", PROG, arg);
+        return -1;
+    }
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < 1 || n > JOBS_MAX) {
+        fprintf(stderr, "%s: -j/--jobs takes a number of threads from 1 to %d, not '%s'\n", PROG,
+                JOBS_MAX, v);
+        return -1;
+    }
+    o->jobs = (int)n;
+    return 1;
+}
+
 static int apply_option(struct report_options *o, int argc, char **argv, int *i)
 {
     const char *v;
     char err[512];
+    int jobs = apply_jobs(o, argc, argv, i);
+    if (jobs != 0)
+        return jobs < 0 ? -1 : 0;
     if ((v = option_value(argc, argv, i, "--format"))) {
         if (!strcmp(v, "json") || !strcmp(v, "text")) {
             o->json = !strcmp(v, "json");
@@ -196,6 +234,13 @@ static void write_output(const struct report_options *o, const struct analysis *
         suppressions_print_used(stderr, &o->suppressions);
 }
 
+/* -j's default: the online CPUs (analyze_paths_jobs caps it at the traces). */
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > JOBS_MAX ? JOBS_MAX : (int)n;
+}
+
 int cmd_report(int argc, char **argv)
 {
     struct report_options o;
@@ -205,7 +250,7 @@ int cmd_report(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     }
     struct analysis a;
-    rc = analyze_paths(&a, o.paths, o.npaths, PROG, stderr, NULL, 0);
+    rc = analyze_paths_jobs(&a, o.paths, o.npaths, PROG, stderr, o.jobs ? o.jobs : default_jobs());
     if (rc == 0)
         rc = apply_baseline(&o, &a);
     if (rc == 0) {

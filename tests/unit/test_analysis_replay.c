@@ -711,6 +711,37 @@ START_TEST(processes_are_merged)
 }
 END_TEST
 
+/* A STRING record's ts_ns holds string bytes (a name longer than 24 bytes
+ * reaches it), not a time: the merge must not take it for one, or each
+ * process would be replayed after the other and the peak would be 2. */
+START_TEST(processes_are_merged_past_long_strings)
+{
+    static const char task[] = "tests/test_peaks.py::test_objects_of_two_processes_overlap";
+    struct tb *b = open_trace();
+    tb_task(b, MAIN, task, 0);
+    tb_call(b, MAIN, "cuEventCreate", 0xe000, 0, OK);
+    tb_call(b, MAIN, "cuEventCreate", 0xe010, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    char second[4096];
+    snprintf(second, sizeof second, "%s/host-2000-1.cgt", dir);
+    b = tb_open(second, 2000, "./worker");
+    ck_assert_ptr_nonnull(b);
+    tb_task(b, 200, task, 0);
+    tb_call(b, 200, "cuEventCreate", 0xe000, 0, OK);
+    b->now_ns += 1000000;
+    tb_call(b, 200, "cuEventDestroy_v2", 0xe000, 0, OK);
+    tb_process_exit(b, 200);
+    ck_assert_int_eq(tb_close(b), 0);
+
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(a.nprocs, 2);
+    ck_assert_uint_eq(a.totals.events.peak_live, 3);
+    analysis_free(&a);
+}
+END_TEST
+
 START_TEST(enter_exit_counted_once_and_variants_by_header_name)
 {
     struct tb *b = open_trace();
@@ -902,6 +933,7 @@ static Suite *replay_suite(void)
     tcase_add_test(t, finished_spin_is_not_blocked);
     tcase_add_test(t, thread_scoped_task_applies_to_its_thread_only);
     tcase_add_test(t, processes_are_merged);
+    tcase_add_test(t, processes_are_merged_past_long_strings);
     tcase_add_test(t, enter_exit_counted_once_and_variants_by_header_name);
     tcase_add_test(t, record_resolutions_reach_hooks);
     tcase_add_test(t, bad_files_warn_and_good_ones_count);
