@@ -74,9 +74,10 @@
  *
  * Strings (call sites, task names, thread names, argv) are interned: a
  * string gets an id (1, 2, ...) and is written once as a run of consecutive
- * CG_REC_STRING records, each carrying up to CG_STRING_CHUNK bytes. Records
- * refer to strings by id. A string is always complete in the file before the
- * first record that uses its id.
+ * CG_REC_STRING records of one thread (from version 4 the run may go on in
+ * that thread's next batch), each carrying up to CG_STRING_CHUNK bytes.
+ * Records refer to strings by id. A string is always complete, in trace
+ * order, before the first record that uses its id.
  *
  * API names are not numbered by a table compiled into the reader: the header
  * carries the writer's table (`api_names`, NUL-separated, index = api id), so
