@@ -145,6 +145,8 @@ void cg_policy_load(void)
     }
     build_roles();
     build_work(&on);
+    if (on.isolate)
+        cg_isolate_init();
     cg_quarantine_init();
     cg_policy_on = on;
     if (on.registry && !fork_handlers)
@@ -272,9 +274,9 @@ void cg_pcall_begin(struct cg_pcall *pc, unsigned id, void *real, uint64_t handl
     pc->holds = 0;
     pc->evicted = 0;
     pc->aborting = 0;
+    /* The TASK record goes before what a task change does. */
     if (cg_trace_wanted() && cg_trace_ready() && cg_config.task_mode == CG_TASK_ENV)
-        cg_task_poll_thread(
-            cg_thread_self()); /* the TASK record goes before a task change's work */
+        cg_task_poll_thread(cg_thread_self());
     pc->task = cg_policy_task_now();
     unsigned work = cg_work[id];
     if (work & CG_WORK_CHECK)

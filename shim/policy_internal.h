@@ -123,6 +123,8 @@ void cg_destroy_init(void);
 
 /* isolate (shim/policy_isolate.c). */
 void cg_isolate_begin(struct cg_pcall *pc);
+/* At load: the per-thread twin of each api. */
+void cg_isolate_init(void);
 void cg_isolate_task_changed(uint64_t finished_task);
 
 /* sync-query (shim/policy_sync_query.c). */

@@ -29,8 +29,11 @@
 typedef CUresult(CUDAAPI *stream_fn)(CUstream);
 typedef CUresult(CUDAAPI *create_fn)(CUstream *, unsigned int, int);
 
-/* Api id of the per-thread twin of `id` ("<name>_ptsz"), 0 if none. */
-static unsigned twin_of(unsigned id)
+/* Api id of the per-thread twin ("<name>_ptsz") of each api, 0 if none;
+ * filled at load (cg_isolate_init), so a redirect compares no names. */
+static uint16_t twins[CG_API_COUNT];
+
+static unsigned twin_by_name(unsigned id)
 {
     char name[128];
     if (cg_api_info[id].per_thread || strlen(cg_api_info[id].name) + 6 > sizeof name)
@@ -38,6 +41,12 @@ static unsigned twin_of(unsigned id)
     strcpy(name, cg_api_info[id].name);
     strcat(name, "_ptsz");
     return cg_api_by_name(name);
+}
+
+void cg_isolate_init(void)
+{
+    for (unsigned id = 1; id < CG_API_COUNT; id++)
+        twins[id] = (uint16_t)twin_by_name(id);
 }
 
 static uint64_t stream_of(const struct cg_pcall *pc, const struct cg_role *role)
@@ -56,7 +65,7 @@ void cg_isolate_begin(struct cg_pcall *pc)
     }
     if (role->stream_in == 0 || stream_of(pc, role) != 0)
         return;
-    unsigned twin = twin_of(pc->id);
+    unsigned twin = twins[pc->id];
     void *real = twin != 0 ? cg_real(twin) : NULL;
     if (real == NULL)
         return;
