@@ -3,7 +3,8 @@
 #   build/bench/null/libcuda.so.1  a driver that does nothing (isolates the shim's cost)
 #   build/bench/percall            per-call cost of the wrapped lifecycle calls
 #   build/bench/tracestat          records, calls and bytes per call of a trace directory
-#   build/bench/unwinders          frame pointers vs backtrace() vs libunwind on this host
+#   build/bench/unwinders          frame pointers vs backtrace() vs libunwind vs the shim's
+#                                  cached CFI unwinder (shim/unwind.c) on this host
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/gen_trace.c tests/unit/trace_builder.c
@@ -22,9 +23,11 @@ $(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
 
 # -fno-omit-frame-pointer: the frame-pointer walk gets its best case (it still
 # cannot cross libc, which is built without frame pointers).
-$(BUILD)/bench/unwinders: bench/unwinders.c
+$(BUILD)/bench/unwinders: bench/unwinders.c shim/unwind.c shim/unwind_cfi.c shim/unwind.h \
+                          shim/unwind_cfi.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< $(LDLIBS_MT)
+	$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ bench/unwinders.c shim/unwind.c \
+	    shim/unwind_cfi.c $(LDLIBS_MT)
 
 BENCH_TARGETS += $(BUILD)/bench/unwinders
 BENCH_TARGETS += $(BUILD)/bench/gen_trace $(BUILD)/bench/null/libcuda.so.1 \
