@@ -129,5 +129,7 @@ int main(int argc, char **argv)
         printf("libunwind  (libunwind.so.8 not installed: skipped)\n");
     cg_unwind_init(dlsym); /* backtrace() above loaded libgcc_s */
     measure("cached-cfi", cg_unwind);
+    if (!cg_unwind_last_was_fast())
+        printf("cached-cfi fell back to backtrace()\n");
     return 0;
 }

@@ -92,14 +92,16 @@ struct rule_slot {
 };
 static struct rule_slot rule_cache[CACHE_SLOTS];
 
-static struct rule_slot *slot_of(uintptr_t key)
+/* Two ways per set: the set of a key, multiplicative hashing (the low bits
+ * of nearby return addresses collide less). */
+static struct rule_slot *set_of(uintptr_t key)
 {
-    return &rule_cache[(key ^ (key >> 12)) % CACHE_SLOTS];
+    uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ull;
+    return &rule_cache[(h >> 40) % (CACHE_SLOTS / 2) * 2];
 }
 
-static int cache_get(uintptr_t key, uint64_t *rule)
+static int slot_get(struct rule_slot *s, uintptr_t key, uint64_t *rule)
 {
-    struct rule_slot *s = slot_of(key);
     unsigned seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
     if (seq & 1u)
         return 0;
@@ -113,9 +115,17 @@ static int cache_get(uintptr_t key, uint64_t *rule)
     return 1;
 }
 
+static int cache_get(uintptr_t key, uint64_t *rule)
+{
+    struct rule_slot *set = set_of(key);
+    return slot_get(&set[0], key, rule) || slot_get(&set[1], key, rule);
+}
+
 static void cache_put(uintptr_t key, uint64_t rule)
 {
-    struct rule_slot *s = slot_of(key);
+    struct rule_slot *set = set_of(key);
+    /* the empty way, else the second (the first keeps its older key) */
+    struct rule_slot *s = __atomic_load_n(&set[0].key, __ATOMIC_RELAXED) == 0 ? &set[0] : &set[1];
     unsigned seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
     if ((seq & 1u) ||
         !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
