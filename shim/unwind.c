@@ -53,6 +53,7 @@ __attribute__((noinline)) static int slow_unwind(void **out, int max)
 
 #if defined(__x86_64__) && defined(__linux__)
 
+#include <errno.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -74,7 +75,7 @@ static find_fde_fn find_fde;
 
 void cg_unwind_init(void *(*lookup)(void *handle, const char *name))
 {
-    if (lookup == NULL || find_fde != NULL)
+    if (lookup == NULL || __atomic_load_n(&find_fde, __ATOMIC_ACQUIRE) != NULL)
         return;
     void *h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     void *fn = h ? lookup(h, "_Unwind_Find_FDE") : NULL;
@@ -172,7 +173,12 @@ static int pages_readable(uintptr_t from, uintptr_t to)
         local[i] = (struct iovec){&sink[i], 1};
         remote[i] = (struct iovec){(void *)(from + i * PAGE), 1};
     }
-    return process_vm_readv(getpid(), local, n, remote, n, 0) == (ssize_t)n;
+    int saved = errno; /* the host's errno is never changed */
+    ssize_t got = process_vm_readv(getpid(), local, n, remote, n, 0);
+    if (got < 0 && (errno == ENOSYS || errno == EPERM)) /* a sandbox: never fast */
+        __atomic_store_n(&find_fde, NULL, __ATOMIC_RELAXED);
+    errno = saved;
+    return got == (ssize_t)n;
 }
 
 /* 1 when the word at `addr` (>= sp, the frame's stack pointer) may be read. */
