@@ -138,7 +138,7 @@ static void cache_put(uintptr_t key, uint64_t rule)
 }
 
 /* The rule at `key` (an address inside the frame's function). */
-static struct cg_cfi_rule rule_for(uintptr_t key)
+static inline struct cg_cfi_rule rule_for(uintptr_t key)
 {
     uint64_t packed;
     if (cache_get(key, &packed))
@@ -181,13 +181,11 @@ static int pages_readable(uintptr_t from, uintptr_t to)
     return got == (ssize_t)n;
 }
 
-/* 1 when the word at `addr` (>= sp, the frame's stack pointer) may be read. */
-static int word_readable(uintptr_t sp, uintptr_t addr)
+/* The slow half of word_readable: extend the checked pages to `addr`. */
+__attribute__((noinline)) static int extend_known(uintptr_t sp, uintptr_t addr)
 {
     if (addr < sp || (addr & 7u) || addr > UINTPTR_MAX - 8)
         return 0;
-    if (addr + 8 <= known_hi && sp >= known_lo)
-        return 1;
     uintptr_t page_sp = sp & ~(uintptr_t)(PAGE - 1);
     uintptr_t need = (addr + 8 + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
     int inside = sp >= known_lo && sp < known_hi;
@@ -198,6 +196,16 @@ static int word_readable(uintptr_t sp, uintptr_t addr)
         known_lo = page_sp;
     known_hi = need;
     return 1;
+}
+
+/* 1 when the word at `addr` (>= sp, the frame's stack pointer) may be read. */
+static inline int word_readable(uintptr_t sp, uintptr_t addr)
+{
+    if (__builtin_expect(addr >= sp && !(addr & 7u) && addr < known_hi - 7 && sp >= known_lo &&
+                             known_hi >= 8,
+                         1))
+        return 1;
+    return extend_known(sp, addr);
 }
 
 __attribute__((no_sanitize_address)) static uintptr_t read_word(uintptr_t addr)
@@ -213,7 +221,7 @@ struct regs {
 };
 
 /* One frame up: 1 done (a caller's frame), 0 end of stack, -1 give up. */
-static int step(struct regs *r, uintptr_t key)
+static inline int step(struct regs *r, uintptr_t key)
 {
     struct cg_cfi_rule rule = rule_for(key);
     if (rule.kind == CG_CFI_END)

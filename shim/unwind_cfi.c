@@ -400,20 +400,3 @@ struct cg_cfi_rule cg_cfi_rule_at(const void *fde_ptr, uintptr_t func, uintptr_t
         return bad;
     return reduce(&s);
 }
-
-uint64_t cg_cfi_pack(struct cg_cfi_rule r)
-{
-    return (uint64_t)r.kind | (uint64_t)(r.cfa_reg & 0xfu) << 4 | (uint64_t)r.rbp_how << 8 |
-           (uint64_t)(uint16_t)r.rbp_off << 16 | (uint64_t)(uint32_t)r.cfa_off << 32;
-}
-
-struct cg_cfi_rule cg_cfi_unpack(uint64_t w)
-{
-    return (struct cg_cfi_rule){
-        .kind = (uint8_t)(w & 0xfu),
-        .cfa_reg = (uint8_t)((w >> 4) & 0xfu),
-        .rbp_how = (uint8_t)((w >> 8) & 0xffu),
-        .rbp_off = (int16_t)(uint16_t)(w >> 16),
-        .cfa_off = (int32_t)(uint32_t)(w >> 32),
-    };
-}

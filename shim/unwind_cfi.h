@@ -41,7 +41,21 @@ struct cg_cfi_rule {
 struct cg_cfi_rule cg_cfi_rule_at(const void *fde, uintptr_t func, uintptr_t pc);
 
 /* The rule packed into one word and back (for a lock-free cache). */
-uint64_t cg_cfi_pack(struct cg_cfi_rule r);
-struct cg_cfi_rule cg_cfi_unpack(uint64_t w);
+static inline uint64_t cg_cfi_pack(struct cg_cfi_rule r)
+{
+    return (uint64_t)r.kind | (uint64_t)(r.cfa_reg & 0xfu) << 4 | (uint64_t)r.rbp_how << 8 |
+           (uint64_t)(uint16_t)r.rbp_off << 16 | (uint64_t)(uint32_t)r.cfa_off << 32;
+}
+
+static inline struct cg_cfi_rule cg_cfi_unpack(uint64_t w)
+{
+    return (struct cg_cfi_rule){
+        .kind = (uint8_t)(w & 0xfu),
+        .cfa_reg = (uint8_t)((w >> 4) & 0xfu),
+        .rbp_how = (uint8_t)((w >> 8) & 0xffu),
+        .rbp_off = (int16_t)(uint16_t)(w >> 16),
+        .cfa_off = (int32_t)(uint32_t)(w >> 32),
+    };
+}
 
 #endif
