@@ -4,7 +4,8 @@
 #   build/bench/percall            per-call cost of the wrapped lifecycle calls
 #   build/bench/tracestat          records, calls and bytes per call of a trace directory
 #   build/bench/batch_trace        taking trace slots: per-thread batches vs one shared atomic
-#   build/bench/unwinders          frame pointers vs backtrace() vs libunwind on this host
+#   build/bench/unwinders          frame pointers vs backtrace() vs libunwind vs the shim's
+#                                  cached CFI unwinder (shim/unwind.c) on this host
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/gen_trace.c tests/unit/trace_builder.c
@@ -23,9 +24,11 @@ $(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
 
 # -fno-omit-frame-pointer: the frame-pointer walk gets its best case (it still
 # cannot cross libc, which is built without frame pointers).
-$(BUILD)/bench/unwinders: bench/unwinders.c
+$(BUILD)/bench/unwinders: bench/unwinders.c shim/unwind.c shim/unwind_cfi.c shim/unwind.h \
+                          shim/unwind_cfi.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ $< $(LDLIBS_MT)
+	$(CC) $(CFLAGS) -fno-omit-frame-pointer -o $@ bench/unwinders.c shim/unwind.c \
+	    shim/unwind_cfi.c $(LDLIBS_MT)
 
 $(BUILD)/bench/batch_trace: bench/batch_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)

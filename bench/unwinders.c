@@ -1,12 +1,13 @@
 /*
- * bench/unwinders.c — cost and correctness of three ways to take a native
+ * bench/unwinders.c — cost and correctness of four ways to take a native
  * call stack, measured on this host's own (frame-pointer-less) libraries.
  *
  * Usage: unwinders [CALLS]   prints one line per method:
  *   "METHOD NS_PER_STACK FRAMES_SEEN REACHED_MAIN"
- * Methods: fp (walk %rbp), backtrace (glibc, libgcc's unwinder) and
+ * Methods: fp (walk %rbp), backtrace (glibc, libgcc's unwinder),
  * libunwind (unw_backtrace from libunwind.so.8, dlopen'ed; skipped when
- * absent). The stack is taken 8 levels below main, through qsort() in libc
+ * absent) and cached-cfi (the shim's shim/unwind.c: libgcc's FDEs, each
+ * frame's rule cached). The stack is taken 8 levels below main, through qsort() in libc
  * (built without frame pointers), so a method that cannot see past libc
  * never reaches main: REACHED_MAIN says whether the stack is right.
  *
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "shim/unwind.h"
 
 #define DEPTH 8
 
@@ -124,5 +127,9 @@ int main(int argc, char **argv)
         measure("libunwind", unw);
     else
         printf("libunwind  (libunwind.so.8 not installed: skipped)\n");
+    cg_unwind_init(dlsym); /* backtrace() above loaded libgcc_s */
+    measure("cached-cfi", cg_unwind);
+    if (!cg_unwind_last_was_fast())
+        printf("cached-cfi fell back to backtrace()\n");
     return 0;
 }

@@ -8,7 +8,7 @@
 # Untraced and traced runs alternate (so drift on a busy machine hits both);
 # the ratio is median traced / median untraced. hyperfine is used when it is
 # installed. Traced = the shim preloaded with CUGUARD_DIR set, as
-# `cuguard run` does. Target: ratio <= 1.05. Never fails on timing.
+# `cuguard run` does. Target: ratio <= 1.02 (issue 15). Never fails on timing.
 #
 # Also prints the size of one traced writeback run per call it made.
 #
@@ -96,11 +96,11 @@ for r in json.load(open(sys.argv[1]))["results"]:
     t=$(median <"$WORK/traced")
     awk -v n="$name" -v p="$p" -v t="$t" -v r="$runs" 'BEGIN {
         ratio = p > 0 ? t / p : 0
-        printf "%-40s %5s %11.3f %11.3f %8.3f %s\n", n, r, p, t, ratio, ratio <= 1.05 ? "ok" : "MISS"
+        printf "%-40s %5s %11.3f %11.3f %8.3f %s\n", n, r, p, t, ratio, ratio <= 1.02 ? "ok" : "MISS"
     }'
 }
 
-echo "== whole run on the simulator: wall seconds, median of alternating runs (target ratio <= 1.05)"
+echo "== whole run on the simulator: wall seconds, median of alternating runs (target ratio <= 1.02)"
 printf '%-40s %5s %11s %11s %8s\n' workload runs untraced traced ratio
 LD_LIBRARY_PATH=$FAKE
 export LD_LIBRARY_PATH

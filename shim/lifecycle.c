@@ -5,7 +5,8 @@
  * reads CUGUARD_* once (the only getenv calls the shim makes, besides the
  * xdist worker label read when the trace opens), loads the policies, sets
  * the tracing state and, when tracing is wanted, registers the fork
- * handlers. The first record opens the trace (shim/trace_state.c); the
+ * handlers, and grows the descriptor table while the process is still
+ * single-threaded. The first record opens the trace (shim/trace_state.c); the
  * destructor closes it.
  *
  * What it must never do: open the trace or load the driver at load time,
@@ -83,6 +84,8 @@ void cg_shim_load_config(void)
     cg_policy_load();
     cg_trace_state_set_wanted(cg_config.tracing);
     cg_forward_refresh();
+    if (cg_config.tracing)
+        cg_writer_grow_fd_table(); /* single-threaded still: no RCU wait later */
     if (cg_config.tracing && !fork_handlers_registered) {
         fork_handlers_registered = pthread_atfork(fork_prepare, fork_parent, fork_child) == 0;
         if (!fork_handlers_registered)

@@ -1,10 +1,12 @@
 /*
  * shim/stack.c — take, hash, cache and intern call stacks (shim/stack.h).
  *
- * What it is for: glibc backtrace() for the native frames (it uses libgcc's
- * DWARF unwinder, which is right on this host's libraries, built without
- * frame pointers, and sees JIT code registered with __register_frame; see
- * docs/stacks.md for the measurements), the shim's own frames dropped, then
+ * What it is for: the native frames from shim/unwind.h (libgcc's DWARF
+ * tables, as glibc backtrace() reads them, with each frame's rule cached:
+ * right on this host's libraries, built without frame pointers, and sees
+ * JIT code registered with __register_frame; backtrace() itself for
+ * anything unusual; see docs/stacks.md for the measurements), the shim's
+ * own frames dropped, then
  * the Python frames (shim/python_frames.h). A per-thread cache keyed by a
  * hash of the frames makes a stack seen before cost the unwind and one
  * compare; a new one is written as "#stack" plus ";frame" per frame.
@@ -19,13 +21,16 @@
 #include <string.h>
 
 #include "shim/api.h"
+#include "shim/driver.h"
 #include "shim/modules.h"
 #include "shim/python_frames.h"
+#include "shim/unwind.h"
 #include "tracer/writer.h"
 
 /* Frames of the shim itself above the caller (cg_stack_id, cg_call_begin or
  * cg_call_end, the generated wrapper; one spare), unwound on top of the
- * depth and then dropped. Each frame unwound costs about 100 ns. */
+ * depth and then dropped. Each frame unwound costs a few ns (a rule cached
+ * by shim/unwind.c), about 100 ns through backtrace(). */
 #define OWN_FRAMES_MAX 4
 #define STACK_TEXT_MAX 4000
 
@@ -48,7 +53,8 @@ void cg_stack_init(unsigned depth)
     if (stack_depth == 0)
         return;
     void *warm[2];
-    backtrace(warm, 2);
+    backtrace(warm, 2); /* loads libgcc_s, whose FDE lookup cg_unwind uses */
+    cg_unwind_init(cg_real_dlsym());
     for (unsigned i = 1; i < CG_API_COUNT; i++) /* blocking calls: where a hang points */
         cg_stack_wanted_api[i] = cg_api_info[i].style == CG_STYLE_BLOCKING ||
                                  (cg_api_info[i].base != NULL && is_lifecycle(cg_api_info[i].base));
@@ -131,7 +137,7 @@ static int first_caller_frame(void *const *pcs, int got, const void *caller)
 uint32_t cg_stack_id(struct cg_thread *t, const void *caller)
 {
     struct taken s;
-    int got = backtrace(s.pcs, (int)(stack_depth + OWN_FRAMES_MAX));
+    int got = cg_unwind(s.pcs, (int)(stack_depth + OWN_FRAMES_MAX));
     s.first = first_caller_frame(s.pcs, got, caller);
     s.n = got - s.first;
     if (s.n > (int)stack_depth)

@@ -3,12 +3,15 @@
  *
  * What it is for: the implementation of tracer/clock.h. The TSC is used
  * only where the CPU says it is invariant and the kernel trusts it for its
- * own clock; its rate is measured against CLOCK_MONOTONIC over about 1 ms
- * at open, then from the whole run at each re-anchoring, where any
- * remaining error is slewed away over the next second (never stepped back).
+ * own clock; its rate is measured against CLOCK_MONOTONIC over the first
+ * ~1 ms after open (stamps meanwhile come from clock_gettime; the first one
+ * past 1 ms takes the second pair and switches), then from the whole run at
+ * each re-anchoring, where any remaining error is slewed away over the next
+ * second (never stepped back).
  *
- * What it must never do: make cg_trace_now() lock or call the kernel, or
- * let a re-anchoring produce a time earlier than one already handed out.
+ * What it must never do: sleep; make cg_trace_now() lock or call the
+ * kernel once on the TSC; let a switch or a re-anchoring produce a time
+ * earlier than one already handed out.
  */
 #include "tracer/clock.h"
 
@@ -98,8 +101,9 @@ static int cpuid_invariant_tsc(void)
 }
 
 /* A (tsc, CLOCK_MONOTONIC) pair: the TSC read between two clock reads, the
- * tightest of a few tries, the clock taken as the middle of its bracket. */
-static void sample_pair(uint64_t *tsc, uint64_t *ns)
+ * tightest of a few tries, the clock taken as the middle of its bracket
+ * (*upper: its end, no earlier than the TSC read). */
+static void sample_pair_upper(uint64_t *tsc, uint64_t *ns, uint64_t *upper)
 {
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 5; i++) {
@@ -110,8 +114,15 @@ static void sample_pair(uint64_t *tsc, uint64_t *ns)
             best = b - a;
             *tsc = t;
             *ns = a + (b - a) / 2;
+            *upper = b;
         }
     }
+}
+
+static void sample_pair(uint64_t *tsc, uint64_t *ns)
+{
+    uint64_t upper;
+    sample_pair_upper(tsc, ns, &upper);
 }
 
 /* ns per tick times 2^32 between two pairs; 0 when not measurable. */
@@ -122,40 +133,74 @@ static uint64_t rate_between(uint64_t tsc0, uint64_t ns0, uint64_t tsc1, uint64_
     return (uint64_t)(((unsigned __int128)(ns1 - ns0) << 32) / (tsc1 - tsc0));
 }
 
-static int calibrate(void)
+/* The open pair; stamps come from clock_gettime until 1 ms past it. */
+static void calibration_begin(void)
 {
-    uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
-    sample_pair(&t0, &n0);
-    struct timespec pause = {0, (long)CALIBRATION_NS};
-    while (nanosleep(&pause, &pause) != 0)
+    struct cg_clock *c = &cg_trace_clock;
+    sample_pair(&c->open_tsc, &c->open_ns);
+    __atomic_store_n(&c->high_ns, c->open_ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->calibrating, CG_CLOCK_WAITING, __ATOMIC_RELEASE);
+}
+
+static void raise_high(uint64_t ns)
+{
+    uint64_t high = __atomic_load_n(&cg_trace_clock.high_ns, __ATOMIC_RELAXED);
+    while (ns > high && !__atomic_compare_exchange_n(&cg_trace_clock.high_ns, &high, ns, 1,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
-    sample_pair(&t1, &n1);
-    uint64_t mult = rate_between(t0, n0, t1, n1);
-    if (mult == 0)
-        return -1;
-    cg_trace_clock.open_tsc = t0;
-    cg_trace_clock.open_ns = n0;
-    /* Readers use clock_gettime meanwhile (use_tsc is 0), but stay atomic. */
-    unsigned cur = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) + 1;
-    struct cg_clock_line *l = &cg_trace_clock.lines[cur & 1u];
-    __atomic_store_n(&l->base_tsc, t1, __ATOMIC_RELAXED);
-    __atomic_store_n(&l->base_ns, n1, __ATOMIC_RELAXED);
-    __atomic_store_n(&l->mult, mult, __ATOMIC_RELAXED);
-    __atomic_store_n(&cg_trace_clock.current, cur, __ATOMIC_RELEASE);
-    return 0;
+}
+
+/* The second pair, the rate from the two, and the switch: the line starts
+ * at or above every clock_gettime stamp handed out (and the end of the
+ * pair's bracket), so no thread sees time go back. Once, by one thread. */
+static void calibration_finish(void)
+{
+    struct cg_clock *c = &cg_trace_clock;
+    int waiting = CG_CLOCK_WAITING;
+    if (!__atomic_compare_exchange_n(&c->calibrating, &waiting, CG_CLOCK_SWITCHING, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
+    uint64_t t1 = 0, n1 = 0, upper = 0;
+    sample_pair_upper(&t1, &n1, &upper);
+    uint64_t mult = rate_between(c->open_tsc, c->open_ns, t1, n1);
+    if (mult != 0) {
+        uint64_t high = __atomic_load_n(&c->high_ns, __ATOMIC_ACQUIRE);
+        unsigned cur = __atomic_load_n(&c->current, __ATOMIC_RELAXED) + 1;
+        struct cg_clock_line *l = &c->lines[cur & 1u];
+        __atomic_store_n(&l->base_tsc, t1, __ATOMIC_RELAXED);
+        __atomic_store_n(&l->base_ns, high > upper ? high : upper, __ATOMIC_RELAXED);
+        __atomic_store_n(&l->mult, mult, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->current, cur, __ATOMIC_RELEASE);
+        __atomic_store_n(&c->use_tsc, 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&c->calibrating, CG_CLOCK_CALIBRATED, __ATOMIC_RELEASE);
 }
 #endif
+
+uint64_t cg_clock_calibrating_now(void)
+{
+    uint64_t ns = cg_clock_monotonic_ns();
+#if defined(__x86_64__)
+    struct cg_clock *c = &cg_trace_clock;
+    raise_high(ns);
+    if (ns >= c->open_ns + CALIBRATION_NS &&
+        __atomic_load_n(&c->calibrating, __ATOMIC_ACQUIRE) == CG_CLOCK_WAITING)
+        calibration_finish();
+#endif
+    return ns;
+}
 
 void cg_clock_start(void)
 {
     __atomic_store_n(&cg_trace_clock.use_tsc, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&cg_trace_clock.calibrating, CG_CLOCK_CALIBRATED, __ATOMIC_RELEASE);
 #if defined(__x86_64__)
     char flags[8192], source[64];
     read_cpu_flags(flags, sizeof flags);
     read_small_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", source,
                     sizeof source);
-    if (cg_clock_tsc_usable(cpuid_invariant_tsc(), flags, source) && calibrate() == 0)
-        __atomic_store_n(&cg_trace_clock.use_tsc, 1, __ATOMIC_RELEASE);
+    if (cg_clock_tsc_usable(cpuid_invariant_tsc(), flags, source))
+        calibration_begin();
 #endif
 }
 
@@ -173,6 +218,10 @@ void cg_clock_reanchor(void)
 {
 #if defined(__x86_64__)
     struct cg_clock *c = &cg_trace_clock;
+    if (__atomic_load_n(&c->calibrating, __ATOMIC_ACQUIRE) == CG_CLOCK_WAITING) {
+        (void)cg_clock_calibrating_now(); /* an idle program: switch now */
+        return;
+    }
     if (!__atomic_load_n(&c->use_tsc, __ATOMIC_ACQUIRE))
         return;
     uint64_t tsc = 0, ns = 0;

@@ -6,14 +6,18 @@
  * /proc/cpuinfo constant_tsc and nonstop_tsc, clocksource "tsc"), a stamp is
  * one `lfence; rdtsc` converted to CLOCK_MONOTONIC nanoseconds with a
  * multiply and a shift; elsewhere it is clock_gettime(CLOCK_MONOTONIC). The
- * conversion is calibrated against CLOCK_MONOTONIC when the trace opens and
- * re-anchored by the shim's background thread (cg_clock_reanchor), always
+ * conversion is calibrated against CLOCK_MONOTONIC without sleeping: from
+ * the trace's open, stamps come from clock_gettime until the first one at
+ * least 1 ms after the open pair, which then measures the TSC's rate from
+ * the two pairs and switches to it, anchored at or above every stamp handed
+ * out. It is re-anchored by the shim's background thread (cg_clock_reanchor), always
  * continuously: a later stamp is never smaller than an earlier one. Either
  * way ts_ns keeps its meaning (CLOCK_MONOTONIC ns); the trace header says
  * which clock stamped it and holds the calibration (tracer/format.h).
  *
- * What it must never do: lock, allocate or make a system call in
- * cg_trace_now(); step the converted time backwards.
+ * What it must never do: sleep; lock, allocate or make a system call in
+ * cg_trace_now() once on the TSC (during the first ~1 ms it is
+ * clock_gettime, a vDSO call); step the converted time backwards.
  */
 #ifndef CUGUARD_TRACER_CLOCK_H
 #define CUGUARD_TRACER_CLOCK_H
@@ -31,10 +35,18 @@ struct cg_clock_line {
 
 struct cg_clock {
     int use_tsc;      /* 0: clock_gettime; 1: the TSC through lines[current & 1] */
+    int calibrating;  /* enum cg_clock_calibration */
     unsigned current; /* the line in use; the other one is written by re-anchoring */
     struct cg_clock_line lines[2];
     uint64_t open_tsc; /* calibration pair taken at cg_clock_start */
     uint64_t open_ns;
+    uint64_t high_ns; /* highest clock_gettime stamp handed out while calibrating */
+};
+
+enum cg_clock_calibration {
+    CG_CLOCK_CALIBRATED = 0, /* or the TSC is not used */
+    CG_CLOCK_WAITING = 1,    /* stamps by clock_gettime until open_ns + 1 ms */
+    CG_CLOCK_SWITCHING = 2,  /* one thread is measuring the rate and switching */
 };
 
 extern struct cg_clock cg_trace_clock __attribute__((visibility("hidden")));
@@ -87,23 +99,32 @@ static inline __attribute__((always_inline)) struct cg_clock_line cg_clock_line_
 }
 #endif
 
+/* A clock_gettime stamp while calibrating; the first one 1 ms after the
+ * open pair switches to the TSC. */
+uint64_t cg_clock_calibrating_now(void);
+
 /* The time to stamp a record with (CLOCK_MONOTONIC nanoseconds). */
 static inline __attribute__((always_inline)) uint64_t cg_trace_now(void)
 {
 #if defined(__x86_64__)
-    if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_RELAXED), 1)) {
+    /* acquire (a plain load on x86-64): the line is read after the switch */
+    if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_ACQUIRE), 1)) {
         struct cg_clock_line line = cg_clock_line_now();
         return cg_clock_convert(&line, cg_clock_read_tsc());
     }
+    if (__atomic_load_n(&cg_trace_clock.calibrating, __ATOMIC_ACQUIRE))
+        return cg_clock_calibrating_now();
 #endif
     return cg_clock_monotonic_ns();
 }
 
-/* Choose and calibrate the clock (about 1 ms when the TSC is used). */
+/* Choose the clock; never sleeps. With the TSC, calibration completes at
+ * the first stamp (or re-anchoring) 1 ms later. */
 void cg_clock_start(void);
 
 /* Align the conversion with CLOCK_MONOTONIC again (the background thread,
- * about once a second). Never steps backwards. No-op without the TSC. */
+ * about once a second); completes a calibration still waiting. Never steps
+ * backwards. No-op without the TSC. */
 void cg_clock_reanchor(void);
 
 /* Which clock, and the calibration, for the trace header. */

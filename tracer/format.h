@@ -151,7 +151,10 @@ struct cg_file_header {
                                  the file was opened, NUL-terminated, "" when unset */
     /* ts_ns is CLOCK_MONOTONIC ns whatever the clock; with
      * CG_CLOCK_TSC the writer converted TSC ticks with the latest line below:
-     * ns = tsc_anchor_ns + ((tsc - tsc_anchor) * tsc_mult >> 32) */
+     * ns = tsc_anchor_ns + ((tsc - tsc_anchor) * tsc_mult >> 32). Even then
+     * the records of the first ~1 ms after tsc_open_ns are stamped by
+     * clock_gettime (the calibration never sleeps), in the same time base
+     * and never later than the TSC stamps that follow. */
     uint32_t clock_source;          /* enum cg_clock_source */
     uint32_t first_segment_records; /* CG_FIRST_SEGMENT_RECORDS: records of segment 0 */
     uint64_t tsc_open;              /* TSC when the clock was calibrated at open ... */

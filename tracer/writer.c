@@ -261,6 +261,23 @@ static int move_fd_high(int fd)
     return high;
 }
 
+/* Grow the kernel's descriptor table up to the high range now, by taking
+ * and releasing one number there. The table never shrinks, so the later
+ * move_fd_high() (at the first record, often on another thread) needs no
+ * expansion: expanding the table of a process with several threads waits
+ * for an RCU grace period (about 20 ms measured under pytest). */
+void cg_writer_grow_fd_table(void)
+{
+    int base = high_fd_base();
+    for (int src = 0; base > 3 && src <= 2; src++) {
+        int high = fcntl(src, F_DUPFD_CLOEXEC, base);
+        if (high >= 0) {
+            close(high);
+            return;
+        }
+    }
+}
+
 static int is_our_file(const struct stat *st)
 {
     return S_ISREG(st->st_mode) && st->st_dev == trace_dev && st->st_ino == trace_ino;

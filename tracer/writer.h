@@ -37,6 +37,12 @@ struct cg_writer_config {
  * call while a trace is open does nothing. */
 int cg_writer_open(const struct cg_writer_config *cfg);
 
+/* Grow the process's descriptor table to where the trace descriptor will
+ * be moved (above 1023). Call while the process is single-threaded (the
+ * library constructor): growing it later, with threads, waits for the
+ * kernel's RCU grace period. The descriptor taken is closed again. */
+void cg_writer_grow_fd_table(void);
+
 /* 1 when tracing is on: a trace is open (or, in a fork child, will be
  * opened by the first record). */
 int cg_writer_active(void);

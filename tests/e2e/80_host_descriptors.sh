@@ -7,6 +7,9 @@
 # what it wrote while the trace grows by many segments; the trace stays
 # readable, and where it could not go on it says "cut short" (no false
 # "did not exit cleanly", no leak). The trace is mode 0600 under umask 0777.
+# A traced process has its descriptor table grown past the high range at
+# load (single-threaded, so the later move of the trace descriptor waits
+# for no RCU grace period); an idle shim leaves it alone.
 . tests/e2e/shim_common.sh
 HOSTILE=$BUILD/workloads/hostile
 require "$CUGUARD" "$SHIM" "$FAKE/libcuda.so.1" "$HOSTILE"
@@ -37,4 +40,18 @@ mkdir -p "$WORK/umask"
 chmod 0700 "$WORK/umask/tr" 2>/dev/null
 mode=$(stat -c %a "$WORK"/umask/tr/*.cgt 2>/dev/null | head -n 1)
 [ "$mode" = 600 ] || fail "umask 0777: trace mode is '$mode', want 600"
+fdsize() { # fdsize [CUGUARD_DIR]: FDSize of a process with the shim loaded
+    (
+        ulimit -n 2048
+        if [ -n "${1:-}" ]; then
+            CUGUARD_DIR=$1 LD_PRELOAD=$SHIM grep '^FDSize:' /proc/self/status
+        else
+            env -u CUGUARD_DIR LD_PRELOAD=$SHIM grep '^FDSize:' /proc/self/status
+        fi
+    ) | awk '{ print $2 }'
+}
+traced=$(fdsize "$WORK/fdsize")
+idle=$(fdsize)
+[ "${traced:-0}" -gt 1024 ] || fail "traced: descriptor table not grown at load (FDSize ${traced:-?})"
+[ "${idle:-0}" -gt 0 ] && [ "$idle" -le 1024 ] || fail "idle shim grew the table (FDSize ${idle:-?})"
 finish
