@@ -6,7 +6,7 @@
 # the real driver is dlopen'ed lazily (shim/driver.c). -z defs proves it.
 SHIM_SRCS := $(wildcard shim/*.c)
 SHIM_HDRS := $(wildcard shim/*.h) shim/api.def
-SHIM_TRACER_SRCS := $(filter-out %/reader.c,$(TRACER_SRCS))
+SHIM_TRACER_SRCS := $(filter-out %/reader.c %/merge.c,$(TRACER_SRCS))
 
 $(BUILD)/libcuguard.so: $(SHIM_SRCS) $(SHIM_HDRS) $(SHIM_TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
