@@ -29,9 +29,11 @@
 #define NONE UINT32_MAX
 
 struct run {
-    uint64_t start, end; /* slots [start, end) of one thread, not yet handed out */
-    uint32_t next;       /* the thread's next run, or the free list */
-    uint32_t block;      /* NONE: in the ring; else moved out to this block */
+    uint64_t start, end;         /* slots [start, end) of one thread, not yet handed out */
+    const struct cg_record *rec; /* the record of slot `start` (ring or block) */
+    const uint64_t *key;         /* its order time */
+    uint32_t next;               /* the thread's next run, or the free list */
+    uint32_t block;              /* NONE: in the ring; else moved out to this block */
 };
 
 /* A run a lagging thread (descheduled with its batch open) would pin the
@@ -39,7 +41,6 @@ struct run {
 struct block {
     struct cg_record recs[BLOCK];
     uint64_t keys[BLOCK];
-    uint64_t first; /* slot of recs[0] */
     uint32_t next_free;
 };
 
@@ -147,33 +148,15 @@ static uint32_t thread_index(const struct cg_merge *m, const struct thread *t)
     return (uint32_t)(t - m->threads);
 }
 
-static const struct cg_record *rec_at(const struct cg_merge *m, const struct run *r, uint64_t s)
+/* Does (order time ka, tid ta, slot sa) come before (kb, tb, sb)? */
+static inline int key_before(uint64_t ka, uint32_t ta, uint64_t sa, uint64_t kb, uint32_t tb,
+                             uint64_t sb)
 {
-    if (r->block == NONE)
-        return &m->ring[s % RING];
-    const struct block *b = &m->blocks[r->block];
-    return &b->recs[s - b->first];
-}
-
-static uint64_t key_at(const struct cg_merge *m, const struct run *r, uint64_t s)
-{
-    if (r->block == NONE)
-        return m->keys[s % RING];
-    const struct block *b = &m->blocks[r->block];
-    return b->keys[s - b->first];
-}
-
-/* Does the record at slot a of run ra come before the one at b of rb? */
-static int slot_before(const struct cg_merge *m, const struct run *ra, uint64_t a,
-                       const struct run *rb, uint64_t b)
-{
-    uint64_t ka = key_at(m, ra, a), kb = key_at(m, rb, b);
     if (ka != kb)
         return ka < kb;
-    uint32_t ta = rec_at(m, ra, a)->tid, tb = rec_at(m, rb, b)->tid;
     if (ta != tb)
         return ta < tb;
-    return a < b;
+    return sa < sb;
 }
 
 static const struct run *head_run(const struct cg_merge *m, uint32_t ti)
@@ -184,7 +167,7 @@ static const struct run *head_run(const struct cg_merge *m, uint32_t ti)
 static int before(const struct cg_merge *m, uint32_t a, uint32_t b)
 {
     const struct run *ra = head_run(m, a), *rb = head_run(m, b);
-    return slot_before(m, ra, ra->start, rb, rb->start);
+    return key_before(*ra->key, ra->rec->tid, ra->start, *rb->key, rb->rec->tid, rb->start);
 }
 
 static void heap_set(struct cg_merge *m, uint32_t pos, uint32_t ti)
@@ -223,7 +206,9 @@ static void sift_down(struct cg_merge *m, uint32_t pos)
 /* Queue slot s (just read) behind its thread's earlier records. */
 static void enqueue(struct cg_merge *m, struct thread *t, uint64_t s)
 {
-    if (t->tail != NONE && m->runs[t->tail].end == s) {
+    /* a run grows while its slots follow on in the ring (never round its end) */
+    if (t->tail != NONE && m->runs[t->tail].end == s && m->runs[t->tail].block == NONE &&
+        s % RING != 0) {
         m->runs[t->tail].end = s + 1;
         return;
     }
@@ -232,7 +217,12 @@ static void enqueue(struct cg_merge *m, struct thread *t, uint64_t s)
         m->free_run = m->runs[e].next;
     else
         e = m->fresh_run++; /* never past RING: each run holds a slot of the ring */
-    m->runs[e] = (struct run){.start = s, .end = s + 1, .next = NONE, .block = NONE};
+    m->runs[e] = (struct run){.start = s,
+                              .end = s + 1,
+                              .rec = &m->ring[s % RING],
+                              .key = &m->keys[s % RING],
+                              .next = NONE,
+                              .block = NONE};
     if (t->tail != NONE) {
         m->runs[t->tail].next = e;
         t->tail = e;
@@ -302,11 +292,11 @@ static int move_out(struct cg_merge *m, struct run *r)
     else
         return 0;
     struct block *b = &m->blocks[bi];
-    b->first = r->start;
-    for (uint64_t s = r->start; s < r->end; s++) {
-        b->recs[s - r->start] = m->ring[s % RING];
-        b->keys[s - r->start] = m->keys[s % RING];
-    }
+    size_t n = (size_t)(r->end - r->start);
+    memcpy(b->recs, r->rec, n * sizeof *b->recs);
+    memcpy(b->keys, r->key, n * sizeof *b->keys);
+    r->rec = b->recs;
+    r->key = b->keys;
     r->block = bi;
     return 1;
 }
@@ -383,17 +373,22 @@ static uint32_t runner_up(const struct cg_merge *m)
 static size_t run_length(const struct cg_merge *m, const struct run *r, uint64_t s, uint64_t lim)
 {
     uint32_t second = runner_up(m);
-    const struct run *o = second == NONE ? NULL : head_run(m, second);
-    uint64_t e = s;
-    for (;;) {
-        int string = rec_at(m, r, e)->kind == CG_REC_STRING;
-        e++;
-        if (string || e == lim)
-            break;
-        if (o && !slot_before(m, r, e, o, o->start))
-            break;
+    size_t n = (size_t)(lim - s), i = 0;
+    const struct cg_record *rec = r->rec;
+    if (second == NONE) {
+        while (i < n && rec[i].kind != CG_REC_STRING)
+            i++;
+        return i < n ? i + 1 : n;
     }
-    return (size_t)(e - s);
+    const struct run *o = head_run(m, second);
+    uint64_t ok = *o->key, os = o->start;
+    uint32_t ot = o->rec->tid;
+    for (;;) {
+        int string = rec[i].kind == CG_REC_STRING;
+        i++;
+        if (string || i == n || !key_before(r->key[i], rec[i].tid, s + i, ok, ot, os))
+            return i;
+    }
 }
 
 /* Drop n handed-out records from the front of thread ti's queue. */
@@ -402,6 +397,8 @@ static void consume(struct cg_merge *m, uint32_t ti, size_t n)
     struct thread *t = &m->threads[ti];
     struct run *r = &m->runs[t->head];
     r->start += n;
+    r->rec += n;
+    r->key += n;
     m->count -= n;
     if (r->start == r->end) {
         uint32_t e = t->head;
@@ -430,14 +427,10 @@ const struct cg_record *cg_merge_next(struct cg_merge *m, size_t max, size_t *n)
     }
     const struct run *r = &m->runs[m->threads[ti].head];
     uint64_t s = r->start, lim = r->end;
-    if (r->block == NONE) {
-        uint64_t ring_end = s + (RING - s % RING); /* a run handed out never wraps */
-        lim = lim < ring_end ? lim : ring_end;
-    }
-    uint64_t most = settled(m);
-    most = most < max ? most : max;
+    uint64_t most = settled(m); /* 0: the ring is full, hand out the least anyway */
+    most = most == 0 ? 1 : most < max ? most : max;
     lim = lim - s > most ? s + most : lim;
-    const struct cg_record *first = rec_at(m, r, s);
+    const struct cg_record *first = r->rec;
     *n = run_length(m, r, s, lim);
     consume(m, ti, *n);
     return first;
