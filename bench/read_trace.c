@@ -3,6 +3,9 @@
  * a checksum of the order records come out in.
  *
  * Usage: read_trace FILE [next|batch]
+ *        read_trace --slot-order FILE COPY   (writes COPY: FILE with
+ *        batch_records 0, so a reader hands it out in slot order, the
+ *        baseline the merge of format.h "Batches" is measured beside)
  * Prints "RECORDS NS_PER_RECORD CHECKSUM": the records are read with
  * cg_reader_next (default) or cg_reader_next_batch; CHECKSUM folds every
  * record's tid, ts_ns, handle, kind and arg in the order handed out, so two
@@ -11,8 +14,12 @@
  *
  * What it must never do: time the file's opening.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "tracer/reader.h"
@@ -54,8 +61,30 @@ __attribute__((noinline)) uint64_t measured_read(struct cg_reader *r, int batche
     return n;
 }
 
+static int slot_order_copy(const char *from, const char *to)
+{
+    struct cg_file_header h;
+    struct stat st;
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int ok = in >= 0 && out >= 0 && fstat(in, &st) == 0 &&
+             pread(in, &h, sizeof h, 0) == (ssize_t)sizeof h && st.st_size >= CG_HEADER_SIZE;
+    h.batch_records = 0;
+    ok = ok && write(out, &h, sizeof h) == (ssize_t)sizeof h &&
+         lseek(out, CG_HEADER_SIZE, SEEK_SET) == CG_HEADER_SIZE;
+    off_t off = CG_HEADER_SIZE;
+    while (ok && off < st.st_size)
+        ok = sendfile(out, in, &off, (size_t)(st.st_size - off)) > 0;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--slot-order") == 0)
+        return slot_order_copy(argv[2], argv[3]);
     if (argc < 2) {
         fprintf(stderr, "usage: read_trace FILE [next|batch]\n");
         return 2;

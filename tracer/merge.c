@@ -77,7 +77,7 @@ struct cg_merge *cg_merge_new(cg_merge_read_fn read, void *ctx, uint64_t *bad)
     m->bad = bad;
     m->ring = malloc((size_t)RING * sizeof *m->ring);
     m->keys = malloc((size_t)RING * sizeof *m->keys);
-    m->runs = malloc((size_t)RING * sizeof *m->runs);
+    m->runs = malloc((size_t)(RING + BLOCKS) * sizeof *m->runs);
     m->threads = malloc((size_t)THREADS * sizeof *m->threads);
     m->heap = malloc((size_t)THREADS * sizeof *m->heap);
     m->blocks = malloc((size_t)BLOCKS * sizeof *m->blocks);
@@ -216,7 +216,7 @@ static void enqueue(struct cg_merge *m, struct thread *t, uint64_t s)
     if (e != NONE)
         m->free_run = m->runs[e].next;
     else
-        e = m->fresh_run++; /* never past RING: each run holds a slot of the ring */
+        e = m->fresh_run++; /* < RING + BLOCKS: each run holds a slot of the ring or a block */
     m->runs[e] = (struct run){.start = s,
                               .end = s + 1,
                               .rec = &m->ring[s % RING],
