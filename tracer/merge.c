@@ -370,8 +370,10 @@ static uint32_t runner_up(const struct cg_merge *m)
 
 /* How many records of run r from slot s on (before lim) to hand out now:
  * while they stay before the heap's second best. */
-static size_t run_length(const struct cg_merge *m, const struct run *r, uint64_t s, uint64_t lim)
+static size_t run_length(const struct cg_merge *m, const struct run *r, uint64_t s, uint64_t lim,
+                         int *lost)
 {
+    *lost = 0;
     uint32_t second = runner_up(m);
     size_t n = (size_t)(lim - s), i = 0;
     const struct cg_record *rec = r->rec;
@@ -386,13 +388,18 @@ static size_t run_length(const struct cg_merge *m, const struct run *r, uint64_t
     for (;;) {
         int string = rec[i].kind == CG_REC_STRING;
         i++;
-        if (string || i == n || !key_before(r->key[i], rec[i].tid, s + i, ok, ot, os))
+        if (string || i == n)
             return i;
+        if (!key_before(r->key[i], rec[i].tid, s + i, ok, ot, os)) {
+            *lost = 1;
+            return i;
+        }
     }
 }
 
-/* Drop n handed-out records from the front of thread ti's queue. */
-static void consume(struct cg_merge *m, uint32_t ti, size_t n)
+/* Drop n handed-out records from the front of thread ti's queue; `lost`:
+ * its next record is known to come after the heap's second best. */
+static void consume(struct cg_merge *m, uint32_t ti, size_t n, int lost)
 {
     struct thread *t = &m->threads[ti];
     struct run *r = &m->runs[t->head];
@@ -400,6 +407,11 @@ static void consume(struct cg_merge *m, uint32_t ti, size_t n)
     r->rec += n;
     r->key += n;
     m->count -= n;
+    if (lost && m->heap_len == 2) { /* the other thread is the least now */
+        heap_set(m, 0, m->heap[1]);
+        heap_set(m, 1, ti);
+        return;
+    }
     if (r->start == r->end) {
         uint32_t e = t->head;
         if (r->block != NONE) {
@@ -431,7 +443,8 @@ const struct cg_record *cg_merge_next(struct cg_merge *m, size_t max, size_t *n)
     most = most == 0 ? 1 : most < max ? most : max;
     lim = lim - s > most ? s + most : lim;
     const struct cg_record *first = r->rec;
-    *n = run_length(m, r, s, lim);
-    consume(m, ti, *n);
+    int lost;
+    *n = run_length(m, r, s, lim, &lost);
+    consume(m, ti, *n, lost);
     return first;
 }

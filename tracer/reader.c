@@ -56,8 +56,10 @@ struct cg_reader {
     uint64_t bad_records;
     uint64_t bad_chunks;
     struct string_entry *strings;
-    size_t string_bytes;    /* memory charged to the string table */
-    struct cg_merge *merge; /* version 4: hands records out in the order of "Batches" */
+    size_t string_bytes;             /* memory charged to the string table */
+    struct cg_merge *merge;          /* version 4: hands records out in the order of "Batches" */
+    const struct cg_record *pending; /* version 4: the rest of a run cg_reader_next hands out */
+    size_t pending_n;
 };
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
@@ -394,13 +396,16 @@ static int refill(struct cg_reader *r)
     return r->buf_len > 0;
 }
 
+/* Version 4: one record at a time from a run (the same order as runs). */
 static int merged_next(struct cg_reader *r, struct cg_record *out)
 {
-    size_t n;
-    const struct cg_record *rec = cg_merge_next(r->merge, 1, &n);
-    if (!rec)
-        return 0;
-    *out = *rec;
+    if (r->pending_n == 0) {
+        r->pending = cg_merge_next(r->merge, READER_CHUNK_RECORDS, &r->pending_n);
+        if (!r->pending)
+            return 0;
+    }
+    *out = *r->pending++;
+    r->pending_n--;
     if (out->kind == CG_REC_STRING)
         add_string_chunk(r, out);
     r->records++;
@@ -446,8 +451,13 @@ static int skip_invalid(struct cg_reader *r)
 /* Version 4: a run of merged records, ending just after a STRING record. */
 static size_t merged_batch(struct cg_reader *r, const struct cg_record **first)
 {
-    size_t n;
-    *first = cg_merge_next(r->merge, READER_CHUNK_RECORDS, &n);
+    size_t n = r->pending_n; /* first what cg_reader_next left of a run */
+    if (n > 0) {
+        *first = r->pending;
+        r->pending_n = 0;
+    } else {
+        *first = cg_merge_next(r->merge, READER_CHUNK_RECORDS, &n);
+    }
     if (n > 0 && (*first)[n - 1].kind == CG_REC_STRING)
         add_string_chunk(r, &(*first)[n - 1]);
     r->records += n;
@@ -485,6 +495,7 @@ void cg_reader_rewind(struct cg_reader *r)
     r->next_slot = 0;
     r->records = 0;
     r->bad_records = 0;
+    r->pending_n = 0;
     if (r->merge)
         cg_merge_reset(r->merge);
 }
