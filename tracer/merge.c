@@ -27,6 +27,7 @@
 #define BLOCK 64u
 #define BLOCKS 2048u
 #define NONE UINT32_MAX
+#define NO_SLOT UINT64_MAX
 
 struct run {
     uint64_t start, end;         /* slots [start, end) of one thread, not yet handed out */
@@ -48,6 +49,7 @@ struct thread {
     uint32_t tid, used;
     uint64_t batch_ns; /* time of the thread's latest BATCH record */
     uint64_t last_key; /* order time of its latest record */
+    uint64_t grows_at; /* the slot that extends its tail run, or NO_SLOT */
     uint32_t head, tail, heap_pos;
 };
 
@@ -122,6 +124,7 @@ static struct thread *claim(struct cg_merge *m, uint32_t i, uint32_t tid)
     if (!t->used) {
         t->used = 1;
         t->head = t->tail = NONE;
+        t->grows_at = NO_SLOT;
     }
     t->tid = tid;
     m->last_thread = i;
@@ -206,12 +209,15 @@ static void sift_down(struct cg_merge *m, uint32_t pos)
 /* Queue slot s (just read) behind its thread's earlier records. */
 static void enqueue(struct cg_merge *m, struct thread *t, uint64_t s)
 {
-    /* a run grows while its slots follow on in the ring (never round its end) */
-    if (t->tail != NONE && m->runs[t->tail].end == s && m->runs[t->tail].block == NONE &&
-        s % RING != 0) {
+    /* a run grows while its slots follow on in the ring (never round its
+     * end) and it was not moved out */
+    uint64_t after = (s + 1) % RING == 0 ? NO_SLOT : s + 1;
+    if (t->grows_at == s) {
         m->runs[t->tail].end = s + 1;
+        t->grows_at = after;
         return;
     }
+    t->grows_at = after;
     uint32_t e = m->free_run;
     if (e != NONE)
         m->free_run = m->runs[e].next;
@@ -305,9 +311,12 @@ static int move_out(struct cg_merge *m, struct run *r)
 static void move_out_before(struct cg_merge *m, uint64_t bound)
 {
     for (uint32_t i = 0; i < m->heap_len; i++) {
+        struct thread *t = &m->threads[m->heap[i]];
         for (uint32_t e = first_ring_run(m, m->heap[i]); e != NONE; e = m->runs[e].next) {
             if (m->runs[e].start >= bound || !move_out(m, &m->runs[e]))
                 break;
+            if (e == t->tail)
+                t->grows_at = NO_SLOT;
         }
     }
 }
@@ -423,6 +432,7 @@ static void consume(struct cg_merge *m, uint32_t ti, size_t n, int lost)
         m->free_run = e;
         if (t->head == NONE) {
             t->tail = NONE;
+            t->grows_at = NO_SLOT;
             heap_set(m, 0, m->heap[--m->heap_len]);
         }
     }
