@@ -6,10 +6,12 @@
  * a ring (no copy per record); each thread's records queue as runs of
  * consecutive slots, keyed by tracer/order.h's cg_order_key, merged by a
  * heap over threads; runs come out by pointer into the ring. A record is
- * handed out once it is the least queued one and the CG_MERGE_WINDOW slots
- * after it have been read (or the file ended, or a thread lagging a whole
- * ring behind holds the ring): exact while fewer than CG_MERGE_WINDOW / 64
- * threads fill batches at once.
+ * handed out once it is the least queued one while at least
+ * CG_MERGE_WINDOW records are queued (or the file ended), the rule of the
+ * copying merge it replaced: exact while fewer than CG_MERGE_WINDOW / 64
+ * threads fill batches at once. A thread lagging behind (descheduled with
+ * its batch open) has its queued runs moved out of the ring so reading goes
+ * on; only when no block is left is the least record handed out early.
  *
  * What it must never do: read the file but through the caller's read
  * function, allocate after cg_merge_new, trust a record (any tid, kind or
