@@ -4,6 +4,7 @@
 #   build/bench/percall            per-call cost of the wrapped lifecycle calls
 #   build/bench/tracestat          records, calls and bytes per call of a trace directory
 #   build/bench/batch_trace        taking trace slots: per-thread batches vs one shared atomic
+#   build/bench/read_trace         reading a trace: ns per record and a checksum of its order
 #   build/bench/unwinders          frame pointers vs backtrace() vs libunwind vs the shim's
 #                                  cached CFI unwinder (shim/unwind.c) on this host
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
@@ -20,7 +21,7 @@ $(BUILD)/bench/percall: bench/percall.c
 
 $(BUILD)/bench/tracestat: bench/tracestat.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c tracer/order.c
+	$(CC) $(CFLAGS) -o $@ bench/tracestat.c tracer/reader.c tracer/merge.c tracer/order.c
 
 # -fno-omit-frame-pointer: the frame-pointer walk gets its best case (it still
 # cannot cross libc, which is built without frame pointers).
@@ -34,6 +35,10 @@ $(BUILD)/bench/batch_trace: bench/batch_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/batch_trace.c tracer/writer.c tracer/clock.c $(LDLIBS_MT)
 
-BENCH_TARGETS += $(BUILD)/bench/unwinders $(BUILD)/bench/batch_trace
+$(BUILD)/bench/read_trace: bench/read_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ bench/read_trace.c tracer/reader.c tracer/merge.c tracer/order.c
+
+BENCH_TARGETS += $(BUILD)/bench/unwinders $(BUILD)/bench/batch_trace $(BUILD)/bench/read_trace
 BENCH_TARGETS += $(BUILD)/bench/gen_trace $(BUILD)/bench/null/libcuda.so.1 \
                  $(BUILD)/bench/percall $(BUILD)/bench/tracestat

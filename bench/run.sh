@@ -3,6 +3,7 @@
 # each printing its own table with the targets beside the figures:
 #   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
 #   bench/batch_trace.sh  taking trace slots: per-thread batches vs one shared atomic
+#   bench/read_trace.sh   reading a batched trace: merged order vs slot order
 #   bench/stacks.sh    added cost of call stacks per create/destroy and per query
 #   bench/wholerun.sh  whole-run wall-time ratio traced/untraced (simulator)
 #   bench/analyzer.sh  analyzer throughput and peak RSS (10M and 50M records)
@@ -17,6 +18,8 @@ echo
 sh bench/percall.sh || status=1
 echo
 sh bench/batch_trace.sh || status=1
+echo
+sh bench/read_trace.sh || status=1
 echo
 sh bench/stacks.sh || status=1
 echo

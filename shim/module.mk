@@ -6,7 +6,7 @@
 # the real driver is dlopen'ed lazily (shim/driver.c). -z defs proves it.
 SHIM_SRCS := $(wildcard shim/*.c)
 SHIM_HDRS := $(wildcard shim/*.h) shim/api.def
-SHIM_TRACER_SRCS := $(filter-out %/reader.c,$(TRACER_SRCS))
+SHIM_TRACER_SRCS := $(filter-out %/reader.c %/merge.c,$(TRACER_SRCS))
 # SLP vectorizing turns the record fill's stores into vector shuffles that
 # cost more instructions than the stores (bench/percall.sh counts them).
 SHIM_CFLAGS := -fno-tree-slp-vectorize

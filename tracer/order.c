@@ -121,12 +121,6 @@ static void sift_down(struct cg_order *o, uint32_t pos)
     heap_set(o, pos, t);
 }
 
-/* Records that belong to the record before them keep its order time. */
-static int follows_previous(uint8_t kind)
-{
-    return kind == CG_REC_STRING || kind == CG_REC_ARGS || kind == CG_REC_STREAM_ID;
-}
-
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
@@ -151,8 +145,7 @@ int cg_order_push(struct cg_order *o, const struct cg_record *r, uint64_t slot)
     en->rec = *r;
     en->slot = slot;
     en->next = NONE;
-    uint64_t floor = max_u64(t->batch_ns, t->last_key);
-    en->key = follows_previous(r->kind) ? floor : max_u64(r->ts_ns, floor);
+    en->key = cg_order_key(t->batch_ns, t->last_key, r);
     t->last_key = en->key;
     o->count++;
     if (t->tail != NONE) {

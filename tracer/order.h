@@ -7,6 +7,8 @@
  * (order time, tid, slot) from its thread's batch time and previous key, is
  * queued behind its thread's earlier records, and comes out of pop in key
  * order: a merge of the per-thread queues (a heap over threads).
+ * cg_order_key is the key itself, also used by tracer/merge.c (the offline
+ * reader's zero-copy window).
  *
  * What it must never do: allocate (the caller hands in the memory, so the
  * watchdog can use mmap'd memory), read a file, or hand out a BATCH record.
@@ -56,6 +58,22 @@ int cg_order_push(struct cg_order *o, const struct cg_record *r, uint64_t slot);
 
 /* Pop the record of least key into *out: 1, or 0 when none is queued. */
 int cg_order_pop(struct cg_order *o, struct cg_record *out);
+
+/* Records that belong to the record before them keep its order time. */
+static inline int cg_order_follows_previous(uint8_t kind)
+{
+    return kind == CG_REC_STRING || kind == CG_REC_ARGS || kind == CG_REC_STREAM_ID;
+}
+
+/* The order time of record r of a thread whose latest BATCH record has time
+ * batch_ns and whose previous record has order time last_key. */
+static inline uint64_t cg_order_key(uint64_t batch_ns, uint64_t last_key, const struct cg_record *r)
+{
+    uint64_t floor = batch_ns > last_key ? batch_ns : last_key;
+    if (cg_order_follows_previous(r->kind))
+        return floor;
+    return r->ts_ns > floor ? r->ts_ns : floor;
+}
 
 static inline uint32_t cg_order_count(const struct cg_order *o)
 {

@@ -7,8 +7,9 @@
  * bounded by READER_STRINGS_MAX bytes whatever the file says.
  *
  * From version 4 records come out in the order of format.h "Batches": a
- * window of READER_WINDOW slots merged per thread (tracer/order.h), so
- * memory stays flat however long the trace.
+ * window of CG_MERGE_WINDOW slots merged per thread (tracer/merge.h, which
+ * reads slots through merge_read and hands runs out by pointer), so memory
+ * stays flat however long the trace.
  *
  * What it must never do: trust a size, count, offset or string in the file;
  * mmap it; allocate in proportion to its length; crash, hang or abort on
@@ -16,7 +17,7 @@
  * counted.
  */
 #include "tracer/reader.h"
-#include "tracer/order.h"
+#include "tracer/merge.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,11 +32,6 @@
 #define READER_CHUNK_RECORDS 1024u
 #define READER_STRING_MAX 65536u       /* longest string kept */
 #define READER_STRINGS_MAX (64u << 20) /* all strings of one file, bytes */
-/* Version 4 (format.h "Batches"): records merged in a window of this many
- * slots, exact while fewer than READER_WINDOW / 64 threads fill batches at
- * once; memory about 72 bytes a record of it, whatever the file's length. */
-#define READER_WINDOW 65536u
-#define READER_THREADS 4096u
 
 struct string_entry {
     uint32_t id;
@@ -60,11 +56,10 @@ struct cg_reader {
     uint64_t bad_records;
     uint64_t bad_chunks;
     struct string_entry *strings;
-    size_t string_bytes; /* memory charged to the string table */
-    int merged;          /* version 4: hand records out in the order of "Batches" */
-    struct cg_order order;
-    void *order_mem;
-    struct cg_record out[READER_CHUNK_RECORDS]; /* cg_reader_next_batch's run, merged */
+    size_t string_bytes;             /* memory charged to the string table */
+    struct cg_merge *merge;          /* version 4: hands records out in the order of "Batches" */
+    const struct cg_record *pending; /* version 4: the rest of a run cg_reader_next hands out */
+    size_t pending_n;
 };
 
 static void set_error(char *err, size_t errlen, const char *fmt, ...)
@@ -222,15 +217,25 @@ static uint64_t slot_bound(const struct cg_file_header *h)
     return add_saturating(grown, 2ull * CG_SEGMENT_RECORDS);
 }
 
+/* Version 4's window reads whole records from `slot` on, never past
+ * slot_end (see refill). */
+static uint32_t merge_read(void *ctx, struct cg_record *dst, uint64_t slot, uint32_t n)
+{
+    struct cg_reader *r = ctx;
+    if (slot >= r->slot_end)
+        return 0;
+    if (r->slot_end - slot < n)
+        n = (uint32_t)(r->slot_end - slot);
+    ssize_t got =
+        read_at(r->fd, dst, (size_t)n * CG_RECORD_SIZE, CG_HEADER_SIZE + slot * CG_RECORD_SIZE);
+    return got > 0 ? (uint32_t)((size_t)got / CG_RECORD_SIZE) : 0;
+}
+
 /* Version 4: the window that puts records in the order of "Batches". */
 static int start_merge(struct cg_reader *r)
 {
-    r->order_mem = calloc(1, cg_order_bytes(READER_WINDOW, READER_THREADS));
-    if (!r->order_mem)
-        return -1;
-    cg_order_init(&r->order, r->order_mem, READER_WINDOW, READER_THREADS);
-    r->merged = 1;
-    return 0;
+    r->merge = cg_merge_new(merge_read, r, &r->bad_records);
+    return r->merge ? 0 : -1;
 }
 
 struct cg_reader *cg_reader_open(const char *path, char *err, size_t errlen)
@@ -291,7 +296,7 @@ void cg_reader_close(struct cg_reader *r)
     }
     if (r->fd >= 0)
         close(r->fd);
-    free(r->order_mem);
+    cg_merge_free(r->merge);
     free(r->path);
     free(r);
 }
@@ -391,30 +396,16 @@ static int refill(struct cg_reader *r)
     return r->buf_len > 0;
 }
 
-/* Version 4: push slots into the window until it is full or the file ends. */
-static void fill_window(struct cg_reader *r)
-{
-    while (cg_order_count(&r->order) < READER_WINDOW) {
-        if (r->buf_pos == r->buf_len && !refill(r))
-            return;
-        const struct cg_record *rec = &r->buf[r->buf_pos];
-        uint64_t slot = r->next_slot - r->buf_len + r->buf_pos;
-        r->buf_pos++;
-        if (rec->kind == CG_REC_NONE)
-            continue;
-        if (rec->kind > CG_REC_KIND_MAX && rec->kind != CG_REC_BATCH) {
-            r->bad_records++;
-            continue;
-        }
-        (void)cg_order_push(&r->order, rec, slot);
-    }
-}
-
+/* Version 4: one record at a time from a run (the same order as runs). */
 static int merged_next(struct cg_reader *r, struct cg_record *out)
 {
-    fill_window(r);
-    if (!cg_order_pop(&r->order, out))
-        return 0;
+    if (r->pending_n == 0) {
+        r->pending = cg_merge_next(r->merge, READER_CHUNK_RECORDS, &r->pending_n);
+        if (!r->pending)
+            return 0;
+    }
+    *out = *r->pending++;
+    r->pending_n--;
     if (out->kind == CG_REC_STRING)
         add_string_chunk(r, out);
     r->records++;
@@ -423,7 +414,7 @@ static int merged_next(struct cg_reader *r, struct cg_record *out)
 
 int cg_reader_next(struct cg_reader *r, struct cg_record *out)
 {
-    if (r->merged)
+    if (r->merge)
         return merged_next(r, out);
     for (;;) {
         if (r->buf_pos == r->buf_len && !refill(r))
@@ -460,18 +451,22 @@ static int skip_invalid(struct cg_reader *r)
 /* Version 4: a run of merged records, ending just after a STRING record. */
 static size_t merged_batch(struct cg_reader *r, const struct cg_record **first)
 {
-    size_t n = 0;
-    while (n < READER_CHUNK_RECORDS && merged_next(r, &r->out[n])) {
-        if (r->out[n++].kind == CG_REC_STRING)
-            break;
+    size_t n = r->pending_n; /* first what cg_reader_next left of a run */
+    if (n > 0) {
+        *first = r->pending;
+        r->pending_n = 0;
+    } else {
+        *first = cg_merge_next(r->merge, READER_CHUNK_RECORDS, &n);
     }
-    *first = n ? r->out : NULL;
+    if (n > 0 && (*first)[n - 1].kind == CG_REC_STRING)
+        add_string_chunk(r, &(*first)[n - 1]);
+    r->records += n;
     return n;
 }
 
 size_t cg_reader_next_batch(struct cg_reader *r, const struct cg_record **first)
 {
-    if (r->merged)
+    if (r->merge)
         return merged_batch(r, first);
     if (!skip_invalid(r)) {
         *first = NULL;
@@ -500,8 +495,9 @@ void cg_reader_rewind(struct cg_reader *r)
     r->next_slot = 0;
     r->records = 0;
     r->bad_records = 0;
-    if (r->merged)
-        cg_order_reset(&r->order);
+    r->pending_n = 0;
+    if (r->merge)
+        cg_merge_reset(r->merge);
 }
 
 uint64_t cg_reader_records(const struct cg_reader *r)

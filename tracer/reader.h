@@ -37,8 +37,9 @@ int cg_reader_next(struct cg_reader *r, struct cg_record *out);
 
 /* The next run of valid records, handed out by pointer into the reader's
  * buffer instead of copied: sets *first and returns how many records follow
- * it (0 and NULL at end of file). A run ends at an unfinished or corrupt slot, at the
- * end of the buffer, and just after a CG_REC_STRING record, so a string
+ * it (0 and NULL at end of file). A run ends at an unfinished or corrupt
+ * slot, at the end of the buffer (from version 4 also where the next record
+ * in trace order is another thread's), and just after a CG_REC_STRING record, so a string
  * becomes known (cg_reader_string) only once its last chunk has been handed
  * out, exactly as with cg_reader_next. The records stay valid until the next
  * call of cg_reader_next_batch, cg_reader_next, cg_reader_rewind or

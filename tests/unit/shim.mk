@@ -4,7 +4,7 @@
 # the runtime wrappers, see shim/module.mk) are compiled into each test; the
 # driver is loaded at run time through CUGUARD_LIBCUDA, never linked.
 SHIM_UNIT_SRCS := $(SHIM_TESTABLE_SRCS) tests/unit/shim_testlib.c tests/unit/tracer_testlib.c \
-                  tracer/writer.c tracer/clock.c tracer/reader.c tracer/order.c
+                  tracer/writer.c tracer/clock.c tracer/reader.c tracer/merge.c tracer/order.c
 
 UNIT_SUITES += test_shim_config
 test_shim_config_SRCS := tests/unit/test_shim_config.c shim/config.c shim/task.c shim/site.c \

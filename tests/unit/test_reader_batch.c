@@ -202,6 +202,98 @@ START_TEST(reader_stops_where_the_header_says)
 }
 END_TEST
 
+/* Version 4: thread 1 fills its first batch (slot 0) late, after thread 2
+ * has filled LAG slots of batches (it was descheduled with its batch open):
+ * its records come out after all of thread 2's, however far behind in the
+ * file they lie (farther than the reader's window and ring). */
+enum { LAG = 200000 };
+
+static void put(struct cg_record *r, uint8_t kind, uint32_t tid, uint64_t ts, uint64_t handle)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->tid = tid;
+    r->ts_ns = ts;
+    r->handle = handle;
+    r->arg = kind == CG_REC_BATCH ? CG_BATCH_RECORDS : 0;
+}
+
+static struct cg_record *lagging_records(size_t *n)
+{
+    *n = LAG + 2 * CG_BATCH_RECORDS;
+    struct cg_record *recs = calloc(*n, sizeof *recs);
+    ck_assert_ptr_nonnull(recs);
+    for (size_t s = 0; s < *n; s++) {
+        int late = s < CG_BATCH_RECORDS || s >= LAG + CG_BATCH_RECORDS;
+        uint64_t ts = late ? 1000000000u + s : 200u + s;
+        uint8_t kind = s % CG_BATCH_RECORDS == 0 ? CG_REC_BATCH : CG_REC_CALL;
+        put(&recs[s], kind, late ? 1 : 2, s < CG_BATCH_RECORDS && kind == CG_REC_BATCH ? 100 : ts,
+            s);
+    }
+    return recs;
+}
+
+static struct cg_reader *open_v4(const char *dir, const struct cg_record *recs, size_t n)
+{
+    struct cg_file_header h;
+    testlib_valid_header(&h);
+    h.batch_records = CG_BATCH_RECORDS;
+    h.end_state = CG_END_CLEAN;
+    h.slots_reserved = n;
+    size_t len = CG_HEADER_SIZE + n * sizeof *recs;
+    unsigned char *buf = calloc(1, len);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, &h, sizeof h);
+    memcpy(buf + CG_HEADER_SIZE, recs, n * sizeof *recs);
+    char path[4096], err[256] = "";
+    snprintf(path, sizeof path, "%s/lag.cgt", dir);
+    ck_assert_int_eq(testlib_write_file(path, buf, len), 0);
+    free(buf);
+    struct cg_reader *rd = cg_reader_open(path, err, sizeof err);
+    ck_assert_msg(rd != NULL, "%s", err);
+    return rd;
+}
+
+/* The slot of the i-th record in trace order: thread 2's, then thread 1's. */
+static uint64_t lagging_slot(size_t i)
+{
+    size_t t2 = LAG - LAG / CG_BATCH_RECORDS; /* thread 2's records */
+    if (i >= t2) {
+        size_t j = i - t2; /* thread 1: slots 1..63, then its second batch */
+        return j < CG_BATCH_RECORDS - 1 ? j + 1 : LAG + CG_BATCH_RECORDS + (j - 62);
+    }
+    return CG_BATCH_RECORDS + i / (CG_BATCH_RECORDS - 1) * CG_BATCH_RECORDS +
+           i % (CG_BATCH_RECORDS - 1) + 1;
+}
+
+START_TEST(merge_keeps_a_lagging_thread_in_order)
+{
+    char *dir = testlib_tmpdir();
+    size_t n;
+    struct cg_record *recs = lagging_records(&n);
+    struct cg_reader *rd = open_v4(dir, recs, n);
+    size_t want = n - n / CG_BATCH_RECORDS, got = 0;
+    struct cg_record r;
+    while (cg_reader_next(rd, &r)) {
+        ck_assert_uint_eq(r.handle, lagging_slot(got));
+        got++;
+    }
+    ck_assert_uint_eq(got, want);
+    cg_reader_rewind(rd);
+    const struct cg_record *run;
+    size_t k;
+    got = 0;
+    while ((k = cg_reader_next_batch(rd, &run)) > 0)
+        for (size_t i = 0; i < k; i++, got++)
+            ck_assert_uint_eq(run[i].handle, lagging_slot(got));
+    ck_assert_uint_eq(got, want);
+    cg_reader_close(rd);
+    free(recs);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *reader_batch_suite(void)
 {
     Suite *s = suite_create("reader_batch");
@@ -209,6 +301,7 @@ static Suite *reader_batch_suite(void)
     tcase_add_test(tc, batch_matches_next);
     tcase_add_test(tc, batch_keeps_strings_in_order);
     tcase_add_test(tc, reader_stops_where_the_header_says);
+    tcase_add_test(tc, merge_keeps_a_lagging_thread_in_order);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -923,10 +923,14 @@ START_TEST(reader_merges_batches_by_time)
     ck_assert_uint_eq(cg_reader_bad_records(rd), 0);
     cg_reader_rewind(rd);
     const struct cg_record *run;
-    size_t n = cg_reader_next_batch(rd, &run);
-    ck_assert_uint_eq(n, 8);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_uint_eq(run[i].arg, want[i]);
+    size_t n, got = 0;
+    while ((n = cg_reader_next_batch(rd, &run)) > 0) { /* runs end where the thread changes */
+        for (size_t i = 0; i < n; i++, got++) {
+            ck_assert_uint_lt(got, 8);
+            ck_assert_uint_eq(run[i].arg, want[got]);
+        }
+    }
+    ck_assert_uint_eq(got, 8);
     cg_reader_close(rd);
     testlib_rmtree(dir);
     free(dir);
