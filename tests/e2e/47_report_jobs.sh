@@ -3,7 +3,7 @@
 # threads and reports exactly what the serial run (-j1) reports:
 #   - over a set of several processes (three real runs of workloads under
 #     the fake driver, synthetic traces whose objects overlap in time, one
-#     killed inside a call): the text (--verbose), --format json (findings
+#     killed inside a call, two under policies): the text (--verbose), --format json (findings
 #     order, run-wide peaks across processes), --gen-suppressions, and
 #     --fail-on exit statuses are the same for -j1, -j2, -j4, --jobs=3, -j 8
 #     and the default;
@@ -16,7 +16,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 CG=$BUILD/cuguard
 SYNTH=$BUILD/tests/cg_synth
 for product in "$CG" "$SYNTH" "$BUILD/libcuguard.so" "$BUILD/fakecuda/libcuda.so.1" \
-    "$BUILD/workloads/leaky" "$BUILD/workloads/leaky_tasks" "$BUILD/workloads/writeback"; do
+    "$BUILD/workloads/leaky" "$BUILD/workloads/leaky_tasks" "$BUILD/workloads/writeback" \
+    "$BUILD/workloads/deferred_destroy"; do
     if [ ! -e "$product" ]; then
         echo "skip: $product is not built"
         exit 77
@@ -61,6 +62,14 @@ for w in leaky leaky leaky_tasks writeback; do
         >/dev/null 2>"$WORK/run$n.err" || fail "$w under cuguard run: $(tail -n 2 "$WORK/run$n.err")"
     cp "$WORK/run$n"/run-*/*.cgt "$WORK/set/" || fail "no trace of $w"
 done
+# Two processes under policies: the notes of "what cuguard changed" interleave.
+for n in 5 6; do
+    CUGUARD_POLICY=ownership,isolate,destroy,sync-query LD_LIBRARY_PATH="$BUILD/fakecuda" \
+        timeout -k 5 120 "$CG" run --no-report --dir "$WORK/run$n" -- \
+        "$BUILD/workloads/deferred_destroy" --tasks=30 >/dev/null 2>"$WORK/run$n.err" ||
+        fail "deferred_destroy under policies: $(tail -n 2 "$WORK/run$n.err")"
+    cp "$WORK/run$n"/run-*/*.cgt "$WORK/set/" || fail "no trace of deferred_destroy"
+done
 for s in leaky foreign blocked quoted clean; do
     "$SYNTH" "$s" "$WORK/set/synth-$s.cgt" || fail "cg_synth $s"
 done
@@ -80,9 +89,14 @@ same_as_serial fail-stream --fail-on leak.stream "$WORK/set"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 peak = doc["summary"]["pinned"]["peak_bytes"]
-print(len(doc["processes"]), "processes, pinned peak", peak)
-sys.exit(0 if len(doc["processes"]) == 11 and peak > 5 * 1024 * 1024 else 1)
+reclaimed = doc["interventions"]["reclaimed"]
+print(len(doc["processes"]), "processes, pinned peak", peak, "reclaimed", reclaimed)
+sys.exit(0 if len(doc["processes"]) == 13 and peak > 5 * 1024 * 1024 and reclaimed else 1)
 PY
+
+# The notes of both policy processes are in the text (compared above).
+[ "$(grep -c 'used an object cuguard had reclaimed' "$WORK/text-j1.out")" -gt 1 ] ||
+    fail "no intervention notes in the text report"
 
 # Unusable traces among good ones: the same warnings, in the same order.
 mkdir "$WORK/bad"

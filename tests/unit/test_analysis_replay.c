@@ -739,6 +739,18 @@ START_TEST(processes_are_merged_past_long_strings)
     ck_assert_uint_eq(a.nprocs, 2);
     ck_assert_uint_eq(a.totals.events.peak_live, 3);
     analysis_free(&a);
+    /* Each process on its own thread (report -j): the same peak and leaks. */
+    char *paths[1] = {dir};
+    FILE *warn = tmpfile();
+    ck_assert_ptr_nonnull(warn);
+    ck_assert_int_eq(analyze_paths_jobs(&a, paths, 1, "test", warn, 2), 0);
+    fclose(warn);
+    ck_assert_uint_eq(a.nprocs, 2);
+    ck_assert_uint_eq(a.totals.events.peak_live, 3);
+    ck_assert_uint_eq(a.totals.events.created, 3);
+    ck_assert_uint_eq(a.totals.leaked_events, 2);
+    ck_assert_uint_eq(first_of_kind(&a, FK_LEAK_EVENT)->pid, 1000);
+    analysis_free(&a);
 }
 END_TEST
 
