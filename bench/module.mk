@@ -7,6 +7,8 @@
 #   build/bench/read_trace         reading a trace: ns per record and a checksum of its order
 #   build/bench/unwinders          frame pointers vs backtrace() vs libunwind vs the shim's
 #                                  cached CFI unwinder (shim/unwind.c) on this host
+#   build/bench/floor              the floor of a traced call here: fenced TSC stamp and
+#                                  record stores, and the kernel's cost of a trace page
 $(BUILD)/bench/gen_trace: bench/gen_trace.c tests/unit/trace_builder.c tests/unit/trace_builder.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/gen_trace.c tests/unit/trace_builder.c
@@ -39,6 +41,11 @@ $(BUILD)/bench/read_trace: bench/read_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/read_trace.c tracer/reader.c tracer/merge.c tracer/order.c
 
+$(BUILD)/bench/floor: bench/floor.c tracer/format.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ bench/floor.c $(LDLIBS_MT)
+
+BENCH_TARGETS += $(BUILD)/bench/floor
 BENCH_TARGETS += $(BUILD)/bench/unwinders $(BUILD)/bench/batch_trace $(BUILD)/bench/read_trace
 BENCH_TARGETS += $(BUILD)/bench/gen_trace $(BUILD)/bench/null/libcuda.so.1 \
                  $(BUILD)/bench/percall $(BUILD)/bench/tracestat

@@ -28,12 +28,13 @@ CG_CALLS=${CALLGRIND_CALLS:-20000}
 NULLDRV=$BUILD/bench/null
 PERCALL=$BUILD/bench/percall
 TRACESTAT=$BUILD/bench/tracestat
+FLOOR=$BUILD/bench/floor
 SHIM=${BENCH_SHIM:-$(cd "$BUILD" 2>/dev/null && pwd)/libcuguard.so}
 POLICIES=ownership,isolate,destroy,sync-query
 OPS="query record create-destroy hostalloc-free"
 MODES="direct idle trace policies"
 
-for product in "$PERCALL" "$TRACESTAT" "$NULLDRV/libcuda.so.1" "$SHIM"; do
+for product in "$PERCALL" "$TRACESTAT" "$FLOOR" "$NULLDRV/libcuda.so.1" "$SHIM"; do
     if [ ! -e "$product" ]; then
         echo "per-call bench: $product missing (make bench builds it)"
         exit 1
@@ -124,6 +125,39 @@ awk -v idle_max=2 -v t1=25 -v t2=35 '
                    tr mark(tr, lim) " (<=" lim ")", pol
         }
     }' "$WORK/ns"
+
+# ---- the floor, same run ---------------------------------------------------
+# build/bench/floor: the fenced stamp and the record's stores into mapped
+# trace pages (what any crash-safe tracer stamping in causal order pays per
+# record here), and the kernel's cost of a fresh trace page. With a core
+# free, the watchdog thread prepares pages off the calling thread; with as
+# many calling threads as cores, the page work has no core of its own and
+# belongs in the floor.
+echo
+echo "== floor of a traced query here (bench/floor, same run) and distance to it"
+printf '%-4s %10s %10s %14s %12s %16s %10s\n' thr "stamp ns" "stores ns" "page ns/rec" "floor ns" \
+    "trace +ns" "x floor"
+cores=$(nproc 2>/dev/null || echo 1)
+for threads in 1 2; do
+    f=$(timeout 120 "$FLOOR" "$threads" "$CALLS" "$WORK" 2>/dev/null)
+    echo "${f:-floor $threads NA NA NA NA}" >>"$WORK/floor"
+done
+awk -v cores="$cores" '
+    FILENAME ~ /ns$/ && $1 == "query" { ns[$2 " " $3] = $4; next }
+    $1 == "floor" && $3 != "NA" {
+        t = $2
+        page = (t >= cores) ? $5 : 0
+        floor = $3 + page
+        d = ns[t " direct"]; tr = ns[t " trace"]
+        added = (tr == "" || d == "" || tr == "NA" || d == "NA") ? "NA" : sprintf("%+.1f", tr - d)
+        x = (added == "NA" || floor <= 0) ? "NA" : sprintf("%.2f", (tr - d) / floor)
+        printf "%-4s %10.1f %10.1f %14.1f %12.1f %16s %10s\n", t, $3, $4, $5, floor, added, x
+        page_ns = $6
+    }
+    END {
+        if (page_ns != "")
+            printf "(a fresh 4 KiB trace page costs the kernel %d ns; the floor holds it when the calling threads fill all %d cores)\n", page_ns, cores
+    }' "$WORK/ns" "$WORK/floor"
 
 echo
 echo "== instructions per call (callgrind, 1 thread, $CG_CALLS calls; +N = added over direct)"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run.sh — `make bench`: every benchmark section, one after another,
 # each printing its own table with the targets beside the figures:
-#   bench/percall.sh   per-call cost (null driver), trace bytes, spin compression
+#   bench/percall.sh   per-call cost (null driver), the floor here, trace bytes, spin compression
 #   bench/batch_trace.sh  taking trace slots: per-thread batches vs one shared atomic
 #   bench/read_trace.sh   reading a batched trace: merged order vs slot order
 #   bench/stacks.sh    added cost of call stacks per create/destroy and per query
