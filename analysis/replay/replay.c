@@ -342,11 +342,9 @@ static int note_crash(struct replay_process *p, const struct replay_step *s)
     return 1;
 }
 
-static void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
+COLD void raise_api_error(struct replay_process *p, const struct replay_step *s, int explained)
 {
     int32_t result = s->rec->result;
-    if (result == RESULT_SUCCESS || result == RESULT_NOT_READY)
-        return;
     if (note_crash(p, s) || explained)
         return;
     char msg[512];
@@ -357,11 +355,19 @@ static void check_api_error(struct replay_process *p, const struct replay_step *
     replay_raise(p, s, FK_API_ERROR, s->obj, s->rec->handle, has_handle, msg);
 }
 
+/* A failed call: a crash, or an api-error unless a finding explained it. */
+HOT void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
+{
+    int32_t result = s->rec->result;
+    if (result != RESULT_SUCCESS && result != RESULT_NOT_READY)
+        raise_api_error(p, s, explained);
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 _Static_assert(OP_COUNT < 30, "every op has its REPLAY_WANTS_OP bit");
 
-static unsigned step_class(enum replay_phase phase, enum api_op op)
+HOT unsigned step_class(enum replay_phase phase, enum api_op op)
 {
     if (phase == PHASE_OTHER)
         return 2 * OP_COUNT;
@@ -393,9 +399,12 @@ static void sort_step_hooks(struct replay_process *p)
     }
 }
 
-static void run_step_hooks(struct replay_process *p, const struct replay_step *s)
+/* Each caller passes the phase it set: a constant there, so the class costs
+ * no computation. */
+HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
+                        enum replay_phase phase)
 {
-    unsigned cls = step_class(s->phase, s->op);
+    unsigned cls = step_class(phase, s->op);
     const struct replay_hooks *const *h = p->step_hooks[cls];
     for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
         h[i]->step(h[i]->user, p, s);
@@ -420,7 +429,7 @@ static inline void step_init(struct replay_process *p, struct replay_step *s,
     s->args = args;
     s->phase = phase;
     s->op = rp_op_of(p, api);
-    s->api = !api ? "" : api < p->api_count ? p->api_names[api] : replay_api_name(p, api);
+    s->api = api < p->api_count ? p->api_names[api] : api ? replay_api_name(p, api) : "";
     s->thread = t;
     s->task = t && t->has_task ? t->task : p->task;
     s->obj = NULL;
@@ -458,7 +467,7 @@ static void on_call(struct replay_process *p, const struct cg_record *rec,
     apply_result(p, &s);
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_CALL);
 }
 
 static void on_enter(struct replay_process *p, const struct cg_record *rec,
@@ -475,7 +484,7 @@ static void on_enter(struct replay_process *p, const struct cg_record *rec,
         s.thread->enter_explained = cs.explained;
     }
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_ENTER);
 }
 
 /* Look the handles of an EXIT up again (they may have changed while it
@@ -546,7 +555,7 @@ static void on_exit_record(struct replay_process *p, const struct cg_record *rec
     apply_result(p, &s);
     check_api_error(p, &s, t->enter_explained);
     remember_last(t, &exit_rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_EXIT);
 }
 
 static void on_spin(struct replay_process *p, const struct cg_record *rec)
@@ -557,7 +566,7 @@ static void on_spin(struct replay_process *p, const struct cg_record *rec)
     count_call(p, rec->api, rec->arg);
     begin_call(p, &s, &cs, 1);
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_SPIN);
 }
 
 static void on_thread_start(struct replay_process *p, const struct cg_record *rec)
@@ -630,7 +639,7 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     }
     step_init(p, &s, rec, NULL, PHASE_OTHER);
     s.op = OP_OTHER;
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_OTHER);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
         rp_thread_end(p, s.thread);
 }
@@ -701,6 +710,8 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
         p->api_names[i] = cg_reader_api_name(reader, (uint16_t)i);
         p->ops[i] = i ? api_op_of_name(p->api_names[i]) : OP_OTHER;
     }
+    if (p->api_count)
+        p->api_names[0] = ""; /* a step's api when it is no call */
     for (int i = 0; i < nhooks && i < REPLAY_MAX_HOOKS; i++)
         p->hooks[p->nhooks++] = hooks[i];
     sort_step_hooks(p);

@@ -246,7 +246,7 @@ struct replay_process {
     const struct cg_file_header *hdr;
     const char *path;
     enum api_op *ops;       /* by api id */
-    const char **api_names; /* by api id, from the reader */
+    const char **api_names; /* by api id, from the reader; [0] = "" */
     uint64_t *calls;        /* by api id */
     uint32_t api_count;
     uint32_t task; /* process-wide task string id */
