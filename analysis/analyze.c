@@ -252,11 +252,10 @@ static void collect_process(void *user, struct replay_process *p)
 
 /* ------------------------------------------------------------------ the run */
 
-/* Records from the reader into next..end; returns 0 at the end of the trace. */
-static int have_next(struct source *s)
+/* The reader's next run of records into next..end (next == end); returns 0
+ * at the end of the trace. Out of line: once per batch of records. */
+static __attribute__((noinline)) int refill(struct source *s)
 {
-    if (s->next != s->end)
-        return 1;
     const struct cg_record *first = NULL;
     size_t n = cg_reader_next_batch(s->reader, &first);
     if (n == 0)
@@ -266,8 +265,15 @@ static int have_next(struct source *s)
     return 1;
 }
 
-/* Next record into head, with its ARGS record when one follows it. */
-static void advance(struct source *s)
+/* Records from the reader into next..end; returns 0 at the end of the trace. */
+static inline int have_next(struct source *s)
+{
+    return s->next != s->end || refill(s);
+}
+
+/* Next record into head, with its ARGS record when one follows it. Inline
+ * in the merge loops: it runs once per record. */
+static inline __attribute__((always_inline)) void advance(struct source *s)
 {
     s->args = NULL;
     s->head = have_next(s) ? s->next++ : NULL;
