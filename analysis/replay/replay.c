@@ -50,6 +50,9 @@ uint32_t replay_task_of(const struct replay_process *p, const struct replay_thre
  * handlers, they cost no call (HOT); findings are rare (COLD). */
 #define HOT static inline __attribute__((always_inline))
 #define COLD static __attribute__((noinline, cold))
+/* A record handler replay_feed calls: out of line, so that replay_feed
+ * itself stays small (it runs once per record, whatever its kind). */
+#define HANDLER static __attribute__((noinline))
 
 struct call_state {
     int explained; /* a finding on this call explains an error result */
@@ -456,8 +459,8 @@ static void remember_last(struct replay_thread *t, const struct cg_record *rec)
     t->has_last = 1;
 }
 
-static void on_call(struct replay_process *p, const struct cg_record *rec,
-                    const struct cg_record *args)
+HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args)
 {
     struct replay_step s;
     struct call_state cs = {0};
@@ -470,8 +473,8 @@ static void on_call(struct replay_process *p, const struct cg_record *rec,
     run_step_hooks(p, &s, PHASE_CALL);
 }
 
-static void on_enter(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
+                      const struct cg_record *args)
 {
     struct replay_step s;
     struct call_state cs = {0};
@@ -536,7 +539,7 @@ static void relookup(struct replay_process *p, struct replay_step *s)
     }
 }
 
-static void on_exit_record(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_exit_record(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_thread *t = replay_thread_get(p, rec->tid);
     if (!t || !t->in_call || t->enter.api != rec->api) {
@@ -558,7 +561,7 @@ static void on_exit_record(struct replay_process *p, const struct cg_record *rec
     run_step_hooks(p, &s, PHASE_EXIT);
 }
 
-static void on_spin(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     struct call_state cs = {0};
@@ -611,7 +614,7 @@ static void on_stream_id(struct replay_process *p, const struct cg_record *rec)
     st->stream_id = rec->arg;
 }
 
-static void on_other(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_other(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     switch (rec->kind) {
