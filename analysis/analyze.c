@@ -182,7 +182,8 @@ static void collect_interventions(void *user, struct replay_process *p, const st
     }
     if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
         collect_task_start(&a->procs[p->index], s->rec->ts_ns);
-    ownership_note(&a->procs[p->index].ownership, p, s);
+    if (ownership_step_mask() & REPLAY_WANTS_OP(s->op))
+        ownership_note(&a->procs[p->index].ownership, p, s);
     if (s->phase == PHASE_OTHER || (interventions_step_mask() & REPLAY_WANTS_OP(s->op)))
         interventions_step(&a->interventions, p, s);
 }
