@@ -459,6 +459,15 @@ static void remember_last(struct replay_thread *t, const struct cg_record *rec)
     t->has_last = 1;
 }
 
+/* The record's step is over: forget the oldest destroyed handles beyond
+ * the bound (only between steps: a step may hold a tombstone). Every
+ * record handler ends with it, so that replay_feed only dispatches. */
+static inline void end_record(struct replay_process *p)
+{
+    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
+        rp_evict_tombstones(p);
+}
+
 HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
                      const struct cg_record *args)
 {
@@ -471,6 +480,7 @@ HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_CALL);
+    end_record(p);
 }
 
 HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
@@ -488,6 +498,7 @@ HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
     }
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_ENTER);
+    end_record(p);
 }
 
 /* Look the handles of an EXIT up again (they may have changed while it
@@ -559,6 +570,7 @@ HANDLER void on_exit_record(struct replay_process *p, const struct cg_record *re
     check_api_error(p, &s, t->enter_explained);
     remember_last(t, &exit_rec);
     run_step_hooks(p, &s, PHASE_EXIT);
+    end_record(p);
 }
 
 HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
@@ -570,6 +582,7 @@ HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
     begin_call(p, &s, &cs, 1);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_SPIN);
+    end_record(p);
 }
 
 static void on_thread_start(struct replay_process *p, const struct cg_record *rec)
@@ -645,15 +658,17 @@ HANDLER void on_other(struct replay_process *p, const struct cg_record *rec)
     run_step_hooks(p, &s, PHASE_OTHER);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
         rp_thread_end(p, s.thread);
+    end_record(p);
 }
 
 static void dispatch(struct replay_process *p, const struct cg_record *rec,
                      const struct cg_record *args)
 {
-    switch (rec->kind) {
-    case CG_REC_CALL:
+    if (rec->kind == CG_REC_CALL) { /* most records */
         on_call(p, rec, args);
-        break;
+        return;
+    }
+    switch (rec->kind) {
     case CG_REC_ENTER:
         on_enter(p, rec, args);
         break;
@@ -681,9 +696,7 @@ void replay_feed(struct replay_process *p, const struct cg_record *rec,
         if (last > p->last_ts)
             p->last_ts = last;
     }
-    dispatch(p, rec, args);
-    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
-        rp_evict_tombstones(p);
+    dispatch(p, rec, args); /* the handler ends with end_record */
 }
 
 /* ------------------------------------------------------------------ begin / end */
