@@ -130,11 +130,11 @@ static void check_recorded(struct replay_process *p, const struct replay_step *s
 
 /* The call began: classify every handle it names. `spin` polls are already
  * known to have seen NOT_READY, so they never count as query-before-record. */
-HOT void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
-                    int spin)
+HOT void begin_call(struct replay_process *p, struct replay_step *s, enum api_op op,
+                    struct call_state *cs, int spin)
 {
     const struct cg_record *r = s->rec;
-    switch (s->op) {
+    switch (op) {
     case OP_EVENT_RECORD:
         s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 0, &s->obj, cs);
         s->arg_state = classify_stream(p, s, r->arg, 0, &s->arg_obj, cs);
@@ -256,10 +256,10 @@ static void apply_observed(struct replay_process *p, const struct replay_step *s
         rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
 }
 
-HOT void apply_result(struct replay_process *p, struct replay_step *s)
+HOT void apply_result(struct replay_process *p, struct replay_step *s, enum api_op op)
 {
     int ok = s->rec->result == RESULT_SUCCESS;
-    switch (s->op) {
+    switch (op) {
     case OP_EVENT_CREATE:
         apply_create(p, s, OBJ_EVENT);
         break;
@@ -474,9 +474,10 @@ HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
     struct replay_step s;
     struct call_state cs = {0};
     step_init(p, &s, rec, args, PHASE_CALL);
+    enum api_op op = s.op; /* one value for both phases: one dispatch on it */
     count_call(p, rec->api, 1);
-    begin_call(p, &s, &cs, 0);
-    apply_result(p, &s);
+    begin_call(p, &s, op, &cs, 0);
+    apply_result(p, &s, op);
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_CALL);
@@ -490,7 +491,7 @@ HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
     struct call_state cs = {0};
     step_init(p, &s, rec, args, PHASE_ENTER);
     count_call(p, rec->api, 1);
-    begin_call(p, &s, &cs, 0);
+    begin_call(p, &s, s.op, &cs, 0);
     if (s.thread) {
         s.thread->in_call = 1;
         s.thread->enter = *rec;
@@ -566,7 +567,7 @@ HANDLER void on_exit_record(struct replay_process *p, const struct cg_record *re
     s.enter = &enter;
     t->in_call = 0;
     relookup(p, &s);
-    apply_result(p, &s);
+    apply_result(p, &s, s.op);
     check_api_error(p, &s, t->enter_explained);
     remember_last(t, &exit_rec);
     run_step_hooks(p, &s, PHASE_EXIT);
@@ -579,7 +580,7 @@ HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
     struct call_state cs = {0};
     step_init(p, &s, rec, NULL, PHASE_SPIN);
     count_call(p, rec->api, rec->arg);
-    begin_call(p, &s, &cs, 1);
+    begin_call(p, &s, s.op, &cs, 1);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_SPIN);
     end_record(p);
