@@ -662,42 +662,48 @@ HANDLER void on_other(struct replay_process *p, const struct cg_record *rec)
     end_record(p);
 }
 
-static void dispatch(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+/* The trace's time span: a record at `ts` (0 = none) that lasts until
+ * `until`. */
+static inline void note_time(struct replay_process *p, uint64_t ts, uint64_t until)
 {
-    if (rec->kind == CG_REC_CALL) { /* most records */
-        on_call(p, rec, args);
+    if (!ts)
         return;
-    }
-    switch (rec->kind) {
-    case CG_REC_ENTER:
-        on_enter(p, rec, args);
-        break;
-    case CG_REC_EXIT:
-        on_exit_record(p, rec);
-        break;
-    case CG_REC_SPIN:
-        on_spin(p, rec);
-        break;
-    case CG_REC_STRING:
-        break;
-    default:
-        on_other(p, rec);
-    }
+    if (!p->first_ts || ts < p->first_ts)
+        p->first_ts = ts;
+    if (until > p->last_ts)
+        p->last_ts = until;
 }
 
 void replay_feed(struct replay_process *p, const struct cg_record *rec,
                  const struct cg_record *args)
 {
-    /* A STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
-    if (rec->ts_ns && rec->kind != CG_REC_STRING) {
-        if (!p->first_ts || rec->ts_ns < p->first_ts)
-            p->first_ts = rec->ts_ns;
-        uint64_t last = rec->kind == CG_REC_SPIN && rec->arg2 > rec->ts_ns ? rec->arg2 : rec->ts_ns;
-        if (last > p->last_ts)
-            p->last_ts = last;
+    /* Each handler ends with end_record. The time span is noted per kind:
+     * a STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
+    uint64_t ts = rec->ts_ns;
+    if (rec->kind == CG_REC_CALL) { /* most records */
+        note_time(p, ts, ts);
+        on_call(p, rec, args);
+        return;
     }
-    dispatch(p, rec, args); /* the handler ends with end_record */
+    switch (rec->kind) {
+    case CG_REC_ENTER:
+        note_time(p, ts, ts);
+        on_enter(p, rec, args);
+        break;
+    case CG_REC_EXIT:
+        note_time(p, ts, ts);
+        on_exit_record(p, rec);
+        break;
+    case CG_REC_SPIN:
+        note_time(p, ts, rec->arg2 > ts ? rec->arg2 : ts);
+        on_spin(p, rec);
+        break;
+    case CG_REC_STRING:
+        break;
+    default:
+        note_time(p, ts, ts);
+        on_other(p, rec);
+    }
 }
 
 /* ------------------------------------------------------------------ begin / end */
