@@ -277,10 +277,15 @@ static inline int have_next(struct source *s)
 static inline __attribute__((always_inline)) void advance(struct source *s)
 {
     s->args = NULL;
-    s->head = have_next(s) ? s->next++ : NULL;
-    if (s->head && s->head->kind != CG_REC_STRING && s->head->ts_ns > s->key)
-        s->key = s->head->ts_ns;
-    if (!s->head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
+    if (!have_next(s)) {
+        s->head = NULL;
+        return;
+    }
+    const struct cg_record *head = s->next++;
+    s->head = head;
+    if (head->kind != CG_REC_STRING && head->ts_ns > s->key)
+        s->key = head->ts_ns;
+    if (head->kind != CG_REC_CALL && head->kind != CG_REC_ENTER)
         return;
     if (s->next == s->end) { /* reading on reuses the buffer head points into */
         s->head_copy = *s->head;
