@@ -398,7 +398,8 @@ static void sort_step_hooks(struct replay_process *p)
         p->nstep_hooks[cls] = 0;
         for (int i = 0; i < p->nhooks; i++)
             if (hook_wants(p->hooks[i], cls))
-                p->step_hooks[cls][p->nstep_hooks[cls]++] = p->hooks[i];
+                p->step_hooks[cls][p->nstep_hooks[cls]++] =
+                    (struct replay_step_hook){p->hooks[i]->step, p->hooks[i]->user};
     }
 }
 
@@ -408,9 +409,9 @@ HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
                         enum replay_phase phase)
 {
     unsigned cls = step_class(phase, s->op);
-    const struct replay_hooks *const *h = p->step_hooks[cls];
+    const struct replay_step_hook *h = p->step_hooks[cls];
     for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
-        h[i]->step(h[i]->user, p, s);
+        h[i].step(h[i].user, p, s);
 }
 
 static void count_call(struct replay_process *p, uint16_t api, uint64_t n)

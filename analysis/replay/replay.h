@@ -201,6 +201,12 @@ struct replay_hooks {
 
 #define REPLAY_MAX_HOOKS 4
 
+/* A step hook as the replay calls it: replay_hooks.step and its user. */
+struct replay_step_hook {
+    void (*step)(void *user, struct replay_process *p, const struct replay_step *s);
+    void *user;
+};
+
 /* Step classes the hooks are sorted by: one per op (calls), then spins of
  * each op, then every other record. */
 #define REPLAY_STEP_CLASSES (2 * OP_COUNT + 1)
@@ -277,7 +283,7 @@ struct replay_process {
     const struct replay_hooks *hooks[REPLAY_MAX_HOOKS];
     int nhooks;
     /* The step hooks that want each kind of step, by replay_step_class(). */
-    const struct replay_hooks *step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
+    struct replay_step_hook step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
     unsigned char nstep_hooks[REPLAY_STEP_CLASSES];
 };
 
