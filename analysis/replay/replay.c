@@ -217,7 +217,7 @@ static void apply_create(struct replay_process *p, struct replay_step *s, enum o
         o->bytes = r->arg;
         o->flags = r->arg2;
     }
-    rp_count_object(p, o, 1, 0);
+    rp_count_created(p, o);
     rp_context_created(p, s, o);
     s->obj = o;
     s->obj_state = HS_LIVE;
@@ -623,7 +623,7 @@ static void on_stream_id(struct replay_process *p, const struct cg_record *rec)
         st = rp_object_create(p, OBJ_STREAM, rec->handle, &origin);
         if (!st)
             return;
-        rp_count_object(p, st, 1, 0);
+        rp_count_created(p, st);
     }
     st->has_stream_id = 1;
     st->stream_id = rec->arg;

@@ -179,9 +179,10 @@ static void count_ended(struct replay_counts *c, int destroyed)
 }
 
 /* Update the process and run counters when an object starts or stops living.
- * destroyed = 0 when it vanished without a destroy (trace end, missed destroy). */
-void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
-                     int destroyed)
+ * destroyed = 0 when it vanished without a destroy (trace end, missed destroy).
+ * Inline here with constant flags: each caller gets only its own case. */
+static inline __attribute__((always_inline)) void
+count_object(struct replay_process *p, const struct replay_object *o, int starting, int destroyed)
 {
     struct replay_totals *t = p->totals;
     switch (o->type) {
@@ -202,6 +203,17 @@ void rp_count_object(struct replay_process *p, const struct replay_object *o, in
             count_pinned_ended(&t->pinned, o, destroyed);
         }
     }
+}
+
+void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
+                     int destroyed)
+{
+    count_object(p, o, starting, destroyed);
+}
+
+void rp_count_created(struct replay_process *p, const struct replay_object *o)
+{
+    count_object(p, o, 1, 0);
 }
 
 /* A create returned `handle`: a new object, or the next generation of a
@@ -246,7 +258,7 @@ void rp_object_destroy(struct replay_process *p, struct replay_object *o,
     rp_resolve_record(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
     o->live = 0;
     o->destroyed = *origin;
-    rp_count_object(p, o, 0, 1);
+    count_object(p, o, 0, 1);
     dead_push(p, o);
 }
 
