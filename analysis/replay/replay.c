@@ -391,9 +391,16 @@ static int hook_wants(const struct replay_hooks *h, unsigned cls)
     return (m & REPLAY_WANTS_OP(cls)) != 0;
 }
 
-/* Sort the hooks by the steps they want, once per process. */
+/* Sort the hooks by the steps they want, and list those with
+ * record_resolved and object_end, once per process. */
 static void sort_step_hooks(struct replay_process *p)
 {
+    for (int i = 0; i < p->nhooks; i++) {
+        if (p->hooks[i]->record_resolved)
+            p->resolve_hooks[p->nresolve_hooks++] = p->hooks[i];
+        if (p->hooks[i]->object_end)
+            p->end_hooks[p->nend_hooks++] = p->hooks[i];
+    }
     for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
         p->nstep_hooks[cls] = 0;
         for (int i = 0; i < p->nhooks; i++)

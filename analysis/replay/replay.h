@@ -285,6 +285,9 @@ struct replay_process {
     /* The step hooks that want each kind of step, by replay_step_class(). */
     struct replay_step_hook step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
     unsigned char nstep_hooks[REPLAY_STEP_CLASSES];
+    /* The hooks that have record_resolved, and those that have object_end. */
+    const struct replay_hooks *resolve_hooks[REPLAY_MAX_HOOKS], *end_hooks[REPLAY_MAX_HOOKS];
+    int nresolve_hooks, nend_hooks;
 };
 
 /* Start a process. Returns 0, -1 on allocation failure. The reader stays

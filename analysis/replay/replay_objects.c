@@ -121,9 +121,8 @@ static void dead_push(struct replay_process *p, struct replay_object *o)
 
 void rp_object_release(struct replay_process *p, struct replay_object *o)
 {
-    for (int i = 0; i < p->nhooks; i++)
-        if (p->hooks[i]->object_end)
-            p->hooks[i]->object_end(p->hooks[i]->user, p, o);
+    for (int i = 0; i < p->nend_hooks; i++)
+        p->end_hooks[i]->object_end(p->end_hooks[i]->user, p, o);
     o->ext = NULL;
 }
 
@@ -133,9 +132,8 @@ void rp_resolve_record(struct replay_process *p, struct replay_object *ev,
     if (!ev->pending)
         return;
     pending_unlink(p, ev);
-    for (int i = 0; i < p->nhooks; i++)
-        if (p->hooks[i]->record_resolved)
-            p->hooks[i]->record_resolved(p->hooks[i]->user, p, ev, how, s, ts_ns);
+    for (int i = 0; i < p->nresolve_hooks; i++)
+        p->resolve_hooks[i]->record_resolved(p->resolve_hooks[i]->user, p, ev, how, s, ts_ns);
 }
 
 static void count_created(struct replay_counts *c)
