@@ -182,7 +182,8 @@ static void collect_interventions(void *user, struct replay_process *p, const st
     }
     if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
         collect_task_start(&a->procs[p->index], s->rec->ts_ns);
-    ownership_note(&a->procs[p->index].ownership, p, s);
+    if (ownership_step_mask() & REPLAY_WANTS_OP(s->op))
+        ownership_note(&a->procs[p->index].ownership, p, s);
     if (s->phase == PHASE_OTHER || (interventions_step_mask() & REPLAY_WANTS_OP(s->op)))
         interventions_step(&a->interventions, p, s);
 }
@@ -252,11 +253,10 @@ static void collect_process(void *user, struct replay_process *p)
 
 /* ------------------------------------------------------------------ the run */
 
-/* Records from the reader into next..end; returns 0 at the end of the trace. */
-static int have_next(struct source *s)
+/* The reader's next run of records into next..end (next == end); returns 0
+ * at the end of the trace. Out of line: once per batch of records. */
+static __attribute__((noinline)) int refill(struct source *s)
 {
-    if (s->next != s->end)
-        return 1;
     const struct cg_record *first = NULL;
     size_t n = cg_reader_next_batch(s->reader, &first);
     if (n == 0)
@@ -266,14 +266,26 @@ static int have_next(struct source *s)
     return 1;
 }
 
-/* Next record into head, with its ARGS record when one follows it. */
-static void advance(struct source *s)
+/* Records from the reader into next..end; returns 0 at the end of the trace. */
+static inline int have_next(struct source *s)
+{
+    return s->next != s->end || refill(s);
+}
+
+/* Next record into head, with its ARGS record when one follows it. Inline
+ * in the merge loops: it runs once per record. */
+static inline __attribute__((always_inline)) void advance(struct source *s)
 {
     s->args = NULL;
-    s->head = have_next(s) ? s->next++ : NULL;
-    if (s->head && s->head->kind != CG_REC_STRING && s->head->ts_ns > s->key)
-        s->key = s->head->ts_ns;
-    if (!s->head || (s->head->kind != CG_REC_CALL && s->head->kind != CG_REC_ENTER))
+    if (!have_next(s)) {
+        s->head = NULL;
+        return;
+    }
+    const struct cg_record *head = s->next++;
+    s->head = head;
+    if (head->kind != CG_REC_STRING && head->ts_ns > s->key)
+        s->key = head->ts_ns;
+    if (head->kind != CG_REC_CALL && head->kind != CG_REC_ENTER)
         return;
     if (s->next == s->end) { /* reading on reuses the buffer head points into */
         s->head_copy = *s->head;

@@ -187,32 +187,32 @@ static void event_complete(struct interventions *iv, struct replay_process *p,
 static void follow_stream(struct interventions *iv, struct replay_process *p,
                           const struct replay_step *s)
 {
-    int ok = s->rec->result == 0 && s->phase != PHASE_ENTER && s->phase != PHASE_SPIN;
+    /* Only a call that returned success proves or enqueues anything. */
+    if (s->rec->result != 0 || s->phase == PHASE_ENTER || s->phase == PHASE_SPIN)
+        return;
     int created = s->has_stream && s->stream.kind == STREAM_CREATED;
     switch (s->op) {
     case OP_STREAM_WORK:
     case OP_EVENT_RECORD:
     case OP_STREAM_WAIT_EVENT:
-        if (ok && created && s->phase == PHASE_CALL)
+        if (created && s->phase == PHASE_CALL)
             pending_add(iv, p, s);
         break;
     case OP_EVENT_QUERY:
     case OP_EVENT_SYNC:
-        if (ok)
-            event_complete(iv, p, s->obj);
+        event_complete(iv, p, s->obj);
         break;
     case OP_STREAM_SYNC:
     case OP_STREAM_QUERY:
-        if (ok && created)
+        if (created)
             pending_done(pending_find(iv, p->index, s->stream.handle, 0));
         break;
     case OP_CTX_SYNC:
     case OP_PINNED_FREE:
-        if (ok)
-            pending_done_process(iv, p->index);
+        pending_done_process(iv, p->index);
         break;
     case OP_STREAM_DESTROY:
-        if (ok && created)
+        if (created)
             pending_forget(iv, pending_find(iv, p->index, s->stream.handle, 0));
         break;
     default:

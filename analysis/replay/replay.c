@@ -50,6 +50,9 @@ uint32_t replay_task_of(const struct replay_process *p, const struct replay_thre
  * handlers, they cost no call (HOT); findings are rare (COLD). */
 #define HOT static inline __attribute__((always_inline))
 #define COLD static __attribute__((noinline, cold))
+/* A record handler replay_feed calls: out of line, so that replay_feed
+ * itself stays small (it runs once per record, whatever its kind). */
+#define HANDLER static __attribute__((noinline))
 
 struct call_state {
     int explained; /* a finding on this call explains an error result */
@@ -127,11 +130,11 @@ static void check_recorded(struct replay_process *p, const struct replay_step *s
 
 /* The call began: classify every handle it names. `spin` polls are already
  * known to have seen NOT_READY, so they never count as query-before-record. */
-HOT void begin_call(struct replay_process *p, struct replay_step *s, struct call_state *cs,
-                    int spin)
+HOT void begin_call(struct replay_process *p, struct replay_step *s, enum api_op op,
+                    struct call_state *cs, int spin)
 {
     const struct cg_record *r = s->rec;
-    switch (s->op) {
+    switch (op) {
     case OP_EVENT_RECORD:
         s->obj_state = classify(p, s, OBJ_EVENT, r->handle, 0, &s->obj, cs);
         s->arg_state = classify_stream(p, s, r->arg, 0, &s->arg_obj, cs);
@@ -214,7 +217,7 @@ static void apply_create(struct replay_process *p, struct replay_step *s, enum o
         o->bytes = r->arg;
         o->flags = r->arg2;
     }
-    rp_count_object(p, o, 1, 0);
+    rp_count_created(p, o);
     rp_context_created(p, s, o);
     s->obj = o;
     s->obj_state = HS_LIVE;
@@ -253,10 +256,10 @@ static void apply_observed(struct replay_process *p, const struct replay_step *s
         rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
 }
 
-HOT void apply_result(struct replay_process *p, struct replay_step *s)
+HOT void apply_result(struct replay_process *p, struct replay_step *s, enum api_op op)
 {
     int ok = s->rec->result == RESULT_SUCCESS;
-    switch (s->op) {
+    switch (op) {
     case OP_EVENT_CREATE:
         apply_create(p, s, OBJ_EVENT);
         break;
@@ -342,11 +345,9 @@ static int note_crash(struct replay_process *p, const struct replay_step *s)
     return 1;
 }
 
-static void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
+COLD void raise_api_error(struct replay_process *p, const struct replay_step *s, int explained)
 {
     int32_t result = s->rec->result;
-    if (result == RESULT_SUCCESS || result == RESULT_NOT_READY)
-        return;
     if (note_crash(p, s) || explained)
         return;
     char msg[512];
@@ -357,11 +358,19 @@ static void check_api_error(struct replay_process *p, const struct replay_step *
     replay_raise(p, s, FK_API_ERROR, s->obj, s->rec->handle, has_handle, msg);
 }
 
+/* A failed call: a crash, or an api-error unless a finding explained it. */
+HOT void check_api_error(struct replay_process *p, const struct replay_step *s, int explained)
+{
+    int32_t result = s->rec->result;
+    if (result != RESULT_SUCCESS && result != RESULT_NOT_READY)
+        raise_api_error(p, s, explained);
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 _Static_assert(OP_COUNT < 30, "every op has its REPLAY_WANTS_OP bit");
 
-static unsigned step_class(enum replay_phase phase, enum api_op op)
+HOT unsigned step_class(enum replay_phase phase, enum api_op op)
 {
     if (phase == PHASE_OTHER)
         return 2 * OP_COUNT;
@@ -382,23 +391,34 @@ static int hook_wants(const struct replay_hooks *h, unsigned cls)
     return (m & REPLAY_WANTS_OP(cls)) != 0;
 }
 
-/* Sort the hooks by the steps they want, once per process. */
+/* Sort the hooks by the steps they want, and list those with
+ * record_resolved and object_end, once per process. */
 static void sort_step_hooks(struct replay_process *p)
 {
+    for (int i = 0; i < p->nhooks; i++) {
+        if (p->hooks[i]->record_resolved)
+            p->resolve_hooks[p->nresolve_hooks++] = p->hooks[i];
+        if (p->hooks[i]->object_end)
+            p->end_hooks[p->nend_hooks++] = p->hooks[i];
+    }
     for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
         p->nstep_hooks[cls] = 0;
         for (int i = 0; i < p->nhooks; i++)
             if (hook_wants(p->hooks[i], cls))
-                p->step_hooks[cls][p->nstep_hooks[cls]++] = p->hooks[i];
+                p->step_hooks[cls][p->nstep_hooks[cls]++] =
+                    (struct replay_step_hook){p->hooks[i]->step, p->hooks[i]->user};
     }
 }
 
-static void run_step_hooks(struct replay_process *p, const struct replay_step *s)
+/* Each caller passes the phase it set: a constant there, so the class costs
+ * no computation. */
+HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
+                        enum replay_phase phase)
 {
-    unsigned cls = step_class(s->phase, s->op);
-    const struct replay_hooks *const *h = p->step_hooks[cls];
+    unsigned cls = step_class(phase, s->op);
+    const struct replay_step_hook *h = p->step_hooks[cls];
     for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
-        h[i]->step(h[i]->user, p, s);
+        h[i].step(h[i].user, p, s);
 }
 
 static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
@@ -420,7 +440,7 @@ static inline void step_init(struct replay_process *p, struct replay_step *s,
     s->args = args;
     s->phase = phase;
     s->op = rp_op_of(p, api);
-    s->api = !api ? "" : api < p->api_count ? p->api_names[api] : replay_api_name(p, api);
+    s->api = api < p->api_count ? p->api_names[api] : api ? replay_api_name(p, api) : "";
     s->thread = t;
     s->task = t && t->has_task ? t->task : p->task;
     s->obj = NULL;
@@ -447,35 +467,47 @@ static void remember_last(struct replay_thread *t, const struct cg_record *rec)
     t->has_last = 1;
 }
 
-static void on_call(struct replay_process *p, const struct cg_record *rec,
-                    const struct cg_record *args)
+/* The record's step is over: forget the oldest destroyed handles beyond
+ * the bound (only between steps: a step may hold a tombstone). Every
+ * record handler ends with it, so that replay_feed only dispatches. */
+static inline void end_record(struct replay_process *p)
+{
+    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
+        rp_evict_tombstones(p);
+}
+
+HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args)
 {
     struct replay_step s;
     struct call_state cs = {0};
     step_init(p, &s, rec, args, PHASE_CALL);
+    enum api_op op = s.op; /* one value for both phases: one dispatch on it */
     count_call(p, rec->api, 1);
-    begin_call(p, &s, &cs, 0);
-    apply_result(p, &s);
+    begin_call(p, &s, op, &cs, 0);
+    apply_result(p, &s, op);
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_CALL);
+    end_record(p);
 }
 
-static void on_enter(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
+                      const struct cg_record *args)
 {
     struct replay_step s;
     struct call_state cs = {0};
     step_init(p, &s, rec, args, PHASE_ENTER);
     count_call(p, rec->api, 1);
-    begin_call(p, &s, &cs, 0);
+    begin_call(p, &s, s.op, &cs, 0);
     if (s.thread) {
         s.thread->in_call = 1;
         s.thread->enter = *rec;
         s.thread->enter_explained = cs.explained;
     }
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_ENTER);
+    end_record(p);
 }
 
 /* Look the handles of an EXIT up again (they may have changed while it
@@ -527,7 +559,7 @@ static void relookup(struct replay_process *p, struct replay_step *s)
     }
 }
 
-static void on_exit_record(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_exit_record(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_thread *t = replay_thread_get(p, rec->tid);
     if (!t || !t->in_call || t->enter.api != rec->api) {
@@ -543,21 +575,23 @@ static void on_exit_record(struct replay_process *p, const struct cg_record *rec
     s.enter = &enter;
     t->in_call = 0;
     relookup(p, &s);
-    apply_result(p, &s);
+    apply_result(p, &s, s.op);
     check_api_error(p, &s, t->enter_explained);
     remember_last(t, &exit_rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_EXIT);
+    end_record(p);
 }
 
-static void on_spin(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     struct call_state cs = {0};
     step_init(p, &s, rec, NULL, PHASE_SPIN);
     count_call(p, rec->api, rec->arg);
-    begin_call(p, &s, &cs, 1);
+    begin_call(p, &s, s.op, &cs, 1);
     remember_last(s.thread, rec);
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_SPIN);
+    end_record(p);
 }
 
 static void on_thread_start(struct replay_process *p, const struct cg_record *rec)
@@ -596,13 +630,13 @@ static void on_stream_id(struct replay_process *p, const struct cg_record *rec)
         st = rp_object_create(p, OBJ_STREAM, rec->handle, &origin);
         if (!st)
             return;
-        rp_count_object(p, st, 1, 0);
+        rp_count_created(p, st);
     }
     st->has_stream_id = 1;
     st->stream_id = rec->arg;
 }
 
-static void on_other(struct replay_process *p, const struct cg_record *rec)
+HANDLER void on_other(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     switch (rec->kind) {
@@ -630,48 +664,54 @@ static void on_other(struct replay_process *p, const struct cg_record *rec)
     }
     step_init(p, &s, rec, NULL, PHASE_OTHER);
     s.op = OP_OTHER;
-    run_step_hooks(p, &s);
+    run_step_hooks(p, &s, PHASE_OTHER);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
         rp_thread_end(p, s.thread);
+    end_record(p);
 }
 
-static void dispatch(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+/* The trace's time span: a record at `ts` (0 = none) that lasts until
+ * `until`. */
+static inline void note_time(struct replay_process *p, uint64_t ts, uint64_t until)
 {
-    switch (rec->kind) {
-    case CG_REC_CALL:
-        on_call(p, rec, args);
-        break;
-    case CG_REC_ENTER:
-        on_enter(p, rec, args);
-        break;
-    case CG_REC_EXIT:
-        on_exit_record(p, rec);
-        break;
-    case CG_REC_SPIN:
-        on_spin(p, rec);
-        break;
-    case CG_REC_STRING:
-        break;
-    default:
-        on_other(p, rec);
-    }
+    if (!ts)
+        return;
+    if (!p->first_ts || ts < p->first_ts)
+        p->first_ts = ts;
+    if (until > p->last_ts)
+        p->last_ts = until;
 }
 
 void replay_feed(struct replay_process *p, const struct cg_record *rec,
                  const struct cg_record *args)
 {
-    /* A STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
-    if (rec->ts_ns && rec->kind != CG_REC_STRING) {
-        if (!p->first_ts || rec->ts_ns < p->first_ts)
-            p->first_ts = rec->ts_ns;
-        uint64_t last = rec->kind == CG_REC_SPIN && rec->arg2 > rec->ts_ns ? rec->arg2 : rec->ts_ns;
-        if (last > p->last_ts)
-            p->last_ts = last;
+    /* Each handler ends with end_record. The time span is noted per kind:
+     * a STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
+    uint64_t ts = rec->ts_ns;
+    if (rec->kind == CG_REC_CALL) { /* most records */
+        note_time(p, ts, ts);
+        on_call(p, rec, args);
+        return;
     }
-    dispatch(p, rec, args);
-    if (p->dead_count > REPLAY_MAX_TOMBSTONES)
-        rp_evict_tombstones(p);
+    switch (rec->kind) {
+    case CG_REC_ENTER:
+        note_time(p, ts, ts);
+        on_enter(p, rec, args);
+        break;
+    case CG_REC_EXIT:
+        note_time(p, ts, ts);
+        on_exit_record(p, rec);
+        break;
+    case CG_REC_SPIN:
+        note_time(p, ts, rec->arg2 > ts ? rec->arg2 : ts);
+        on_spin(p, rec);
+        break;
+    case CG_REC_STRING:
+        break;
+    default:
+        note_time(p, ts, ts);
+        on_other(p, rec);
+    }
 }
 
 /* ------------------------------------------------------------------ begin / end */
@@ -701,6 +741,8 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
         p->api_names[i] = cg_reader_api_name(reader, (uint16_t)i);
         p->ops[i] = i ? api_op_of_name(p->api_names[i]) : OP_OTHER;
     }
+    if (p->api_count)
+        p->api_names[0] = ""; /* a step's api when it is no call */
     for (int i = 0; i < nhooks && i < REPLAY_MAX_HOOKS; i++)
         p->hooks[p->nhooks++] = hooks[i];
     sort_step_hooks(p);

@@ -201,6 +201,12 @@ struct replay_hooks {
 
 #define REPLAY_MAX_HOOKS 4
 
+/* A step hook as the replay calls it: replay_hooks.step and its user. */
+struct replay_step_hook {
+    void (*step)(void *user, struct replay_process *p, const struct replay_step *s);
+    void *user;
+};
+
 /* Step classes the hooks are sorted by: one per op (calls), then spins of
  * each op, then every other record. */
 #define REPLAY_STEP_CLASSES (2 * OP_COUNT + 1)
@@ -246,7 +252,7 @@ struct replay_process {
     const struct cg_file_header *hdr;
     const char *path;
     enum api_op *ops;       /* by api id */
-    const char **api_names; /* by api id, from the reader */
+    const char **api_names; /* by api id, from the reader; [0] = "" */
     uint64_t *calls;        /* by api id */
     uint32_t api_count;
     uint32_t task; /* process-wide task string id */
@@ -277,8 +283,11 @@ struct replay_process {
     const struct replay_hooks *hooks[REPLAY_MAX_HOOKS];
     int nhooks;
     /* The step hooks that want each kind of step, by replay_step_class(). */
-    const struct replay_hooks *step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
+    struct replay_step_hook step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
     unsigned char nstep_hooks[REPLAY_STEP_CLASSES];
+    /* The hooks that have record_resolved, and those that have object_end. */
+    const struct replay_hooks *resolve_hooks[REPLAY_MAX_HOOKS], *end_hooks[REPLAY_MAX_HOOKS];
+    int nresolve_hooks, nend_hooks;
 };
 
 /* Start a process. Returns 0, -1 on allocation failure. The reader stays

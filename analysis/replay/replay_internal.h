@@ -58,6 +58,8 @@ void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o
                                const struct replay_origin *origin, const struct replay_step *s);
 void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
                      int destroyed);
+/* rp_count_object(p, o, 1, 0) */
+void rp_count_created(struct replay_process *p, const struct replay_object *o);
 void rp_evict_tombstones(struct replay_process *p);
 void rp_free_objects(struct replay_process *p);
 struct replay_origin rp_origin_of(const struct replay_process *p, const struct cg_record *rec,

@@ -121,9 +121,8 @@ static void dead_push(struct replay_process *p, struct replay_object *o)
 
 void rp_object_release(struct replay_process *p, struct replay_object *o)
 {
-    for (int i = 0; i < p->nhooks; i++)
-        if (p->hooks[i]->object_end)
-            p->hooks[i]->object_end(p->hooks[i]->user, p, o);
+    for (int i = 0; i < p->nend_hooks; i++)
+        p->end_hooks[i]->object_end(p->end_hooks[i]->user, p, o);
     o->ext = NULL;
 }
 
@@ -133,9 +132,8 @@ void rp_resolve_record(struct replay_process *p, struct replay_object *ev,
     if (!ev->pending)
         return;
     pending_unlink(p, ev);
-    for (int i = 0; i < p->nhooks; i++)
-        if (p->hooks[i]->record_resolved)
-            p->hooks[i]->record_resolved(p->hooks[i]->user, p, ev, how, s, ts_ns);
+    for (int i = 0; i < p->nresolve_hooks; i++)
+        p->resolve_hooks[i]->record_resolved(p->resolve_hooks[i]->user, p, ev, how, s, ts_ns);
 }
 
 static void count_created(struct replay_counts *c)
@@ -179,9 +177,10 @@ static void count_ended(struct replay_counts *c, int destroyed)
 }
 
 /* Update the process and run counters when an object starts or stops living.
- * destroyed = 0 when it vanished without a destroy (trace end, missed destroy). */
-void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
-                     int destroyed)
+ * destroyed = 0 when it vanished without a destroy (trace end, missed destroy).
+ * Inline here with constant flags: each caller gets only its own case. */
+static inline __attribute__((always_inline)) void
+count_object(struct replay_process *p, const struct replay_object *o, int starting, int destroyed)
 {
     struct replay_totals *t = p->totals;
     switch (o->type) {
@@ -202,6 +201,17 @@ void rp_count_object(struct replay_process *p, const struct replay_object *o, in
             count_pinned_ended(&t->pinned, o, destroyed);
         }
     }
+}
+
+void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
+                     int destroyed)
+{
+    count_object(p, o, starting, destroyed);
+}
+
+void rp_count_created(struct replay_process *p, const struct replay_object *o)
+{
+    count_object(p, o, 1, 0);
 }
 
 /* A create returned `handle`: a new object, or the next generation of a
@@ -246,7 +256,7 @@ void rp_object_destroy(struct replay_process *p, struct replay_object *o,
     rp_resolve_record(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
     o->live = 0;
     o->destroyed = *origin;
-    rp_count_object(p, o, 0, 1);
+    count_object(p, o, 0, 1);
     dead_push(p, o);
 }
 
