@@ -100,10 +100,24 @@ uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl)
     return i < c->n && c->e[i].tl == tl ? c->e[i].pos : 0;
 }
 
+/* Add an entry after every entry c holds (its timeline sorts last). */
+static int append(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+{
+    if (c->n == c->cap && grow(c) < 0)
+        return -1;
+    c->e[c->n].tl = tl;
+    c->e[c->n].pos = pos;
+    c->n++;
+    hb_timeline_ref(tl);
+    return 0;
+}
+
 int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
 {
     if (c->saturated)
         return 0;
+    if ((c->n == 0 || c->e[c->n - 1].tl->id < tl->id) && c->n < HB_CLOCK_MAX_ENTRIES)
+        return append(c, tl, pos); /* the common case: no search, nothing to move */
     uint32_t i = lower_bound(c, tl->id);
     if (i < c->n && c->e[i].tl == tl) {
         if (pos > c->e[i].pos)
@@ -193,10 +207,17 @@ void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
         saturate(dst);
 }
 
+/* A join into an empty clock: src's unproven entries, already in order. */
 void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)
 {
     hb_clock_reset(dst);
-    hb_clock_join(dst, src, NULL);
+    if (src->saturated) {
+        saturate(dst);
+        return;
+    }
+    for (uint32_t i = 0; i < src->n; i++)
+        if (src->e[i].pos > src->e[i].tl->done)
+            append(dst, src->e[i].tl, src->e[i].pos);
 }
 
 int hb_clock_complete(const struct hb_clock *c)
