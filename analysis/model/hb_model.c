@@ -210,13 +210,17 @@ static void poll_free(struct hb_poll *poll)
     hb_clock_clear(&poll->snap);
 }
 
-/* Remove entry i; its clock memory moves to the free slot for reuse. */
+/* Remove entry i; its clock memory moves to the free slot for reuse (a
+ * free slot's other fields are set again when it is taken). */
 static void poll_drop_at(struct hb_thread *ht, unsigned i)
 {
+    unsigned last = --ht->npolls;
     hb_clock_reset(&ht->polls[i].snap);
-    struct hb_poll gone = ht->polls[i];
-    ht->polls[i] = ht->polls[--ht->npolls];
-    ht->polls[ht->npolls] = gone;
+    if (i == last)
+        return;
+    struct hb_clock keep = ht->polls[i].snap;
+    ht->polls[i] = ht->polls[last];
+    ht->polls[last].snap = keep;
 }
 
 static void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
