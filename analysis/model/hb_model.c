@@ -138,22 +138,35 @@ static struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct rep
     }
 }
 
-/* Before an operation on tl: the legacy default stream waits for every
- * blocking stream, and a blocking stream waits for the legacy stream. */
-static void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
+/* The legacy default stream's next operation waits for every blocking stream. */
+static void legacy_waits_for_blocking(struct hb_proc *hp, struct hb_timeline *legacy)
 {
-    if (tl->kind == STREAM_LEGACY) {
-        for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
-            if (b == tl || !b->live || !b->blocking)
-                continue;
-            if (hb_timeline_busy(b))
-                hb_clock_set(&tl->deps, b, b->pos);
-            hb_clock_join(&tl->deps, &b->deps, tl);
-        }
-    } else if (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)) {
-        hb_clock_set(&tl->deps, hp->legacy, hp->legacy->pos);
-        hb_clock_join(&tl->deps, &hp->legacy->deps, tl);
+    for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
+        if (b == legacy || !b->live || !b->blocking)
+            continue;
+        if (hb_timeline_busy(b))
+            hb_clock_set(&legacy->deps, b, b->pos);
+        hb_clock_join(&legacy->deps, &b->deps, legacy);
     }
+}
+
+/* A blocking stream's next operation waits for the busy legacy stream. */
+static void blocking_waits_for_legacy(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    hb_clock_set(&tl->deps, hp->legacy, hp->legacy->pos);
+    hb_clock_join(&tl->deps, &hp->legacy->deps, tl);
+}
+
+/* Before an operation on tl: the legacy default stream waits for every
+ * blocking stream, and a blocking stream waits for the legacy stream.
+ * Inline: mostly neither applies (a non-blocking stream, an idle legacy
+ * stream), and then it costs two tests. */
+static inline void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    if (tl->kind == STREAM_LEGACY)
+        legacy_waits_for_blocking(hp, tl);
+    else if (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy))
+        blocking_waits_for_legacy(hp, tl);
 }
 
 static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
@@ -404,9 +417,9 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
     }
 }
 
-/* Every live pinned range overlapping [addr, addr + bytes). */
-static void copy_touches(struct hb_proc *hp, const struct replay_step *s, uint64_t addr,
-                         uint64_t bytes, struct hb_timeline *tl, int writes)
+/* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy. */
+static void copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
+                         uint64_t addr, uint64_t bytes, struct hb_timeline *tl, int writes)
 {
     if (!hp->nranges || !addr)
         return;
@@ -416,28 +429,28 @@ static void copy_touches(struct hb_proc *hp, const struct replay_step *s, uint64
     size_t i = range_lower(hp, addr);
     if (i > 0 && hp->ranges[i - 1].end > addr)
         i--;
-    struct hb_copy copy = {tl, tl->pos, writes, hb_who_of_step(hp->p, s)};
+    struct hb_copy copy = {tl, tl->pos, writes, *who};
     for (; i < hp->nranges && hp->ranges[i].base < end; i++)
         if (hp->ranges[i].end > addr)
             races_copy(hp, s, hp->ranges[i].obj, &copy);
 }
 
-static void track_copy(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
+/* What the enqueued operation `dir` (by `who`, on tl) does besides enqueueing. */
+static void track_copy(struct hb_proc *hp, const struct replay_step *s, enum hb_copy_dir dir,
+                       const struct hb_who *who, struct hb_timeline *tl)
 {
-    uint16_t api = s->rec->api;
-    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
     const struct cg_record *r = s->rec;
     switch (dir) {
     case COPY_READS_ARG:
-        copy_touches(hp, s, r->arg, r->arg2, tl, 0);
+        copy_touches(hp, s, who, r->arg, r->arg2, tl, 0);
         break;
     case COPY_WRITES_ARG:
-        copy_touches(hp, s, r->arg, r->arg2, tl, 1);
+        copy_touches(hp, s, who, r->arg, r->arg2, tl, 1);
         break;
     case COPY_DST_SRC: {
         uint64_t bytes = s->args ? s->args->handle : 0;
-        copy_touches(hp, s, r->arg, bytes, tl, 1);
-        copy_touches(hp, s, r->arg2, bytes, tl, 0);
+        copy_touches(hp, s, who, r->arg, bytes, tl, 1);
+        copy_touches(hp, s, who, r->arg2, bytes, tl, 0);
         break;
     }
     case HOST_FUNC:
@@ -448,7 +461,7 @@ static void track_copy(struct hb_proc *hp, const struct replay_step *s, struct h
                 i++;
         if (tl->nhostfn < HB_HOSTFN_KEPT) {
             tl->hostfn[tl->nhostfn].pos = tl->pos;
-            tl->hostfn[tl->nhostfn].who = hb_who_of_step(hp->p, s);
+            tl->hostfn[tl->nhostfn].who = *who;
             tl->nhostfn++;
         }
         break;
@@ -621,12 +634,11 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
         hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
 }
 
-/* cuStreamAddCallback: remember what its callback's start will prove. */
+/* cuStreamAddCallback (copy_dir STREAM_CALLBACK): remember what its callback's start will prove. */
 static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
                               struct hb_timeline *tl)
 {
-    uint16_t api = s->rec->api;
-    if (api >= hp->p->api_count || hp->copy_dir[api] != STREAM_CALLBACK || !s->rec->arg2)
+    if (!s->rec->arg2)
         return;
     struct hb_callback *cb = &hp->callbacks[hp->next_callback];
     hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;
@@ -660,8 +672,12 @@ static void on_stream_work(struct hb_proc *hp, const struct replay_step *s)
         return;
     struct hb_who who = hb_who_of_step(hp->p, s);
     enqueue(hp, tl, &who);
-    callback_enqueued(hp, s, tl);
-    track_copy(hp, s, tl);
+    uint16_t api = s->rec->api;
+    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
+    if (dir == STREAM_CALLBACK)
+        callback_enqueued(hp, s, tl);
+    else if (dir != COPY_NONE)
+        track_copy(hp, s, dir, &who, tl);
 }
 
 static void on_destroy(struct hb_proc *hp, const struct replay_step *s)
