@@ -120,22 +120,26 @@ static struct hb_timeline *per_thread_of(struct hb_proc *hp, uint32_t tid)
     return ht->ptsz;
 }
 
-/* The timeline of the stream a step names (its `stream`), NULL if unknown. */
-static struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct replay_step *s,
-                                            struct replay_object *stream_obj)
+/* The timeline of a built-in stream (legacy or per-thread default). */
+static struct hb_timeline *builtin_timeline(struct hb_proc *hp, const struct stream_ref *stream)
+{
+    if (stream->kind == STREAM_LEGACY)
+        return legacy_of(hp);
+    return per_thread_of(hp, stream->tid);
+}
+
+/* The timeline of the stream a step names (its `stream`), NULL if unknown.
+ * Inline: mostly a created stream, whose timeline its object holds. */
+static inline struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct replay_step *s,
+                                                   struct replay_object *stream_obj)
 {
     if (!s->has_stream)
         return NULL;
-    switch (s->stream.kind) {
-    case STREAM_LEGACY:
-        return legacy_of(hp);
-    case STREAM_PER_THREAD:
-        return per_thread_of(hp, s->stream.tid);
-    default:
-        if (!stream_obj || !stream_obj->live || !stream_obj->ext)
-            return NULL;
-        return ((struct hb_obj *)stream_obj->ext)->tl;
-    }
+    if (s->stream.kind == STREAM_LEGACY || s->stream.kind == STREAM_PER_THREAD)
+        return builtin_timeline(hp, &s->stream);
+    if (!stream_obj || !stream_obj->live || !stream_obj->ext)
+        return NULL;
+    return ((struct hb_obj *)stream_obj->ext)->tl;
 }
 
 /* The legacy default stream's next operation waits for every blocking stream. */
