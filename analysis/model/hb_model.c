@@ -761,35 +761,26 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
     }
 }
 
+/* A call on objects made before it, in another task (dispatch says which
+ * calls use objects; an EXIT was judged when it began). */
 static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
 {
-    switch (s->op) {
-    case OP_EVENT_CREATE:
-    case OP_STREAM_CREATE:
-    case OP_PINNED_ALLOC:
-    case OP_HOST_REGISTER:
-    case OP_EVENT_DESTROY:
-    case OP_STREAM_DESTROY:
-    case OP_PINNED_FREE:
-    case OP_HOST_UNREGISTER:
-    case OP_OTHER:
-        return;
-    default:
-        break;
-    }
     if (s->phase == PHASE_EXIT)
         return; /* judged when it began */
     if (!s->task)
         return;
     /* Only an object made in another task can be a cross-task use. */
     const struct replay_object *o = s->obj, *a = s->arg_obj;
-    if (o && o->live && o->created.task && o->created.task != s->task)
+    if (o && o->created.task != s->task && o->created.task && o->live)
         races_cross_task(hp, s, s->obj);
-    if (a && a->live && a->created.task && a->created.task != s->task)
+    if (a && a->created.task != s->task && a->created.task && a->live)
         races_cross_task(hp, s, s->arg_obj);
 }
 
-static void dispatch(struct hb_proc *hp, const struct replay_step *s)
+/* The model's work for one step. Returns whether the call uses objects that
+ * existed before it (not a create, a destroy or an unmodelled call): what
+ * check_cross_task judges. One switch for both, once per record. */
+static int dispatch(struct hb_proc *hp, const struct replay_step *s)
 {
     switch (s->op) {
     case OP_EVENT_CREATE:
@@ -798,15 +789,15 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
     case OP_HOST_REGISTER:
         if (s->phase != PHASE_ENTER)
             on_create(hp, s);
-        break;
+        return 0;
     case OP_EVENT_RECORD:
         if (s->phase != PHASE_ENTER)
             on_record(hp, s);
-        break;
+        return 1;
     case OP_EVENT_QUERY:
     case OP_EVENT_SYNC:
         on_event_wait(hp, s);
-        break;
+        return 1;
     case OP_EVENT_ELAPSED:
         if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
             if (s->obj && s->obj->ext)
@@ -814,37 +805,37 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
             if (s->arg_obj && s->arg_obj->ext)
                 observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
         }
-        break;
+        return 1;
     case OP_STREAM_SYNC:
     case OP_STREAM_QUERY:
         on_stream_sync(hp, s, 0);
-        break;
+        return 1;
     case OP_CTX_SYNC:
         on_stream_sync(hp, s, 1);
-        break;
+        return 1;
     case OP_PINNED_FREE: /* cuMemFreeHost synchronizes the context */
         if (s->phase != PHASE_ENTER)
             on_destroy(hp, s);
         on_stream_sync(hp, s, 1);
-        break;
+        return 0;
     case OP_EVENT_DESTROY:
     case OP_STREAM_DESTROY:
     case OP_HOST_UNREGISTER:
         if (s->phase != PHASE_ENTER)
             on_destroy(hp, s);
-        break;
+        return 0;
     case OP_STREAM_WAIT_EVENT:
         if (s->phase != PHASE_ENTER)
             on_stream_wait_event(hp, s);
-        break;
+        return 1;
     case OP_STREAM_WORK:
         if (s->phase != PHASE_ENTER)
             on_stream_work(hp, s);
-        break;
+        return 1;
     default:
         if (s->phase == PHASE_OTHER)
             on_other(hp, s);
-        break;
+        return s->op != OP_OTHER;
     }
 }
 
@@ -886,8 +877,8 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
     if (!hp)
         return;
     python_hang_step(hp, s);
-    dispatch(hp, s);
-    check_cross_task(hp, s);
+    if (dispatch(hp, s))
+        check_cross_task(hp, s);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
