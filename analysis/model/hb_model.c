@@ -229,7 +229,7 @@ static void poll_free(struct hb_poll *poll)
 
 /* Remove entry i; its clock memory moves to the free slot for reuse (a
  * free slot's other fields are set again when it is taken). */
-static void poll_drop_at(struct hb_thread *ht, unsigned i)
+static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
 {
     unsigned last = --ht->npolls;
     hb_clock_reset(&ht->polls[i].snap);
@@ -240,7 +240,7 @@ static void poll_drop_at(struct hb_thread *ht, unsigned i)
     ht->polls[last].snap = keep;
 }
 
-static void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
+static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
                          struct replay_object *known)
 {
     struct replay_object *o = known;
