@@ -73,7 +73,9 @@ static void saturate(struct hb_clock *c)
     c->saturated = 1;
 }
 
-static int grow(struct hb_clock *c)
+/* Out of line: a clock's memory is kept and reused, so this is rare, and
+ * the callers' common paths stay free of the realloc call. */
+__attribute__((noinline)) static int grow(struct hb_clock *c)
 {
     uint32_t cap = c->cap ? c->cap * 2 : 4;
     struct hb_entry *e = realloc(c->e, cap * sizeof *e);
@@ -118,12 +120,11 @@ static int append(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
     return 0;
 }
 
-int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+/* hb_clock_set where tl may sort before c's last entry: a search, and a
+ * raise, an insertion or saturation. Out of line (see hb_clock_set). */
+__attribute__((noinline)) static int set_sorted(struct hb_clock *c, struct hb_timeline *tl,
+                                                uint64_t pos)
 {
-    if (c->saturated)
-        return 0;
-    if ((c->n == 0 || c->e[c->n - 1].tl->id < tl->id) && c->n < HB_CLOCK_MAX_ENTRIES)
-        return append(c, tl, pos); /* the common case: no search, nothing to move */
     uint32_t i = lower_bound(c, tl->id);
     if (i < c->n && c->e[i].tl == tl) {
         if (pos > c->e[i].pos)
@@ -143,6 +144,15 @@ int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
     c->n++;
     hb_timeline_ref(tl);
     return 0;
+}
+
+int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+{
+    if (c->saturated)
+        return 0;
+    if ((c->n == 0 || c->e[c->n - 1].tl->id < tl->id) && c->n < HB_CLOCK_MAX_ENTRIES)
+        return append(c, tl, pos); /* the common case: no search, nothing to move */
+    return set_sorted(c, tl, pos);
 }
 
 void hb_clock_prune(struct hb_clock *c)
@@ -213,17 +223,25 @@ void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
         saturate(dst);
 }
 
-/* A join into an empty clock: src's unproven entries, already in order. */
-void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)
+/* Append src's unproven entries, already in order, to the empty dst. */
+__attribute__((noinline)) static void copy_unproven(struct hb_clock *dst,
+                                                    const struct hb_clock *src)
 {
-    hb_clock_reset(dst);
-    if (src->saturated) {
-        saturate(dst);
-        return;
-    }
     for (uint32_t i = 0; i < src->n; i++)
         if (src->e[i].pos > src->e[i].tl->done)
             append(dst, src->e[i].tl, src->e[i].pos);
+}
+
+/* A join into an empty clock. Small enough to inline: mostly src is empty
+ * (an idle stream's deps) or holds one entry. */
+void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)
+{
+    if (dst->n || dst->saturated)
+        hb_clock_reset(dst);
+    if (src->saturated)
+        saturate(dst);
+    else if (src->n)
+        copy_unproven(dst, src);
 }
 
 int hb_clock_complete(const struct hb_clock *c)
