@@ -241,7 +241,7 @@ static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
 }
 
 static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
-                         struct replay_object *known)
+                                struct replay_object *known)
 {
     struct replay_object *o = known;
     if (!o || o->handle != handle)
@@ -391,6 +391,18 @@ static size_t range_lower(const struct hb_proc *hp, uint64_t addr)
     return lo;
 }
 
+/* range_lower, trying `hint` first (a stream's copies mostly touch the
+ * range its previous copy touched): the sorted order makes an index right
+ * when the range before it starts at or below addr and the one at it
+ * above. */
+static size_t range_lower_from(const struct hb_proc *hp, uint64_t addr, size_t hint)
+{
+    if (hint <= hp->nranges && (hint == 0 || hp->ranges[hint - 1].base <= addr) &&
+        (hint == hp->nranges || hp->ranges[hint].base > addr))
+        return hint;
+    return range_lower(hp, addr);
+}
+
 static void range_insert(struct hb_proc *hp, struct replay_object *o)
 {
     if (hp->nranges == hp->cap_ranges) {
@@ -430,7 +442,8 @@ static void copy_touches(struct hb_proc *hp, const struct replay_step *s, const 
     uint64_t end = addr + (bytes ? bytes : 1);
     if (end < addr)
         end = UINT64_MAX;
-    size_t i = range_lower(hp, addr);
+    size_t i = range_lower_from(hp, addr, tl->range_hint);
+    tl->range_hint = i;
     if (i > 0 && hp->ranges[i - 1].end > addr)
         i--;
     struct hb_copy copy = {tl, tl->pos, writes, *who};
