@@ -285,7 +285,7 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
 }
 
 /* The step's thread polled or began waiting on the event named by the step. */
-static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
 {
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (!ht)
@@ -434,7 +434,7 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
 }
 
 /* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy. */
-static void copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
+static inline void copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
                          uint64_t addr, uint64_t bytes, struct hb_timeline *tl, int writes)
 {
     if (!hp->nranges || !addr)
