@@ -285,7 +285,8 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
 }
 
 /* The step's thread polled or began waiting on the event named by the step. */
-static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s,
+                            struct replay_object *ev)
 {
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (!ht)
@@ -312,11 +313,12 @@ static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, str
     q->record_serial = 0;
     q->unknown = unknown;
     q->stream = 0;
+    q->shares = NULL;
     q->who = hb_who_of_step(hp->p, s);
     if (!unknown) {
         q->serial = ev->serial;
         q->record_serial = x->record_serial;
-        hb_clock_copy(&q->snap, &x->snap);
+        q->shares = x; /* no copy: see hb_poll.shares */
         x->npollers++;
     }
 }
@@ -434,8 +436,9 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
 }
 
 /* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy. */
-static inline void copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
-                         uint64_t addr, uint64_t bytes, struct hb_timeline *tl, int writes)
+static inline void copy_touches(struct hb_proc *hp, const struct replay_step *s,
+                                const struct hb_who *who, uint64_t addr, uint64_t bytes,
+                                struct hb_timeline *tl, int writes)
 {
     if (!hp->nranges || !addr)
         return;
@@ -901,11 +904,25 @@ static void hook_finding(void *user, struct replay_process *p, const struct find
         diagnosis_blocked(hp, in);
 }
 
+/* x is going: the polls sharing its snapshot take copies (only polls of
+ * its record can, and x->npollers counts at least those). */
+static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
+{
+    for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
+        struct hb_thread *ht = t->ext;
+        for (unsigned i = 0; ht && i < ht->npolls; i++)
+            if (ht->polls[i].shares == x)
+                hb_poll_unshare(&ht->polls[i]);
+    }
+}
+
 static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
 {
     struct hb_obj *x = o->ext;
     if (!x)
         return;
+    if (x->npollers && hp)
+        polls_unshare(hp, x);
     if (o->type == OBJ_PINNED && hp)
         range_remove(hp, o);
     if (o->type == OBJ_STREAM && x->tl && hp)

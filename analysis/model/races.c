@@ -414,10 +414,12 @@ void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct r
         return;
     o->exit_who = hb_who_of_step(hp->p, s);
     for (unsigned i = 0; i < ht->npolls; i++) {
-        if (hb_poll_waiting(&ht->polls[i]))
+        if (hb_poll_waiting(&ht->polls[i])) {
+            hb_poll_unshare(&ht->polls[i]);       /* an orphan outlives the event state */
             o->polls[o->npolls++] = ht->polls[i]; /* takes its snapshot */
-        else
+        } else {
             hb_clock_clear(&ht->polls[i].snap);
+        }
         memset(&ht->polls[i], 0, sizeof ht->polls[i]);
     }
     ht->npolls = 0;
@@ -535,7 +537,7 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
         if (used + strlen(one) < sizeof waiters)
             used += (size_t)snprintf(waiters + used, sizeof waiters - used, "%s", one);
     }
-    const struct hb_timeline *tl = first_unproven(&q->snap);
+    const struct hb_timeline *tl = first_unproven(hb_poll_snap(q));
     if (tl)
         oldest_unfinished(hp, tl, work, sizeof work);
     snprintf(msg, sizeof msg,
