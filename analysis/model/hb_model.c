@@ -777,19 +777,22 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
     }
 }
 
+/* Is o a live object made in a task other than the step's (which has one)?
+ * An EXIT was judged when it began. The task comparison comes first: it
+ * rules out nearly every step. */
+static inline int made_in_other_task(const struct replay_object *o, const struct replay_step *s)
+{
+    return o && o->created.task != s->task && o->created.task && o->live && s->task &&
+           s->phase != PHASE_EXIT;
+}
+
 /* A call on objects made before it, in another task (dispatch says which
- * calls use objects; an EXIT was judged when it began). */
+ * calls use objects). */
 static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
 {
-    if (s->phase == PHASE_EXIT)
-        return; /* judged when it began */
-    if (!s->task)
-        return;
-    /* Only an object made in another task can be a cross-task use. */
-    const struct replay_object *o = s->obj, *a = s->arg_obj;
-    if (o && o->created.task != s->task && o->created.task && o->live)
+    if (made_in_other_task(s->obj, s))
         races_cross_task(hp, s, s->obj);
-    if (a && a->created.task != s->task && a->created.task && a->live)
+    if (made_in_other_task(s->arg_obj, s))
         races_cross_task(hp, s, s->arg_obj);
 }
 
