@@ -435,10 +435,12 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
     }
 }
 
-/* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy. */
-static inline void copy_touches(struct hb_proc *hp, const struct replay_step *s,
-                                const struct hb_who *who, uint64_t addr, uint64_t bytes,
-                                struct hb_timeline *tl, int writes)
+/* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy.
+ * Inlined into the step hook: once per async copy, and its call cost more
+ * than the search when the stream's range hint holds. */
+static inline __attribute__((always_inline)) void
+copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
+             uint64_t addr, uint64_t bytes, struct hb_timeline *tl, int writes)
 {
     if (!hp->nranges || !addr)
         return;
