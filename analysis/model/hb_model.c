@@ -910,8 +910,9 @@ static void hook_finding(void *user, struct replay_process *p, const struct find
 }
 
 /* x is going: the polls sharing its snapshot take copies (only polls of
- * its record can, and x->npollers counts at least those). */
-static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
+ * its record can, and x->npollers counts at least those). Out of line: an
+ * event is rarely released while polled. */
+__attribute__((noinline)) static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
 {
     for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
         struct hb_thread *ht = t->ext;
