@@ -284,11 +284,11 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
     }
 }
 
-/* The step's thread polled or began waiting on the event named by the step. */
-static inline void poll_add(struct hb_proc *hp, const struct replay_step *s,
+/* The step's thread (its state ht, NULL if none) polled or began waiting
+ * on the event named by the step. */
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
                             struct replay_object *ev)
 {
-    struct hb_thread *ht = hb_thread_of(s->thread);
     if (!ht)
         return;
     uint64_t handle = s->rec->handle;
@@ -554,10 +554,9 @@ static void on_record(struct hb_proc *hp, const struct replay_step *s)
 }
 
 /* A successful query or synchronize of the event itself. */
-static void on_event_seen(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev,
-                          const struct hb_clock *proven)
+static void on_event_seen(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                          struct replay_object *ev, const struct hb_clock *proven)
 {
-    struct hb_thread *ht = hb_thread_of(s->thread);
     if (proven)
         observe(hp, proven);
     else if (ev && ev->ext)
@@ -574,7 +573,7 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct replay_object *ev = s->obj && s->obj->live ? s->obj : NULL;
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (s->phase == PHASE_ENTER) {
-        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
         if (ht && ev && ev->ext) {
             hb_clock_copy(&ht->sync_snap, &((struct hb_obj *)ev->ext)->snap);
             ht->has_sync_snap = 1;
@@ -582,16 +581,16 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
         return;
     }
     if (s->phase == PHASE_SPIN || result == RESULT_NOT_READY) {
-        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
         return;
     }
     int from_enter = s->phase == PHASE_EXIT && ht && ht->has_sync_snap;
     if (result == RESULT_SUCCESS) {
-        on_event_seen(hp, s, ev, from_enter ? &ht->sync_snap : NULL);
+        on_event_seen(hp, s, ht, ev, from_enter ? &ht->sync_snap : NULL);
     } else {
         remember_error(hp, s, s->obj_state);
         if (s->obj_state == HS_UNKNOWN || s->obj_state == HS_DESTROYED)
-            poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+            poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
     }
     if (from_enter) {
         hb_clock_clear(&ht->sync_snap);
