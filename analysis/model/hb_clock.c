@@ -26,12 +26,18 @@ void hb_timeline_ref(struct hb_timeline *tl)
     tl->refs++;
 }
 
-void hb_timeline_unref(struct hb_timeline *tl)
+/* Out of line and cold: a timeline is freed once, its references dropped
+ * by the million (keeps the callers' loops free of the freeing code). */
+__attribute__((cold, noinline)) static void timeline_free(struct hb_timeline *tl)
 {
-    if (!tl || --tl->refs > 0)
-        return;
     hb_clock_clear(&tl->deps);
     free(tl);
+}
+
+void hb_timeline_unref(struct hb_timeline *tl)
+{
+    if (tl && --tl->refs == 0)
+        timeline_free(tl);
 }
 
 int hb_timeline_busy(const struct hb_timeline *tl)
@@ -67,7 +73,9 @@ static void saturate(struct hb_clock *c)
     c->saturated = 1;
 }
 
-static int grow(struct hb_clock *c)
+/* Out of line: a clock's memory is kept and reused, so this is rare, and
+ * the callers' common paths stay free of the realloc call. */
+__attribute__((noinline)) static int grow(struct hb_clock *c)
 {
     uint32_t cap = c->cap ? c->cap * 2 : 4;
     struct hb_entry *e = realloc(c->e, cap * sizeof *e);
@@ -100,10 +108,23 @@ uint64_t hb_clock_get(const struct hb_clock *c, const struct hb_timeline *tl)
     return i < c->n && c->e[i].tl == tl ? c->e[i].pos : 0;
 }
 
-int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+/* Add an entry after every entry c holds (its timeline sorts last). */
+static int append(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
 {
-    if (c->saturated)
-        return 0;
+    if (c->n == c->cap && grow(c) < 0)
+        return -1;
+    c->e[c->n].tl = tl;
+    c->e[c->n].pos = pos;
+    c->n++;
+    hb_timeline_ref(tl);
+    return 0;
+}
+
+/* hb_clock_set where tl may sort before c's last entry: a search, and a
+ * raise, an insertion or saturation. Out of line (see hb_clock_set). */
+__attribute__((noinline)) static int set_sorted(struct hb_clock *c, struct hb_timeline *tl,
+                                                uint64_t pos)
+{
     uint32_t i = lower_bound(c, tl->id);
     if (i < c->n && c->e[i].tl == tl) {
         if (pos > c->e[i].pos)
@@ -123,6 +144,15 @@ int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
     c->n++;
     hb_timeline_ref(tl);
     return 0;
+}
+
+int hb_clock_set(struct hb_clock *c, struct hb_timeline *tl, uint64_t pos)
+{
+    if (c->saturated)
+        return 0;
+    if ((c->n == 0 || c->e[c->n - 1].tl->id < tl->id) && c->n < HB_CLOCK_MAX_ENTRIES)
+        return append(c, tl, pos); /* the common case: no search, nothing to move */
+    return set_sorted(c, tl, pos);
 }
 
 void hb_clock_prune(struct hb_clock *c)
@@ -193,10 +223,25 @@ void hb_clock_join(struct hb_clock *dst, const struct hb_clock *src,
         saturate(dst);
 }
 
+/* Append src's unproven entries, already in order, to the empty dst. */
+__attribute__((noinline)) static void copy_unproven(struct hb_clock *dst,
+                                                    const struct hb_clock *src)
+{
+    for (uint32_t i = 0; i < src->n; i++)
+        if (src->e[i].pos > src->e[i].tl->done)
+            append(dst, src->e[i].tl, src->e[i].pos);
+}
+
+/* A join into an empty clock. Small enough to inline: mostly src is empty
+ * (an idle stream's deps) or holds one entry. */
 void hb_clock_copy(struct hb_clock *dst, const struct hb_clock *src)
 {
-    hb_clock_reset(dst);
-    hb_clock_join(dst, src, NULL);
+    if (dst->n || dst->saturated)
+        hb_clock_reset(dst);
+    if (src->saturated)
+        saturate(dst);
+    else if (src->n)
+        copy_unproven(dst, src);
 }
 
 int hb_clock_complete(const struct hb_clock *c)

@@ -29,6 +29,7 @@
 #ifndef CUGUARD_ANALYSIS_HB_CLOCK_H
 #define CUGUARD_ANALYSIS_HB_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "analysis/replay/replay.h"
@@ -82,6 +83,7 @@ struct hb_timeline {
         struct hb_who who;
     } hostfn[HB_HOSTFN_KEPT];
     unsigned nhostfn;
+    size_t range_hint; /* hb_model.c: where its latest copy's pinned range search ended */
     struct hb_timeline *prev, *next; /* the process's list */
 };
 

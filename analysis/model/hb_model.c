@@ -120,40 +120,57 @@ static struct hb_timeline *per_thread_of(struct hb_proc *hp, uint32_t tid)
     return ht->ptsz;
 }
 
-/* The timeline of the stream a step names (its `stream`), NULL if unknown. */
-static struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct replay_step *s,
-                                            struct replay_object *stream_obj)
+/* The timeline of a built-in stream (legacy or per-thread default). */
+static struct hb_timeline *builtin_timeline(struct hb_proc *hp, const struct stream_ref *stream)
+{
+    if (stream->kind == STREAM_LEGACY)
+        return legacy_of(hp);
+    return per_thread_of(hp, stream->tid);
+}
+
+/* The timeline of the stream a step names (its `stream`), NULL if unknown.
+ * Inline: mostly a created stream, whose timeline its object holds. */
+static inline struct hb_timeline *timeline_of_step(struct hb_proc *hp, const struct replay_step *s,
+                                                   struct replay_object *stream_obj)
 {
     if (!s->has_stream)
         return NULL;
-    switch (s->stream.kind) {
-    case STREAM_LEGACY:
-        return legacy_of(hp);
-    case STREAM_PER_THREAD:
-        return per_thread_of(hp, s->stream.tid);
-    default:
-        if (!stream_obj || !stream_obj->live || !stream_obj->ext)
-            return NULL;
-        return ((struct hb_obj *)stream_obj->ext)->tl;
+    if (s->stream.kind == STREAM_LEGACY || s->stream.kind == STREAM_PER_THREAD)
+        return builtin_timeline(hp, &s->stream);
+    if (!stream_obj || !stream_obj->live || !stream_obj->ext)
+        return NULL;
+    return ((struct hb_obj *)stream_obj->ext)->tl;
+}
+
+/* The legacy default stream's next operation waits for every blocking stream. */
+static void legacy_waits_for_blocking(struct hb_proc *hp, struct hb_timeline *legacy)
+{
+    for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
+        if (b == legacy || !b->live || !b->blocking)
+            continue;
+        if (hb_timeline_busy(b))
+            hb_clock_set(&legacy->deps, b, b->pos);
+        hb_clock_join(&legacy->deps, &b->deps, legacy);
     }
 }
 
-/* Before an operation on tl: the legacy default stream waits for every
- * blocking stream, and a blocking stream waits for the legacy stream. */
-static void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
+/* A blocking stream's next operation waits for the busy legacy stream. */
+static void blocking_waits_for_legacy(struct hb_proc *hp, struct hb_timeline *tl)
 {
-    if (tl->kind == STREAM_LEGACY) {
-        for (struct hb_timeline *b = hp->timelines; b; b = b->next) {
-            if (b == tl || !b->live || !b->blocking)
-                continue;
-            if (hb_timeline_busy(b))
-                hb_clock_set(&tl->deps, b, b->pos);
-            hb_clock_join(&tl->deps, &b->deps, tl);
-        }
-    } else if (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)) {
-        hb_clock_set(&tl->deps, hp->legacy, hp->legacy->pos);
-        hb_clock_join(&tl->deps, &hp->legacy->deps, tl);
-    }
+    hb_clock_set(&tl->deps, hp->legacy, hp->legacy->pos);
+    hb_clock_join(&tl->deps, &hp->legacy->deps, tl);
+}
+
+/* Before an operation on tl: the legacy default stream waits for every
+ * blocking stream, and a blocking stream waits for the legacy stream.
+ * Inline: mostly neither applies (a non-blocking stream, an idle legacy
+ * stream), and then it costs two tests. */
+static inline void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
+{
+    if (tl->kind == STREAM_LEGACY)
+        legacy_waits_for_blocking(hp, tl);
+    else if (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy))
+        blocking_waits_for_legacy(hp, tl);
 }
 
 static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
@@ -210,17 +227,21 @@ static void poll_free(struct hb_poll *poll)
     hb_clock_clear(&poll->snap);
 }
 
-/* Remove entry i; its clock memory moves to the free slot for reuse. */
-static void poll_drop_at(struct hb_thread *ht, unsigned i)
+/* Remove entry i; its clock memory moves to the free slot for reuse (a
+ * free slot's other fields are set again when it is taken). */
+static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
 {
+    unsigned last = --ht->npolls;
     hb_clock_reset(&ht->polls[i].snap);
-    struct hb_poll gone = ht->polls[i];
-    ht->polls[i] = ht->polls[--ht->npolls];
-    ht->polls[ht->npolls] = gone;
+    if (i == last)
+        return;
+    struct hb_clock keep = ht->polls[i].snap;
+    ht->polls[i] = ht->polls[last];
+    ht->polls[last].snap = keep;
 }
 
-static void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
-                         struct replay_object *known)
+static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
+                                struct replay_object *known)
 {
     struct replay_object *o = known;
     if (!o || o->handle != handle)
@@ -263,10 +284,11 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
     }
 }
 
-/* The step's thread polled or began waiting on the event named by the step. */
-static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+/* The step's thread (its state ht, NULL if none) polled or began waiting
+ * on the event named by the step. */
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                            struct replay_object *ev)
 {
-    struct hb_thread *ht = hb_thread_of(s->thread);
     if (!ht)
         return;
     uint64_t handle = s->rec->handle;
@@ -291,11 +313,12 @@ static void poll_add(struct hb_proc *hp, const struct replay_step *s, struct rep
     q->record_serial = 0;
     q->unknown = unknown;
     q->stream = 0;
+    q->shares = NULL;
     q->who = hb_who_of_step(hp->p, s);
     if (!unknown) {
         q->serial = ev->serial;
         q->record_serial = x->record_serial;
-        hb_clock_copy(&q->snap, &x->snap);
+        q->shares = x; /* no copy: see hb_poll.shares */
         x->npollers++;
     }
 }
@@ -370,6 +393,18 @@ static size_t range_lower(const struct hb_proc *hp, uint64_t addr)
     return lo;
 }
 
+/* range_lower, trying `hint` first (a stream's copies mostly touch the
+ * range its previous copy touched): the sorted order makes an index right
+ * when the range before it starts at or below addr and the one at it
+ * above. */
+static size_t range_lower_from(const struct hb_proc *hp, uint64_t addr, size_t hint)
+{
+    if (hint <= hp->nranges && (hint == 0 || hp->ranges[hint - 1].base <= addr) &&
+        (hint == hp->nranges || hp->ranges[hint].base > addr))
+        return hint;
+    return range_lower(hp, addr);
+}
+
 static void range_insert(struct hb_proc *hp, struct replay_object *o)
 {
     if (hp->nranges == hp->cap_ranges) {
@@ -400,40 +435,44 @@ static void range_remove(struct hb_proc *hp, const struct replay_object *o)
     }
 }
 
-/* Every live pinned range overlapping [addr, addr + bytes). */
-static void copy_touches(struct hb_proc *hp, const struct replay_step *s, uint64_t addr,
-                         uint64_t bytes, struct hb_timeline *tl, int writes)
+/* Every live pinned range overlapping [addr, addr + bytes); `who` enqueued the copy.
+ * Inlined into the step hook: once per async copy, and its call cost more
+ * than the search when the stream's range hint holds. */
+static inline __attribute__((always_inline)) void
+copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_who *who,
+             uint64_t addr, uint64_t bytes, struct hb_timeline *tl, int writes)
 {
     if (!hp->nranges || !addr)
         return;
     uint64_t end = addr + (bytes ? bytes : 1);
     if (end < addr)
         end = UINT64_MAX;
-    size_t i = range_lower(hp, addr);
+    size_t i = range_lower_from(hp, addr, tl->range_hint);
+    tl->range_hint = i;
     if (i > 0 && hp->ranges[i - 1].end > addr)
         i--;
-    struct hb_copy copy = {tl, tl->pos, writes, hb_who_of_step(hp->p, s)};
+    struct hb_copy copy = {tl, tl->pos, writes, *who};
     for (; i < hp->nranges && hp->ranges[i].base < end; i++)
         if (hp->ranges[i].end > addr)
             races_copy(hp, s, hp->ranges[i].obj, &copy);
 }
 
-static void track_copy(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl)
+/* What the enqueued operation `dir` (by `who`, on tl) does besides enqueueing. */
+static void track_copy(struct hb_proc *hp, const struct replay_step *s, enum hb_copy_dir dir,
+                       const struct hb_who *who, struct hb_timeline *tl)
 {
-    uint16_t api = s->rec->api;
-    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
     const struct cg_record *r = s->rec;
     switch (dir) {
     case COPY_READS_ARG:
-        copy_touches(hp, s, r->arg, r->arg2, tl, 0);
+        copy_touches(hp, s, who, r->arg, r->arg2, tl, 0);
         break;
     case COPY_WRITES_ARG:
-        copy_touches(hp, s, r->arg, r->arg2, tl, 1);
+        copy_touches(hp, s, who, r->arg, r->arg2, tl, 1);
         break;
     case COPY_DST_SRC: {
         uint64_t bytes = s->args ? s->args->handle : 0;
-        copy_touches(hp, s, r->arg, bytes, tl, 1);
-        copy_touches(hp, s, r->arg2, bytes, tl, 0);
+        copy_touches(hp, s, who, r->arg, bytes, tl, 1);
+        copy_touches(hp, s, who, r->arg2, bytes, tl, 0);
         break;
     }
     case HOST_FUNC:
@@ -444,7 +483,7 @@ static void track_copy(struct hb_proc *hp, const struct replay_step *s, struct h
                 i++;
         if (tl->nhostfn < HB_HOSTFN_KEPT) {
             tl->hostfn[tl->nhostfn].pos = tl->pos;
-            tl->hostfn[tl->nhostfn].who = hb_who_of_step(hp->p, s);
+            tl->hostfn[tl->nhostfn].who = *who;
             tl->nhostfn++;
         }
         break;
@@ -515,10 +554,9 @@ static void on_record(struct hb_proc *hp, const struct replay_step *s)
 }
 
 /* A successful query or synchronize of the event itself. */
-static void on_event_seen(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev,
-                          const struct hb_clock *proven)
+static void on_event_seen(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                          struct replay_object *ev, const struct hb_clock *proven)
 {
-    struct hb_thread *ht = hb_thread_of(s->thread);
     if (proven)
         observe(hp, proven);
     else if (ev && ev->ext)
@@ -535,7 +573,7 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct replay_object *ev = s->obj && s->obj->live ? s->obj : NULL;
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (s->phase == PHASE_ENTER) {
-        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
         if (ht && ev && ev->ext) {
             hb_clock_copy(&ht->sync_snap, &((struct hb_obj *)ev->ext)->snap);
             ht->has_sync_snap = 1;
@@ -543,16 +581,16 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
         return;
     }
     if (s->phase == PHASE_SPIN || result == RESULT_NOT_READY) {
-        poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+        poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
         return;
     }
     int from_enter = s->phase == PHASE_EXIT && ht && ht->has_sync_snap;
     if (result == RESULT_SUCCESS) {
-        on_event_seen(hp, s, ev, from_enter ? &ht->sync_snap : NULL);
+        on_event_seen(hp, s, ht, ev, from_enter ? &ht->sync_snap : NULL);
     } else {
         remember_error(hp, s, s->obj_state);
         if (s->obj_state == HS_UNKNOWN || s->obj_state == HS_DESTROYED)
-            poll_add(hp, s, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
+            poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
     }
     if (from_enter) {
         hb_clock_clear(&ht->sync_snap);
@@ -617,12 +655,11 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
         hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
 }
 
-/* cuStreamAddCallback: remember what its callback's start will prove. */
+/* cuStreamAddCallback (copy_dir STREAM_CALLBACK): remember what its callback's start will prove. */
 static void callback_enqueued(struct hb_proc *hp, const struct replay_step *s,
                               struct hb_timeline *tl)
 {
-    uint16_t api = s->rec->api;
-    if (api >= hp->p->api_count || hp->copy_dir[api] != STREAM_CALLBACK || !s->rec->arg2)
+    if (!s->rec->arg2)
         return;
     struct hb_callback *cb = &hp->callbacks[hp->next_callback];
     hp->next_callback = (hp->next_callback + 1) % HB_MAX_CALLBACKS;
@@ -656,8 +693,12 @@ static void on_stream_work(struct hb_proc *hp, const struct replay_step *s)
         return;
     struct hb_who who = hb_who_of_step(hp->p, s);
     enqueue(hp, tl, &who);
-    callback_enqueued(hp, s, tl);
-    track_copy(hp, s, tl);
+    uint16_t api = s->rec->api;
+    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
+    if (dir == STREAM_CALLBACK)
+        callback_enqueued(hp, s, tl);
+    else if (dir != COPY_NONE)
+        track_copy(hp, s, dir, &who, tl);
 }
 
 static void on_destroy(struct hb_proc *hp, const struct replay_step *s)
@@ -737,35 +778,29 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
     }
 }
 
+/* Is o a live object made in a task other than the step's (which has one)?
+ * An EXIT was judged when it began. The task comparison comes first: it
+ * rules out nearly every step. */
+static inline int made_in_other_task(const struct replay_object *o, const struct replay_step *s)
+{
+    return o && o->created.task != s->task && o->created.task && o->live && s->task &&
+           s->phase != PHASE_EXIT;
+}
+
+/* A call on objects made before it, in another task (dispatch says which
+ * calls use objects). */
 static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
 {
-    switch (s->op) {
-    case OP_EVENT_CREATE:
-    case OP_STREAM_CREATE:
-    case OP_PINNED_ALLOC:
-    case OP_HOST_REGISTER:
-    case OP_EVENT_DESTROY:
-    case OP_STREAM_DESTROY:
-    case OP_PINNED_FREE:
-    case OP_HOST_UNREGISTER:
-    case OP_OTHER:
-        return;
-    default:
-        break;
-    }
-    if (s->phase == PHASE_EXIT)
-        return; /* judged when it began */
-    if (!s->task)
-        return;
-    /* Only an object made in another task can be a cross-task use. */
-    const struct replay_object *o = s->obj, *a = s->arg_obj;
-    if (o && o->live && o->created.task && o->created.task != s->task)
+    if (made_in_other_task(s->obj, s))
         races_cross_task(hp, s, s->obj);
-    if (a && a->live && a->created.task && a->created.task != s->task)
+    if (made_in_other_task(s->arg_obj, s))
         races_cross_task(hp, s, s->arg_obj);
 }
 
-static void dispatch(struct hb_proc *hp, const struct replay_step *s)
+/* The model's work for one step. Returns whether the call uses objects that
+ * existed before it (not a create, a destroy or an unmodelled call): what
+ * check_cross_task judges. One switch for both, once per record. */
+static int dispatch(struct hb_proc *hp, const struct replay_step *s)
 {
     switch (s->op) {
     case OP_EVENT_CREATE:
@@ -774,15 +809,15 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
     case OP_HOST_REGISTER:
         if (s->phase != PHASE_ENTER)
             on_create(hp, s);
-        break;
+        return 0;
     case OP_EVENT_RECORD:
         if (s->phase != PHASE_ENTER)
             on_record(hp, s);
-        break;
+        return 1;
     case OP_EVENT_QUERY:
     case OP_EVENT_SYNC:
         on_event_wait(hp, s);
-        break;
+        return 1;
     case OP_EVENT_ELAPSED:
         if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
             if (s->obj && s->obj->ext)
@@ -790,37 +825,37 @@ static void dispatch(struct hb_proc *hp, const struct replay_step *s)
             if (s->arg_obj && s->arg_obj->ext)
                 observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
         }
-        break;
+        return 1;
     case OP_STREAM_SYNC:
     case OP_STREAM_QUERY:
         on_stream_sync(hp, s, 0);
-        break;
+        return 1;
     case OP_CTX_SYNC:
         on_stream_sync(hp, s, 1);
-        break;
+        return 1;
     case OP_PINNED_FREE: /* cuMemFreeHost synchronizes the context */
         if (s->phase != PHASE_ENTER)
             on_destroy(hp, s);
         on_stream_sync(hp, s, 1);
-        break;
+        return 0;
     case OP_EVENT_DESTROY:
     case OP_STREAM_DESTROY:
     case OP_HOST_UNREGISTER:
         if (s->phase != PHASE_ENTER)
             on_destroy(hp, s);
-        break;
+        return 0;
     case OP_STREAM_WAIT_EVENT:
         if (s->phase != PHASE_ENTER)
             on_stream_wait_event(hp, s);
-        break;
+        return 1;
     case OP_STREAM_WORK:
         if (s->phase != PHASE_ENTER)
             on_stream_work(hp, s);
-        break;
+        return 1;
     default:
         if (s->phase == PHASE_OTHER)
             on_other(hp, s);
-        break;
+        return s->op != OP_OTHER;
     }
 }
 
@@ -862,8 +897,8 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
     if (!hp)
         return;
     python_hang_step(hp, s);
-    dispatch(hp, s);
-    check_cross_task(hp, s);
+    if (dispatch(hp, s))
+        check_cross_task(hp, s);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
@@ -873,11 +908,26 @@ static void hook_finding(void *user, struct replay_process *p, const struct find
         diagnosis_blocked(hp, in);
 }
 
+/* x is going: the polls sharing its snapshot take copies (only polls of
+ * its record can, and x->npollers counts at least those). Out of line: an
+ * event is rarely released while polled. */
+__attribute__((noinline)) static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
+{
+    for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
+        struct hb_thread *ht = t->ext;
+        for (unsigned i = 0; ht && i < ht->npolls; i++)
+            if (ht->polls[i].shares == x)
+                hb_poll_unshare(&ht->polls[i]);
+    }
+}
+
 static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
 {
     struct hb_obj *x = o->ext;
     if (!x)
         return;
+    if (x->npollers && hp)
+        polls_unshare(hp, x);
     if (o->type == OBJ_PINNED && hp)
         range_remove(hp, o);
     if (o->type == OBJ_STREAM && x->tl && hp)

@@ -66,15 +66,22 @@ void hb_model_free(struct hb_model *m);
 #define HB_MAX_CALLBACKS 64        /* host callbacks enqueued and not yet seen running */
 #define HB_SPARE_OBJS 64
 
+struct hb_obj;
+
 /* What a thread waits on: a record it polled or is blocked on, not yet seen complete. */
 struct hb_poll {
     uint64_t handle;
     uint64_t serial;        /* event object serial, 0 = no such event (unknown handle) */
     uint64_t record_serial; /* which record */
-    struct hb_clock snap;   /* that record's snapshot */
-    int unknown;            /* the handle never named an event: it can never complete */
-    int stream;             /* a cuStreamQuery poll: handle is the stream, snap its work */
-    struct hb_who who;      /* first poll */
+    struct hb_clock snap; /* that record's snapshot, unless `shares` (read it with hb_poll_snap) */
+    /* The event's model state, whose `snap` is that record's snapshot, instead
+     * of a copy: the state lives and its snapshot stays as it is while the
+     * poll does (a new record drops the polls of the old one first, and
+     * releasing the state copies it into each sharing poll: hb_poll_unshare). */
+    const struct hb_obj *shares;
+    int unknown;       /* the handle never named an event: it can never complete */
+    int stream;        /* a cuStreamQuery poll: handle is the stream, snap its work */
+    struct hb_who who; /* first poll */
 };
 
 struct hb_thread {
@@ -242,6 +249,10 @@ struct hb_thread *hb_thread_of(struct replay_thread *t);
 struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o);
 /* Is this poll entry still waiting (nobody has seen its record complete)? */
 int hb_poll_waiting(const struct hb_poll *poll);
+/* The snapshot of the record the poll waits on. */
+const struct hb_clock *hb_poll_snap(const struct hb_poll *poll);
+/* Give a poll sharing its event's snapshot a copy of its own. */
+void hb_poll_unshare(struct hb_poll *poll);
 struct replay_thread *hb_find_thread(struct replay_process *p, uint32_t tid);
 /* "thread 12 \"main\"" */
 const char *hb_thread_label(const struct replay_process *p, uint32_t tid, uint32_t name, char *buf,

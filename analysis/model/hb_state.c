@@ -65,9 +65,22 @@ struct replay_thread *hb_find_thread(struct replay_process *p, uint32_t tid)
     return t;
 }
 
+const struct hb_clock *hb_poll_snap(const struct hb_poll *poll)
+{
+    return poll->shares ? &poll->shares->snap : &poll->snap;
+}
+
 int hb_poll_waiting(const struct hb_poll *poll)
 {
-    return poll->unknown || !hb_clock_complete(&poll->snap);
+    return poll->unknown || !hb_clock_complete(hb_poll_snap(poll));
+}
+
+void hb_poll_unshare(struct hb_poll *poll)
+{
+    if (!poll->shares)
+        return;
+    hb_clock_copy(&poll->snap, &poll->shares->snap);
+    poll->shares = NULL;
 }
 
 const char *hb_thread_label(const struct replay_process *p, uint32_t tid, uint32_t name, char *buf,

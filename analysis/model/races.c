@@ -89,28 +89,29 @@ static void describe_record(struct hb_proc *hp, const struct replay_object *ev, 
              hb_seconds(hp->p, ev->record.ts_ns));
 }
 
-void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+/* Findings are rare: their messages are composed out of line (cold), so the
+ * checks that mostly find nothing run without the message buffers' frame. */
+__attribute__((cold, noinline)) static void
+raise_record_while_polled(struct hb_proc *hp, const struct replay_step *s,
+                          const struct replay_object *ev, const struct hb_poll *q, uint32_t tid,
+                          uint32_t name)
 {
-    struct hb_obj *x = ev->ext;
-    uint32_t tid = 0, name = 0;
-    const struct hb_poll *q =
-        x && x->record_serial ? other_waiter(hp, ev, s->rec->tid, &tid, &name) : NULL;
-    if (q) {
-        char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
-        struct hb_who w = hb_who_of_step(hp->p, s);
-        describe_record(hp, ev, rec, sizeof rec);
-        snprintf(msg, sizeof msg,
-                 "%s re-recorded event 0x%" PRIx64 " at +%.6f s while %s was still polling its "
-                 "earlier record (%s; polled since +%.6f s, seen complete by no thread): the "
-                 "poller now waits for different work than it was handed.",
-                 who_label(hp->p, &w, me, sizeof me), ev->handle, hb_seconds(hp->p, w.ts_ns),
-                 hb_thread_label(hp->p, tid, name, them, sizeof them), rec,
-                 hb_seconds(hp->p, q->who.ts_ns));
-        raise_as(hp, FK_RECORD_WHILE_POLLED, &w, ev, ev->handle, 1, msg);
-    }
-    /* Polls of the earlier record are over: a query now reflects the new one. */
-    if (!x || !x->npollers)
-        return;
+    char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    describe_record(hp, ev, rec, sizeof rec);
+    snprintf(msg, sizeof msg,
+             "%s re-recorded event 0x%" PRIx64 " at +%.6f s while %s was still polling its "
+             "earlier record (%s; polled since +%.6f s, seen complete by no thread): the "
+             "poller now waits for different work than it was handed.",
+             who_label(hp->p, &w, me, sizeof me), ev->handle, hb_seconds(hp->p, w.ts_ns),
+             hb_thread_label(hp->p, tid, name, them, sizeof them), rec,
+             hb_seconds(hp->p, q->who.ts_ns));
+    raise_as(hp, FK_RECORD_WHILE_POLLED, &w, ev, ev->handle, 1, msg);
+}
+
+/* Polls of ev's earlier record are over: a query now reflects the new one. */
+static void drop_polls_of(struct hb_proc *hp, const struct replay_object *ev)
+{
     for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
         struct hb_thread *ht = t->ext;
         for (unsigned i = 0; ht && i < ht->npolls;) {
@@ -125,15 +126,27 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
             }
         }
     }
+}
+
+void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+{
+    struct hb_obj *x = ev->ext;
+    if (!x || !x->npollers)
+        return; /* nobody polls it: no earlier record still waited on */
+    uint32_t tid = 0, name = 0;
+    const struct hb_poll *q =
+        x->record_serial ? other_waiter(hp, ev, s->rec->tid, &tid, &name) : NULL;
+    if (q)
+        raise_record_while_polled(hp, s, ev, q, tid, name);
+    drop_polls_of(hp, ev);
     x->npollers = 0;
 }
 
-void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+__attribute__((cold, noinline)) static void
+raise_destroy_while_waited(struct hb_proc *hp, const struct replay_step *s,
+                           const struct replay_object *ev, const struct hb_poll *q, uint32_t tid,
+                           uint32_t name)
 {
-    uint32_t tid = 0, name = 0;
-    const struct hb_poll *q = other_waiter(hp, ev, s->rec->tid, &tid, &name);
-    if (!q)
-        return;
     char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
     struct hb_who w = hb_who_of_step(hp->p, s);
     describe_record(hp, ev, rec, sizeof rec);
@@ -145,6 +158,17 @@ void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct
              hb_thread_label(hp->p, tid, name, them, sizeof them), rec,
              hb_seconds(hp->p, q->who.ts_ns), api_or(hp->p, q->who.api, "a poll"));
     raise_as(hp, FK_DESTROY_WHILE_WAITED, &w, ev, ev->handle, 1, msg);
+}
+
+void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
+{
+    const struct hb_obj *x = ev->ext;
+    if (!x || !x->npollers)
+        return; /* nobody polls it (other_waiter would find no one) */
+    uint32_t tid = 0, name = 0;
+    const struct hb_poll *q = other_waiter(hp, ev, s->rec->tid, &tid, &name);
+    if (q)
+        raise_destroy_while_waited(hp, s, ev, q, tid, name);
 }
 
 /* ------------------------------------------------------------------ streams and tasks */
@@ -217,6 +241,26 @@ void races_cross_task(struct hb_proc *hp, const struct replay_step *s, struct re
 
 /* ------------------------------------------------------------------ consumers, copies */
 
+__attribute__((cold, noinline)) static void raise_shared_event(struct hb_proc *hp,
+                                                               const struct replay_step *s,
+                                                               const struct replay_object *ev,
+                                                               const struct hb_obj *x)
+{
+    char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
+    struct hb_who w = hb_who_of_step(hp->p, s);
+    struct replay_thread *first = hb_find_thread(hp->p, x->consumer_tid);
+    describe_record(hp, ev, rec, sizeof rec);
+    const char *t1 = replay_string(hp->p, x->consumer_task), *t2 = replay_string(hp->p, s->task);
+    snprintf(msg, sizeof msg,
+             "The record of event 0x%" PRIx64 " (%s) was consumed by %s (task %s) and again by "
+             "%s (task %s) at +%.6f s: whoever re-records or destroys it affects both.",
+             ev->handle, rec,
+             hb_thread_label(hp->p, x->consumer_tid, first ? first->name : 0, them, sizeof them),
+             t1 ? t1 : "none", who_label(hp->p, &w, me, sizeof me), t2 ? t2 : "none",
+             hb_seconds(hp->p, w.ts_ns));
+    raise_as(hp, FK_SHARED_EVENT, &w, ev, ev->handle, 1, msg);
+}
+
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
 {
     struct hb_obj *x = hb_obj_of(hp, ev);
@@ -231,19 +275,7 @@ void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct repl
     if (x->consumer_tid == s->rec->tid && x->consumer_task == s->task)
         return;
     x->shared_raised = 1;
-    char me[LABEL], them[LABEL], rec[2 * LABEL], msg[1024];
-    struct hb_who w = hb_who_of_step(hp->p, s);
-    struct replay_thread *first = hb_find_thread(hp->p, x->consumer_tid);
-    describe_record(hp, ev, rec, sizeof rec);
-    const char *t1 = replay_string(hp->p, x->consumer_task), *t2 = replay_string(hp->p, s->task);
-    snprintf(msg, sizeof msg,
-             "The record of event 0x%" PRIx64 " (%s) was consumed by %s (task %s) and again by "
-             "%s (task %s) at +%.6f s: whoever re-records or destroys it affects both.",
-             ev->handle, rec,
-             hb_thread_label(hp->p, x->consumer_tid, first ? first->name : 0, them, sizeof them),
-             t1 ? t1 : "none", who_label(hp->p, &w, me, sizeof me), t2 ? t2 : "none",
-             hb_seconds(hp->p, w.ts_ns));
-    raise_as(hp, FK_SHARED_EVENT, &w, ev, ev->handle, 1, msg);
+    raise_shared_event(hp, s, ev, x);
 }
 
 static void copy_drop_at(struct hb_obj *x, unsigned i)
@@ -382,10 +414,12 @@ void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct r
         return;
     o->exit_who = hb_who_of_step(hp->p, s);
     for (unsigned i = 0; i < ht->npolls; i++) {
-        if (hb_poll_waiting(&ht->polls[i]))
+        if (hb_poll_waiting(&ht->polls[i])) {
+            hb_poll_unshare(&ht->polls[i]);       /* an orphan outlives the event state */
             o->polls[o->npolls++] = ht->polls[i]; /* takes its snapshot */
-        else
+        } else {
             hb_clock_clear(&ht->polls[i].snap);
+        }
         memset(&ht->polls[i], 0, sizeof ht->polls[i]);
     }
     ht->npolls = 0;
@@ -503,7 +537,7 @@ static void raise_never_completed(struct hb_proc *hp, struct nc_wait *w, unsigne
         if (used + strlen(one) < sizeof waiters)
             used += (size_t)snprintf(waiters + used, sizeof waiters - used, "%s", one);
     }
-    const struct hb_timeline *tl = first_unproven(&q->snap);
+    const struct hb_timeline *tl = first_unproven(hb_poll_snap(q));
     if (tl)
         oldest_unfinished(hp, tl, work, sizeof work);
     snprintf(msg, sizeof msg,
