@@ -69,8 +69,16 @@ struct replay_origin rp_origin_of(const struct replay_process *p, const struct c
 struct stream_ref rp_stream_ref_of(uint64_t handle, const struct cg_record *rec);
 /* The event's latest record is pending until rp_resolve_record. */
 void rp_pending_push(struct replay_process *p, struct replay_object *ev);
-void rp_resolve_record(struct replay_process *p, struct replay_object *ev,
-                       enum record_resolution how, const struct replay_step *s, uint64_t ts_ns);
+void rp_resolve_pending(struct replay_process *p, struct replay_object *ev,
+                        enum record_resolution how, const struct replay_step *s, uint64_t ts_ns);
+/* Resolve the event's latest record if it is pending (the test inline). */
+static inline void rp_resolve_record(struct replay_process *p, struct replay_object *ev,
+                                     enum record_resolution how, const struct replay_step *s,
+                                     uint64_t ts_ns)
+{
+    if (ev->pending)
+        rp_resolve_pending(p, ev, how, s, ts_ns);
+}
 void rp_resolve_stream_sync(struct replay_process *p, const struct stream_ref *synced,
                             const struct replay_step *s, uint64_t ts);
 void rp_resolve_context_sync(struct replay_process *p, const struct replay_step *s, uint64_t ts);

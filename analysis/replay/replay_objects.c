@@ -126,11 +126,9 @@ void rp_object_release(struct replay_process *p, struct replay_object *o)
     o->ext = NULL;
 }
 
-void rp_resolve_record(struct replay_process *p, struct replay_object *ev,
-                       enum record_resolution how, const struct replay_step *s, uint64_t ts_ns)
+void rp_resolve_pending(struct replay_process *p, struct replay_object *ev,
+                        enum record_resolution how, const struct replay_step *s, uint64_t ts_ns)
 {
-    if (!ev->pending)
-        return;
     pending_unlink(p, ev);
     for (int i = 0; i < p->nresolve_hooks; i++)
         p->resolve_hooks[i]->record_resolved(p->resolve_hooks[i]->user, p, ev, how, s, ts_ns);
