@@ -865,11 +865,12 @@ static int dispatch(struct hb_proc *hp, const struct replay_step *s)
 static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_model *m,
                                                                      const struct replay_process *p)
 {
-    if (m->cached && m->cached->p == p)
+    if (m->cached_p == p)
         return m->cached;
     struct hb_proc *hp = NULL;
     HASH_FIND_INT(m->procs, &p->index, hp);
     m->cached = hp;
+    m->cached_p = hp ? p : NULL;
     return hp;
 }
 
@@ -1012,8 +1013,10 @@ static void proc_free(struct hb_model *m, struct hb_proc *hp)
     free(hp->ranges);
     free(hp->copy_dir);
     HASH_DEL(m->procs, hp);
-    if (m->cached == hp)
+    if (m->cached == hp) {
         m->cached = NULL;
+        m->cached_p = NULL;
+    }
     free(hp);
 }
 

@@ -238,7 +238,8 @@ struct hb_proc {
 struct hb_model {
     struct replay_hooks hooks;
     struct hb_proc *procs;
-    struct hb_proc *cached;
+    struct hb_proc *cached;                /* the latest process looked up ... */
+    const struct replay_process *cached_p; /* ... and its replay process (NULL: none) */
     char **diagnosis;
     size_t ndiagnosis;
 };
