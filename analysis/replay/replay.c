@@ -207,7 +207,7 @@ static void apply_create(struct replay_process *p, struct replay_step *s, enum o
     struct replay_object *old = rp_object_find(p, type, r->handle);
     if (old && old->live)
         raise_replaced(p, old, &origin);
-    struct replay_object *o = rp_object_create(p, type, r->handle, &origin);
+    struct replay_object *o = rp_object_create_at(p, type, r->handle, &origin, old);
     if (!o)
         return;
     if (type == OBJ_STREAM)

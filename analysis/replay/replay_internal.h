@@ -50,6 +50,10 @@ static inline struct replay_thread *rp_thread_get(struct replay_process *p, uint
 }
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,
                                        uint64_t handle, const struct replay_origin *origin);
+/* rp_object_create with rp_object_find(p, type, handle) already done: `found`. */
+struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_type type,
+                                          uint64_t handle, const struct replay_origin *origin,
+                                          struct replay_object *found);
 void rp_object_destroy(struct replay_process *p, struct replay_object *o,
                        const struct replay_origin *origin, const struct replay_step *s);
 void rp_object_release(struct replay_process *p, struct replay_object *o);

@@ -212,12 +212,50 @@ void rp_count_created(struct replay_process *p, const struct replay_object *o)
     count_object(p, o, 1, 0);
 }
 
+/* A generation starts over in the struct of the previous one: every field
+ * but the table links and the handle back to zero, one by one (a memset
+ * of the whole struct is a `rep stos` of 0x160 bytes, the costliest part
+ * of a create). A new field of struct replay_object must be reset here. */
+_Static_assert(sizeof(struct replay_object) == 0x160, "reset a new field in object_reuse");
+static void object_reuse(struct replay_object *o)
+{
+    static const struct replay_origin no_origin;
+    static const struct stream_ref no_stream;
+    o->destroyed = no_origin;
+    o->flags = 0;
+    o->has_stream_id = 0;
+    o->stream_id = 0;
+    o->stream_busy = 0;
+    o->pinned_origin = PINNED_ALLOCATED;
+    o->bytes = 0;
+    o->records = 0;
+    o->record = no_origin;
+    o->record_stream = no_stream;
+    o->record_stream_serial = 0;
+    o->record_serial = 0;
+    o->pending = 0;
+    o->unrecorded_wait_seen = 0;
+    o->leak_raised = 0;
+    o->reclaimed_ns = 0;
+    o->has_context = 0;
+    o->context = 0;
+    o->pending_prev = o->pending_next = NULL;
+    o->dead_prev = o->dead_next = NULL;
+    o->ext = NULL;
+}
+
 /* A create returned `handle`: a new object, or the next generation of a
  * destroyed (or, if a destroy was missed, a still live) handle value. */
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,
                                        uint64_t handle, const struct replay_origin *origin)
 {
-    struct replay_object *o = rp_object_find(p, type, handle);
+    return rp_object_create_at(p, type, handle, origin, rp_object_find(p, type, handle));
+}
+
+struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_type type,
+                                          uint64_t handle, const struct replay_origin *origin,
+                                          struct replay_object *o)
+{
     uint32_t generation = 1;
     if (o) {
         if (o->live) {
@@ -228,9 +266,7 @@ struct replay_object *rp_object_create(struct replay_process *p, enum obj_type t
         }
         rp_object_release(p, o);
         generation = o->generation + 1;
-        UT_hash_handle hh = o->hh;
-        memset(o, 0, sizeof *o);
-        o->hh = hh;
+        object_reuse(o);
     } else {
         o = calloc(1, sizeof *o);
         if (!o)
