@@ -173,19 +173,51 @@ static void collect_task_start(struct process_info *info, uint64_t ts_ns)
     info->task_starts[info->ntask_starts++] = ts_ns;
 }
 
-static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
+static void collect_process(void *user, struct replay_process *p);
+
+/* Hook: every record that is no call (modules, task starts, the policies'
+ * records). */
+static void collect_records(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct analysis *a = user;
-    if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_MODULE) {
+    if (s->rec->kind == CG_REC_MODULE) {
         collect_module(&a->procs[p->index], p, s->rec);
         return;
     }
-    if (s->phase == PHASE_OTHER && s->rec->kind == CG_REC_TASK && s->rec->site != 0)
+    if (s->rec->kind == CG_REC_TASK && s->rec->site != 0)
         collect_task_start(&a->procs[p->index], s->rec->ts_ns);
-    if (ownership_step_mask() & REPLAY_WANTS_OP(s->op))
-        ownership_note(&a->procs[p->index].ownership, p, s);
-    if (s->phase == PHASE_OTHER || (interventions_step_mask() & REPLAY_WANTS_OP(s->op)))
-        interventions_step(&a->interventions, p, s);
+    interventions_step(&a->interventions, p, s);
+}
+
+/* Hook: the destroys (ownership_step_mask). */
+static void collect_ownership(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    struct analysis *a = user;
+    ownership_note(&a->procs[p->index].ownership, p, s);
+}
+
+/* Hook: the calls the interventions follow (interventions_step_mask). */
+static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    struct analysis *a = user;
+    interventions_step(&a->interventions, p, s);
+}
+
+/* The three hooks of the analysis itself, each asking only for the steps
+ * it reads; the first also keeps each process's facts when it ends. */
+#define OWN_HOOKS 3
+_Static_assert(OWN_HOOKS + 2 <= REPLAY_MAX_HOOKS, "room for the model and an export hook");
+static void own_hooks(struct replay_hooks own[OWN_HOOKS], struct analysis *a)
+{
+    own[0] = (struct replay_hooks){.user = a,
+                                   .step_mask = REPLAY_WANTS_RECORDS,
+                                   .step = collect_records,
+                                   .process_end = collect_process};
+    own[1] = (struct replay_hooks){
+        .user = a, .step_mask = ownership_step_mask(), .step = collect_ownership};
+    own[2] = (struct replay_hooks){.user = a,
+                                   .step_mask = interventions_step_mask() & ~REPLAY_WANTS_RECORDS,
+                                   .step = collect_interventions};
 }
 
 /* Attribution then grouping (analysis/attribute/attribute.h, analysis/group/group.h). */
@@ -386,8 +418,8 @@ struct job {
     struct source src;
     struct run_part *part;
     struct hb_model *model;
-    struct replay_hooks own;
-    const struct replay_hooks *hooks[2];
+    struct replay_hooks own[OWN_HOOKS];
+    const struct replay_hooks *hooks[OWN_HOOKS + 1];
     int done; /* its trace ended */
 };
 
@@ -463,15 +495,13 @@ static int job_open(struct analysis *a, struct job *j, struct run_part *part, co
     j->part = part;
     findings_init(&part->sub.findings);
     j->model = hb_model_new();
-    j->own = (struct replay_hooks){.user = &part->sub,
-                                   .step_mask = interventions_step_mask() | ownership_step_mask(),
-                                   .step = collect_interventions,
-                                   .process_end = collect_process};
-    j->hooks[0] = &j->own;
-    j->hooks[1] = j->model ? hb_model_hooks(j->model) : NULL;
+    own_hooks(j->own, &part->sub);
+    for (int i = 0; i < OWN_HOOKS; i++)
+        j->hooks[i] = &j->own[i];
+    j->hooks[OWN_HOOKS] = j->model ? hb_model_hooks(j->model) : NULL;
     if (!j->model || grow_procs(a) < 0 ||
         replay_process_init(&j->src.proc, (int)a->nprocs, j->src.reader, &part->sub.findings,
-                            &part->sub.totals, j->hooks, 2) < 0) {
+                            &part->sub.totals, j->hooks, OWN_HOOKS + 1) < 0) {
         fprintf(warn, "%s: %s: out of memory\n", prog, file);
         cg_reader_close(j->src.reader);
         hb_model_free(j->model);
@@ -582,17 +612,14 @@ static int analyze_finish(struct analysis *a, int rc, const char *prog, FILE *wa
 static int analyze_serial(struct analysis *a, const struct trace_set *set, const char *prog,
                           FILE *warn, const struct replay_hooks *const *hooks, int nhooks)
 {
-    const struct replay_hooks own = {.user = a,
-                                     .step_mask =
-                                         interventions_step_mask() | /* includes records: modules */
-                                         ownership_step_mask(),
-                                     .step = collect_interventions,
-                                     .process_end = collect_process};
+    struct replay_hooks own[OWN_HOOKS];
+    own_hooks(own, a);
     struct hb_model *model = hb_model_new();
     if (!model)
         return -1;
-    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own, hb_model_hooks(model)};
-    int nall = 2;
+    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own[0], &own[1], &own[2],
+                                                        hb_model_hooks(model)};
+    int nall = OWN_HOOKS + 1;
     for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
         all[nall++] = hooks[i];
     int rc = 0;
