@@ -316,6 +316,85 @@ HOT void apply_result(struct replay_process *p, struct replay_step *s, enum api_
     }
 }
 
+/* Both phases of a call of a known op: inlined with op constant, each
+ * case of call_op below is only its own code, behind one dispatch. */
+HOT void call_as(struct replay_process *p, struct replay_step *s, enum api_op op,
+                 struct call_state *cs)
+{
+    begin_call(p, s, op, cs, 0);
+    apply_result(p, s, op);
+}
+
+HOT void call_op(struct replay_process *p, struct replay_step *s, enum api_op op,
+                 struct call_state *cs)
+{
+    switch (op) {
+    case OP_EVENT_CREATE:
+        call_as(p, s, OP_EVENT_CREATE, cs);
+        break;
+    case OP_EVENT_RECORD:
+        call_as(p, s, OP_EVENT_RECORD, cs);
+        break;
+    case OP_EVENT_QUERY:
+        call_as(p, s, OP_EVENT_QUERY, cs);
+        break;
+    case OP_EVENT_SYNC:
+        call_as(p, s, OP_EVENT_SYNC, cs);
+        break;
+    case OP_EVENT_DESTROY:
+        call_as(p, s, OP_EVENT_DESTROY, cs);
+        break;
+    case OP_EVENT_ELAPSED:
+        call_as(p, s, OP_EVENT_ELAPSED, cs);
+        break;
+    case OP_STREAM_CREATE:
+        call_as(p, s, OP_STREAM_CREATE, cs);
+        break;
+    case OP_STREAM_DESTROY:
+        call_as(p, s, OP_STREAM_DESTROY, cs);
+        break;
+    case OP_STREAM_SYNC:
+        call_as(p, s, OP_STREAM_SYNC, cs);
+        break;
+    case OP_STREAM_QUERY:
+        call_as(p, s, OP_STREAM_QUERY, cs);
+        break;
+    case OP_STREAM_WAIT_EVENT:
+        call_as(p, s, OP_STREAM_WAIT_EVENT, cs);
+        break;
+    case OP_CTX_SYNC:
+        call_as(p, s, OP_CTX_SYNC, cs);
+        break;
+    case OP_PINNED_ALLOC:
+        call_as(p, s, OP_PINNED_ALLOC, cs);
+        break;
+    case OP_PINNED_FREE:
+        call_as(p, s, OP_PINNED_FREE, cs);
+        break;
+    case OP_HOST_REGISTER:
+        call_as(p, s, OP_HOST_REGISTER, cs);
+        break;
+    case OP_HOST_UNREGISTER:
+        call_as(p, s, OP_HOST_UNREGISTER, cs);
+        break;
+    case OP_STREAM_WORK:
+        call_as(p, s, OP_STREAM_WORK, cs);
+        break;
+    case OP_CTX_CREATE:
+        call_as(p, s, OP_CTX_CREATE, cs);
+        break;
+    case OP_CTX_DESTROY:
+        call_as(p, s, OP_CTX_DESTROY, cs);
+        break;
+    case OP_CTX_RESET:
+        call_as(p, s, OP_CTX_RESET, cs);
+        break;
+    default: /* OP_OTHER: nothing to replay; an op without a case: both switches */
+        call_as(p, s, op, cs);
+        break;
+    }
+}
+
 /* The shim's fault handler wrote this call's record: the process died of a
  * signal inside the driver. Not a CUresult, so never an api-error; the
  * first one is the process's crash. */
@@ -482,10 +561,8 @@ HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
     struct replay_step s;
     struct call_state cs = {0};
     step_init(p, &s, rec, args, PHASE_CALL);
-    enum api_op op = s.op; /* one value for both phases: one dispatch on it */
     count_call(p, rec->api, 1);
-    begin_call(p, &s, op, &cs, 0);
-    apply_result(p, &s, op);
+    call_op(p, &s, s.op, &cs); /* both phases, one dispatch */
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_CALL);
