@@ -186,7 +186,7 @@ static void collect_records(void *user, struct replay_process *p, const struct r
     }
     if (s->rec->kind == CG_REC_TASK && s->rec->site != 0)
         collect_task_start(&a->procs[p->index], s->rec->ts_ns);
-    interventions_step(&a->interventions, p, s);
+    interventions_record(&a->interventions, p, s);
 }
 
 /* Hook: the destroys (ownership_step_mask). */
@@ -196,16 +196,10 @@ static void collect_ownership(void *user, struct replay_process *p, const struct
     ownership_note(&a->procs[p->index].ownership, p, s);
 }
 
-/* Hook: the calls the interventions follow (interventions_step_mask). */
-static void collect_interventions(void *user, struct replay_process *p, const struct replay_step *s)
-{
-    struct analysis *a = user;
-    interventions_step(&a->interventions, p, s);
-}
-
-/* The three hooks of the analysis itself, each asking only for the steps
- * it reads; the first also keeps each process's facts when it ends. */
-#define OWN_HOOKS 3
+/* The hooks of the analysis itself, each asking only for the steps it
+ * reads: records, ownership's destroys, the interventions' calls. The
+ * first also keeps each process's facts when it ends. */
+#define OWN_HOOKS (2 + INTERVENTIONS_CALL_HOOKS)
 _Static_assert(OWN_HOOKS + 2 <= REPLAY_MAX_HOOKS, "room for the model and an export hook");
 static void own_hooks(struct replay_hooks own[OWN_HOOKS], struct analysis *a)
 {
@@ -215,9 +209,7 @@ static void own_hooks(struct replay_hooks own[OWN_HOOKS], struct analysis *a)
                                    .process_end = collect_process};
     own[1] = (struct replay_hooks){
         .user = a, .step_mask = ownership_step_mask(), .step = collect_ownership};
-    own[2] = (struct replay_hooks){.user = a,
-                                   .step_mask = interventions_step_mask() & ~REPLAY_WANTS_RECORDS,
-                                   .step = collect_interventions};
+    interventions_call_hooks(&a->interventions, &own[2]);
 }
 
 /* Attribution then grouping (analysis/attribute/attribute.h, analysis/group/group.h). */
@@ -617,9 +609,11 @@ static int analyze_serial(struct analysis *a, const struct trace_set *set, const
     struct hb_model *model = hb_model_new();
     if (!model)
         return -1;
-    const struct replay_hooks *all[REPLAY_MAX_HOOKS] = {&own[0], &own[1], &own[2],
-                                                        hb_model_hooks(model)};
-    int nall = OWN_HOOKS + 1;
+    const struct replay_hooks *all[REPLAY_MAX_HOOKS];
+    int nall = 0;
+    for (int i = 0; i < OWN_HOOKS; i++)
+        all[nall++] = &own[i];
+    all[nall++] = hb_model_hooks(model);
     for (int i = 0; i < nhooks && nall < REPLAY_MAX_HOOKS; i++)
         all[nall++] = hooks[i];
     int rc = 0;

@@ -81,7 +81,7 @@ struct analysis {
 
 /* Read and replay every trace under `paths`. Warnings go to `warn` prefixed
  * with `prog`. The happens-before model (hb_model.h) always runs and fills
- * `diagnosis`; extra hooks (up to REPLAY_MAX_HOOKS - 4) see every process.
+ * `diagnosis`; extra hooks (up to REPLAY_MAX_HOOKS - 6) see every process.
  * Returns 0 when at least one trace was read, 2 when none was (or on
  * allocation failure); the analysis must be freed either way. */
 int analyze_paths(struct analysis *a, char *const *paths, int npaths, const char *prog, FILE *warn,

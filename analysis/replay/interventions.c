@@ -183,25 +183,40 @@ static void event_complete(struct interventions *iv, struct replay_process *p,
     }
 }
 
-/* Calls on created streams, and what proves them complete. */
-static void follow_stream(struct interventions *iv, struct replay_process *p,
-                          const struct replay_step *s)
+/* A call that returned success: only those prove or enqueue anything. */
+static int succeeded(const struct replay_step *s)
 {
-    /* Only a call that returned success proves or enqueues anything. */
-    if (s->rec->result != 0 || s->phase == PHASE_ENTER || s->phase == PHASE_SPIN)
+    return s->rec->result == 0 && s->phase != PHASE_ENTER && s->phase != PHASE_SPIN;
+}
+
+static int on_created_stream(const struct replay_step *s)
+{
+    return s->has_stream && s->stream.kind == STREAM_CREATED;
+}
+
+/* Hook: work enqueued on a created stream (a plain CALL: a blocking call's
+ * EXIT enqueues nothing more). */
+static void step_enqueue(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    if (s->rec->result == 0 && s->phase == PHASE_CALL && on_created_stream(s))
+        pending_add(user, p, s);
+}
+
+/* Hook: an event query or synchronize that saw the event complete. */
+static void step_observed(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    if (succeeded(s))
+        event_complete(user, p, s->obj);
+}
+
+/* Hook: the synchronizes that prove streams complete, and stream destroys. */
+static void step_proof(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    struct interventions *iv = user;
+    if (!succeeded(s))
         return;
-    int created = s->has_stream && s->stream.kind == STREAM_CREATED;
+    int created = on_created_stream(s);
     switch (s->op) {
-    case OP_STREAM_WORK:
-    case OP_EVENT_RECORD:
-    case OP_STREAM_WAIT_EVENT:
-        if (created && s->phase == PHASE_CALL)
-            pending_add(iv, p, s);
-        break;
-    case OP_EVENT_QUERY:
-    case OP_EVENT_SYNC:
-        event_complete(iv, p, s->obj);
-        break;
     case OP_STREAM_SYNC:
     case OP_STREAM_QUERY:
         if (created)
@@ -220,14 +235,24 @@ static void follow_stream(struct interventions *iv, struct replay_process *p,
     }
 }
 
-uint32_t interventions_step_mask(void)
+int interventions_call_hooks(struct interventions *iv, struct replay_hooks *hooks)
 {
-    return REPLAY_WANTS_RECORDS | REPLAY_WANTS_OP(OP_STREAM_WORK) |
-           REPLAY_WANTS_OP(OP_EVENT_RECORD) | REPLAY_WANTS_OP(OP_STREAM_WAIT_EVENT) |
-           REPLAY_WANTS_OP(OP_EVENT_QUERY) | REPLAY_WANTS_OP(OP_EVENT_SYNC) |
-           REPLAY_WANTS_OP(OP_STREAM_SYNC) | REPLAY_WANTS_OP(OP_STREAM_QUERY) |
-           REPLAY_WANTS_OP(OP_CTX_SYNC) | REPLAY_WANTS_OP(OP_PINNED_FREE) |
-           REPLAY_WANTS_OP(OP_STREAM_DESTROY);
+    hooks[0] = (struct replay_hooks){.user = iv,
+                                     .step_mask = REPLAY_WANTS_OP(OP_STREAM_WORK) |
+                                                  REPLAY_WANTS_OP(OP_EVENT_RECORD) |
+                                                  REPLAY_WANTS_OP(OP_STREAM_WAIT_EVENT),
+                                     .step = step_enqueue};
+    hooks[1] = (struct replay_hooks){.user = iv,
+                                     .step_mask = REPLAY_WANTS_OP(OP_EVENT_QUERY) |
+                                                  REPLAY_WANTS_OP(OP_EVENT_SYNC),
+                                     .step = step_observed};
+    hooks[2] = (struct replay_hooks){
+        .user = iv,
+        .step_mask = REPLAY_WANTS_OP(OP_STREAM_SYNC) | REPLAY_WANTS_OP(OP_STREAM_QUERY) |
+                     REPLAY_WANTS_OP(OP_CTX_SYNC) | REPLAY_WANTS_OP(OP_PINNED_FREE) |
+                     REPLAY_WANTS_OP(OP_STREAM_DESTROY),
+        .step = step_proof};
+    return INTERVENTIONS_CALL_HOOKS;
 }
 
 void interventions_process_end(struct interventions *iv, const struct replay_process *p)
@@ -377,13 +402,11 @@ static void count_policy(struct interventions *iv, struct replay_process *p,
     }
 }
 
-void interventions_step(struct interventions *iv, struct replay_process *p,
-                        const struct replay_step *s)
+void interventions_record(struct interventions *iv, struct replay_process *p,
+                          const struct replay_step *s)
 {
     if (s->rec->kind == CG_REC_POLICY)
         count_policy(iv, p, s);
-    else if (s->phase != PHASE_OTHER)
-        follow_stream(iv, p, s);
 }
 
 int interventions_any(const struct interventions *iv)

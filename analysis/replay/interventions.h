@@ -48,12 +48,16 @@ struct interventions {
     struct pending_on_stream *pending_cache[REPLAY_CACHE_SLOTS];
 };
 
-/* The replay step hook's work (analysis/analyze.c calls it for every step). */
-void interventions_step(struct interventions *iv, struct replay_process *p,
-                        const struct replay_step *s);
+/* A step of a record that is no call (PHASE_OTHER): counts the POLICY
+ * records (analysis/analyze.c calls it from its records hook). */
+void interventions_record(struct interventions *iv, struct replay_process *p,
+                          const struct replay_step *s);
 
-/* The steps interventions_step reads (replay_hooks.step_mask). */
-uint32_t interventions_step_mask(void);
+/* The replay step hooks that follow the calls on streams (user = iv), one
+ * per kind of call, each with the ops it reads as its step_mask: fills
+ * hooks[0 .. INTERVENTIONS_CALL_HOOKS - 1], returns how many. */
+#define INTERVENTIONS_CALL_HOOKS 3
+int interventions_call_hooks(struct interventions *iv, struct replay_hooks *hooks);
 
 /* The process's trace ended: forget its streams and events. */
 void interventions_process_end(struct interventions *iv, const struct replay_process *p);

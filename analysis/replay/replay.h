@@ -199,7 +199,7 @@ struct replay_hooks {
     void (*process_end)(void *user, struct replay_process *p);
 };
 
-#define REPLAY_MAX_HOOKS 6
+#define REPLAY_MAX_HOOKS 8
 
 /* A step hook as the replay calls it: replay_hooks.step and its user. */
 struct replay_step_hook {
