@@ -55,21 +55,14 @@ static int is_destroy(enum api_op op)
            op == OP_HOST_UNREGISTER;
 }
 
-void ownership_note(struct ownership **own, const struct replay_process *p,
-                    const struct replay_step *s)
+/* A creation stack not among the recent ones: the set, out of line. */
+static __attribute__((noinline)) void note_stack(struct ownership *own,
+                                                 const struct replay_process *p,
+                                                 const struct replay_object *o, uint64_t id)
 {
-    const struct replay_object *o = s->obj;
-    if (!is_destroy(s->op) || s->phase == PHASE_ENTER || !o || o->live || s->obj_state != HS_LIVE ||
-        s->rec->result != 0)
-        return;
-    if (!*own && !(*own = calloc(1, sizeof **own)))
-        return;
-    uint64_t id = (uint64_t)o->type << 32 | o->created.site;
-    uint64_t *recent = &(*own)->recent[(unsigned)o->type % NOTED_RECENT];
-    if (*recent == id + 1)
-        return;
+    uint64_t *recent = &own->recent[o->type];
     struct noted_stack *n = NULL;
-    HASH_FIND(hh, (*own)->noted, &id, sizeof id, n);
+    HASH_FIND(hh, own->noted, &id, sizeof id, n);
     if (n) {
         *recent = id + 1;
         return;
@@ -81,8 +74,22 @@ void ownership_note(struct ownership **own, const struct replay_process *p,
     }
     n->id = id;
     n->type = o->type;
-    HASH_ADD(hh, (*own)->noted, id, sizeof n->id, n);
+    HASH_ADD(hh, own->noted, id, sizeof n->id, n);
     *recent = id + 1;
+}
+
+void ownership_note(struct ownership **own, const struct replay_process *p,
+                    const struct replay_step *s)
+{
+    const struct replay_object *o = s->obj;
+    if (!is_destroy(s->op) || s->phase == PHASE_ENTER || !o || o->live || s->obj_state != HS_LIVE ||
+        s->rec->result != 0 || (unsigned)o->type >= NOTED_RECENT)
+        return;
+    if (!*own && !(*own = calloc(1, sizeof **own)))
+        return;
+    uint64_t id = (uint64_t)o->type << 32 | o->created.site;
+    if ((*own)->recent[o->type] != id + 1)
+        note_stack(*own, p, o, id);
 }
 
 /* The owner key of a stack (frames, n, site as analysis/stacks/stack.h sets them)
