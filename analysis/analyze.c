@@ -31,16 +31,23 @@
 #include "analysis/base/text_safe.h"
 #include "analysis/input/trace_set.h"
 
+/* Where a source is in its trace: the reader's current run of records
+ * (next..end, not yet used), the head to replay next with the CG_REC_ARGS
+ * record that belongs to it (or NULL; head NULL at the end), and the merge
+ * key: the latest time among the records up to head. STRING records carry
+ * payload in ts_ns, not a time, and leave the key as it was. */
+struct cursor {
+    const struct cg_record *next, *end;
+    const struct cg_record *head;
+    const struct cg_record *args;
+    uint64_t key;
+};
+
 struct source {
     struct cg_reader *reader;
     struct replay_process proc;
-    const struct cg_record *next, *end; /* handed out by the reader, not yet used */
-    const struct cg_record *head;       /* the next record to replay, NULL at the end */
-    const struct cg_record *args;       /* the CG_REC_ARGS that belongs to head, or NULL */
-    struct cg_record head_copy;         /* head, when reading past it refilled the reader */
-    /* Merge key: the latest time among the records up to head. STRING
-     * records carry payload in ts_ns, not a time, and leave it as it was. */
-    uint64_t key;
+    struct cursor at;
+    struct cg_record head_copy; /* head, when reading past it refilled the reader */
 };
 
 struct merge {
@@ -51,7 +58,7 @@ struct merge {
 
 static int head_before(const struct merge *m, size_t a, size_t b)
 {
-    uint64_t ta = m->src[a].key, tb = m->src[b].key;
+    uint64_t ta = m->src[a].at.key, tb = m->src[b].at.key;
     return ta != tb ? ta < tb : a < b;
 }
 
@@ -277,48 +284,84 @@ static void collect_process(void *user, struct replay_process *p)
 
 /* ------------------------------------------------------------------ the run */
 
-/* The reader's next run of records into next..end (next == end); returns 0
- * at the end of the trace. Out of line: once per batch of records. */
-static __attribute__((noinline)) int refill(struct source *s)
+/* A run of records from the reader; next == end at the end of the trace. */
+struct run {
+    const struct cg_record *next, *end;
+};
+
+/* The reader's next run. Out of line: once per batch of records. */
+static __attribute__((noinline)) struct run refill(struct cg_reader *reader)
 {
     const struct cg_record *first = NULL;
-    size_t n = cg_reader_next_batch(s->reader, &first);
-    if (n == 0)
-        return 0;
-    s->next = first;
-    s->end = first + n;
-    return 1;
+    size_t n = cg_reader_next_batch(reader, &first);
+    struct run r = {first, n ? first + n : first};
+    return r;
 }
 
 /* Records from the reader into next..end; returns 0 at the end of the trace. */
-static inline int have_next(struct source *s)
+static inline __attribute__((always_inline)) int have_next(struct cg_reader *reader,
+                                                           struct cursor *c)
 {
-    return s->next != s->end || refill(s);
+    if (c->next != c->end)
+        return 1;
+    struct run r = refill(reader);
+    c->next = r.next;
+    c->end = r.end;
+    return r.next != r.end;
 }
 
 /* Next record into head, with its ARGS record when one follows it. Inline
  * in the merge loops: it runs once per record. */
-static inline __attribute__((always_inline)) void advance(struct source *s)
+static inline __attribute__((always_inline)) void
+advance_at(struct cg_reader *reader, struct cursor *c, struct cg_record *head_copy)
 {
-    s->args = NULL;
-    if (!have_next(s)) {
-        s->head = NULL;
+    c->args = NULL;
+    if (!have_next(reader, c)) {
+        c->head = NULL;
         return;
     }
-    const struct cg_record *head = s->next++;
-    s->head = head;
-    if (head->kind != CG_REC_STRING && head->ts_ns > s->key)
-        s->key = head->ts_ns;
+    const struct cg_record *head = c->next++;
+    c->head = head;
+    if (head->kind != CG_REC_STRING && head->ts_ns > c->key)
+        c->key = head->ts_ns;
     if (head->kind != CG_REC_CALL && head->kind != CG_REC_ENTER)
         return;
-    if (s->next == s->end) { /* reading on reuses the buffer head points into */
-        s->head_copy = *s->head;
-        s->head = &s->head_copy;
-        if (!have_next(s))
+    if (c->next == c->end) { /* reading on reuses the buffer head points into */
+        *head_copy = *head;
+        c->head = head_copy;
+        if (!have_next(reader, c))
             return;
     }
-    if (s->next->kind == CG_REC_ARGS && s->next->tid == s->head->tid)
-        s->args = s->next++;
+    if (c->next->kind == CG_REC_ARGS && c->next->tid == c->head->tid)
+        c->args = c->next++;
+}
+
+static inline __attribute__((always_inline)) void advance(struct source *s)
+{
+    advance_at(s->reader, &s->at, &s->head_copy);
+}
+
+/* Replay source i until another trace's head comes first (the heap's top,
+ * if any) or its trace ends. The cursor stays in registers meanwhile: this
+ * is the loop every record of a serial run goes through. */
+static void feed_run(struct merge *m, size_t i)
+{
+    struct source *s = &m->src[i];
+    /* Go on while key < limit, or key == limit when the top comes later
+     * in trace order (head_before); without a top, to the end. */
+    uint64_t limit = UINT64_MAX;
+    int equal_goes_on = 1;
+    if (m->heap_len > 0) {
+        limit = m->src[m->heap[0]].at.key;
+        equal_goes_on = m->heap[0] > i;
+    }
+    struct cg_reader *reader = s->reader;
+    struct cursor c = s->at;
+    do {
+        replay_feed(&s->proc, c.head, c.args);
+        advance_at(reader, &c, &s->head_copy);
+    } while (c.head && (c.key < limit || (c.key == limit && equal_goes_on)));
+    s->at = c;
 }
 
 static void finish_source(struct source *s)
@@ -378,7 +421,7 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
     size_t opened = open_batch(a, m.src, files, n, prog, warn, hooks, nhooks);
     for (size_t i = 0; i < opened; i++) {
         advance(&m.src[i]);
-        if (m.src[i].head)
+        if (m.src[i].at.head)
             heap_push(&m, i);
         else
             finish_source(&m.src[i]);
@@ -388,11 +431,8 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
         struct source *s = &m.src[i];
         /* Feed this trace until another one's head comes first: one heap
          * operation per run of records, not per record. */
-        do {
-            replay_feed(&s->proc, s->head, s->args);
-            advance(s);
-        } while (s->head && (m.heap_len == 0 || !head_before(&m, m.heap[0], i)));
-        if (s->head)
+        feed_run(&m, i);
+        if (s->at.head)
             heap_push(&m, i);
         else
             finish_source(s);
@@ -431,8 +471,8 @@ static void job_end(struct job *j)
 {
     struct source *s = &j->src;
     finish_source(s);
-    run_part_note(j->part, s->key);
-    j->part->end_key = s->key;
+    run_part_note(j->part, s->at.key);
+    j->part->end_key = s->at.key;
     j->part->sub.diagnosis = hb_model_take_diagnosis(j->model, &j->part->sub.ndiagnosis);
     j->done = 1;
 }
@@ -441,21 +481,21 @@ static void job_end(struct job *j)
 static void job_begin(struct job *j)
 {
     advance(&j->src);
-    j->part->empty = j->src.head == NULL;
-    if (!j->src.head)
+    j->part->empty = j->src.at.head == NULL;
+    if (!j->src.at.head)
         job_end(j);
 }
 
 static void job_step(struct job *j, uint64_t until)
 {
     struct source *s = &j->src;
-    while (s->head && s->key <= until) {
-        uint64_t key = s->key;
-        replay_feed(&s->proc, s->head, s->args);
+    while (s->at.head && s->at.key <= until) {
+        uint64_t key = s->at.key;
+        replay_feed(&s->proc, s->at.head, s->at.args);
         run_part_note(j->part, key);
         advance(s);
     }
-    if (!s->head)
+    if (!s->at.head)
         job_end(j);
 }
 
@@ -534,7 +574,7 @@ static int run_rounds(struct analysis *a, struct job *jobs, struct run_part *par
         for (size_t i = 0; i < n; i++)
             if (!jobs[i].done) {
                 left++;
-                low = jobs[i].src.key < low ? jobs[i].src.key : low;
+                low = jobs[i].src.at.key < low ? jobs[i].src.at.key : low;
             }
         if (left == 0)
             return 0;
