@@ -198,7 +198,7 @@ static void raise_replaced(struct replay_process *p, struct replay_object *old,
     rp_raise_leak_ended(p, old, ended);
 }
 
-static void apply_create(struct replay_process *p, struct replay_step *s, enum obj_type type)
+HOT void apply_create(struct replay_process *p, struct replay_step *s, enum obj_type type)
 {
     const struct cg_record *r = s->rec;
     if (r->result != RESULT_SUCCESS || r->handle == 0)
