@@ -176,6 +176,21 @@ HOT void begin_call(struct replay_process *p, struct replay_step *s, enum api_op
 
 /* ------------------------------------------------------------------ phase 2: call returned */
 
+/* The origin of `rec` (the step's record or its ENTER) as rp_origin_of
+ * gives it, with the task the step already knows. */
+HOT struct replay_origin step_origin(const struct replay_step *s, const struct cg_record *rec)
+{
+    struct replay_origin o = {
+        .ts_ns = rec->ts_ns,
+        .tid = rec->tid,
+        .site = rec->site,
+        .task = s->task,
+        .thread = s->thread ? s->thread->name : 0,
+        .api = rec->api,
+    };
+    return o;
+}
+
 /* A create returned the value of an object still live here: the driver
  * freed it without a destroy the trace shows (its context ended unseen).
  * The program never destroyed it: its leak, not a silent end. */
@@ -203,7 +218,7 @@ HOT void apply_create(struct replay_process *p, struct replay_step *s, enum obj_
     const struct cg_record *r = s->rec;
     if (r->result != RESULT_SUCCESS || r->handle == 0)
         return;
-    struct replay_origin origin = rp_origin_of(p, s->enter ? s->enter : r, s->thread);
+    struct replay_origin origin = step_origin(s, s->enter ? s->enter : r);
     struct replay_object *old = rp_object_find(p, type, r->handle);
     if (old && old->live)
         raise_replaced(p, old, &origin);
@@ -228,7 +243,7 @@ static void apply_destroy(struct replay_process *p, struct replay_step *s)
     struct replay_object *o = s->obj;
     if (s->rec->result != RESULT_SUCCESS || !o || !o->live)
         return;
-    struct replay_origin origin = rp_origin_of(p, s->enter ? s->enter : s->rec, s->thread);
+    struct replay_origin origin = step_origin(s, s->enter ? s->enter : s->rec);
     origin.ts_ns = s->rec->ts_ns;
     rp_object_destroy(p, o, &origin, s);
 }
@@ -240,7 +255,7 @@ static void apply_record(struct replay_process *p, struct replay_step *s)
         return;
     rp_resolve_record(p, ev, UNRESOLVED_RERECORDED, s, s->rec->ts_ns);
     ev->records++;
-    ev->record = rp_origin_of(p, s->rec, s->thread);
+    ev->record = step_origin(s, s->rec);
     ev->record_stream = s->stream;
     ev->record_stream_serial = s->arg_obj ? s->arg_obj->serial : 0;
     ev->record_serial = ++p->next_serial;
