@@ -138,8 +138,26 @@ static void pending_done_process(struct interventions *iv, int process)
             pending_done(e);
 }
 
-static void pending_add(struct interventions *iv, struct replay_process *p,
-                        const struct replay_step *s)
+/* An event record enqueued as call `seq` of the stream: keep the marks
+ * still unproven, minus an earlier record of this event. Out of line: the
+ * common enqueue (a copy, a launch) stays a leaf. */
+static __attribute__((noinline)) void pending_mark(struct pending_on_stream *e, uint64_t event)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < e->nmarks; i++)
+        if (e->marks[i].seq > e->done_seq && e->marks[i].event != event)
+            e->marks[kept++] = e->marks[i];
+    if (kept == PENDING_MARKS) { /* forget the oldest */
+        memmove(&e->marks[0], &e->marks[1], (PENDING_MARKS - 1) * sizeof e->marks[0]);
+        kept--;
+    }
+    e->marks[kept].event = event;
+    e->marks[kept].seq = e->seq;
+    e->nmarks = kept + 1;
+}
+
+static inline __attribute__((always_inline)) void
+pending_add(struct interventions *iv, struct replay_process *p, const struct replay_step *s)
 {
     struct pending_on_stream *e = pending_find(iv, p->index, s->stream.handle, 1);
     if (e == NULL)
@@ -147,20 +165,8 @@ static void pending_add(struct interventions *iv, struct replay_process *p,
     struct pending_call *c = &e->ring[e->seq % PENDING_RING];
     c->seq = ++e->seq;
     c->api = s->rec->api;
-    if (s->op != OP_EVENT_RECORD)
-        return;
-    /* Keep the marks still unproven, minus an earlier record of this event. */
-    unsigned kept = 0;
-    for (unsigned i = 0; i < e->nmarks; i++)
-        if (e->marks[i].seq > e->done_seq && e->marks[i].event != s->rec->handle)
-            e->marks[kept++] = e->marks[i];
-    if (kept == PENDING_MARKS) { /* forget the oldest */
-        memmove(&e->marks[0], &e->marks[1], (PENDING_MARKS - 1) * sizeof e->marks[0]);
-        kept--;
-    }
-    e->marks[kept].event = s->rec->handle;
-    e->marks[kept].seq = e->seq;
-    e->nmarks = kept + 1;
+    if (s->op == OP_EVENT_RECORD)
+        pending_mark(e, s->rec->handle);
 }
 
 /* The event's latest record was seen complete: so was its stream's work
