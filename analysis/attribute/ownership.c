@@ -55,10 +55,9 @@ static int is_destroy(enum api_op op)
            op == OP_HOST_UNREGISTER;
 }
 
-/* A creation stack not among the recent ones: the set, out of line. */
-static __attribute__((noinline)) void note_stack(struct ownership *own,
-                                                 const struct replay_process *p,
-                                                 const struct replay_object *o, uint64_t id)
+/* A creation stack not among the recent ones: the set. */
+static void note_stack(struct ownership *own, const struct replay_process *p,
+                       const struct replay_object *o, uint64_t id)
 {
     uint64_t *recent = &own->recent[o->type];
     struct noted_stack *n = NULL;
@@ -78,6 +77,17 @@ static __attribute__((noinline)) void note_stack(struct ownership *own,
     *recent = id + 1;
 }
 
+/* Not the recent stack of its type (or the process's first destroy). */
+static __attribute__((noinline)) void note_new(struct ownership **own,
+                                               const struct replay_process *p,
+                                               const struct replay_object *o, uint64_t id)
+{
+    if (!*own && !(*own = calloc(1, sizeof **own)))
+        return;
+    if ((*own)->recent[o->type] != id + 1)
+        note_stack(*own, p, o, id);
+}
+
 void ownership_note(struct ownership **own, const struct replay_process *p,
                     const struct replay_step *s)
 {
@@ -85,11 +95,9 @@ void ownership_note(struct ownership **own, const struct replay_process *p,
     if (!is_destroy(s->op) || s->phase == PHASE_ENTER || !o || o->live || s->obj_state != HS_LIVE ||
         s->rec->result != 0 || (unsigned)o->type >= NOTED_RECENT)
         return;
-    if (!*own && !(*own = calloc(1, sizeof **own)))
-        return;
     uint64_t id = (uint64_t)o->type << 32 | o->created.site;
-    if ((*own)->recent[o->type] != id + 1)
-        note_stack(*own, p, o, id);
+    if (!*own || (*own)->recent[o->type] != id + 1)
+        note_new(own, p, o, id);
 }
 
 /* The owner key of a stack (frames, n, site as analysis/stacks/stack.h sets them)
