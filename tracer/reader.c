@@ -448,6 +448,19 @@ static int skip_invalid(struct cg_reader *r)
     }
 }
 
+/* The kinds a batch goes on over: every valid one but STRING. A batch
+ * stops before an unfinished (NONE) or corrupt slot, and after a STRING
+ * (its chunk added to the table first). One load per record. */
+static const unsigned char in_batch[256] = {
+    [CG_REC_CALL] = 1,     [CG_REC_ENTER] = 1,        [CG_REC_EXIT] = 1,
+    [CG_REC_SPIN] = 1,     [CG_REC_THREAD_START] = 1, [CG_REC_THREAD_EXIT] = 1,
+    [CG_REC_TASK] = 1,     [CG_REC_FORK] = 1,         [CG_REC_STREAM_ID] = 1,
+    [CG_REC_ARGS] = 1,     [CG_REC_PROCESS_EXIT] = 1, [CG_REC_POLICY] = 1,
+    [CG_REC_STALL] = 1,    [CG_REC_LOG] = 1,          [CG_REC_CONTEXT] = 1,
+    [CG_REC_CALLBACK] = 1, [CG_REC_MODULE] = 1,       [CG_REC_PYSTACK] = 1,
+};
+_Static_assert(CG_REC_KIND_MAX == CG_REC_PYSTACK, "a new record kind goes into in_batch");
+
 /* Version 4: a run of merged records, ending just after a STRING record. */
 static size_t merged_batch(struct cg_reader *r, const struct cg_record **first)
 {
@@ -472,17 +485,13 @@ size_t cg_reader_next_batch(struct cg_reader *r, const struct cg_record **first)
         *first = NULL;
         return 0;
     }
-    uint32_t start = r->buf_pos, pos = start;
-    while (pos < r->buf_len) {
-        uint8_t kind = r->buf[pos].kind;
-        if (kind == CG_REC_NONE || kind > CG_REC_KIND_MAX)
-            break;
-        pos++;
-        if (kind == CG_REC_STRING) {
-            add_string_chunk(r, &r->buf[pos - 1]);
-            break;
-        }
-    }
+    uint32_t start = r->buf_pos;
+    const struct cg_record *rec = &r->buf[start], *end = &r->buf[r->buf_len];
+    while (rec < end && in_batch[rec->kind])
+        rec++;
+    if (rec < end && rec->kind == CG_REC_STRING)
+        add_string_chunk(r, rec++);
+    uint32_t pos = (uint32_t)(rec - r->buf);
     r->buf_pos = pos;
     r->records += pos - start;
     *first = &r->buf[start];
