@@ -313,7 +313,7 @@ static inline __attribute__((always_inline)) int have_next(struct cg_reader *rea
 /* Next record into head, with its ARGS record when one follows it. Inline
  * in the merge loops: it runs once per record. */
 static inline __attribute__((always_inline)) void
-advance_at(struct cg_reader *reader, struct cursor *c, struct cg_record *head_copy)
+advance_at(struct cg_reader *reader, struct cursor *c, struct cg_record *head_copy, int keyed)
 {
     c->args = NULL;
     if (!have_next(reader, c)) {
@@ -322,7 +322,7 @@ advance_at(struct cg_reader *reader, struct cursor *c, struct cg_record *head_co
     }
     const struct cg_record *head = c->next++;
     c->head = head;
-    if (head->kind != CG_REC_STRING && head->ts_ns > c->key)
+    if (keyed && head->kind != CG_REC_STRING && head->ts_ns > c->key)
         c->key = head->ts_ns;
     if (head->kind != CG_REC_CALL && head->kind != CG_REC_ENTER)
         return;
@@ -338,29 +338,38 @@ advance_at(struct cg_reader *reader, struct cursor *c, struct cg_record *head_co
 
 static inline __attribute__((always_inline)) void advance(struct source *s)
 {
-    advance_at(s->reader, &s->at, &s->head_copy);
+    advance_at(s->reader, &s->at, &s->head_copy, 1);
 }
 
-/* Replay source i until another trace's head comes first (the heap's top,
- * if any) or its trace ends. The cursor stays in registers meanwhile: this
- * is the loop every record of a serial run goes through. */
+/* Replay source i until another trace's head comes first (the heap's top)
+ * or its trace ends. The cursor stays in registers meanwhile: this is the
+ * loop every record of a serial run goes through. */
 static void feed_run(struct merge *m, size_t i)
 {
     struct source *s = &m->src[i];
     /* Go on while key < limit, or key == limit when the top comes later
-     * in trace order (head_before); without a top, to the end. */
-    uint64_t limit = UINT64_MAX;
-    int equal_goes_on = 1;
-    if (m->heap_len > 0) {
-        limit = m->src[m->heap[0]].at.key;
-        equal_goes_on = m->heap[0] > i;
-    }
+     * in trace order (head_before). */
+    uint64_t limit = m->src[m->heap[0]].at.key;
+    int equal_goes_on = m->heap[0] > i;
     struct cg_reader *reader = s->reader;
     struct cursor c = s->at;
     do {
         replay_feed(&s->proc, c.head, c.args);
-        advance_at(reader, &c, &s->head_copy);
+        advance_at(reader, &c, &s->head_copy, 1);
     } while (c.head && (c.key < limit || (c.key == limit && equal_goes_on)));
+    s->at = c;
+}
+
+/* The only trace left: to its end. Nothing compares its key any more, so
+ * the loop does not keep it. */
+static void feed_rest(struct source *s)
+{
+    struct cg_reader *reader = s->reader;
+    struct cursor c = s->at;
+    do {
+        replay_feed(&s->proc, c.head, c.args);
+        advance_at(reader, &c, &s->head_copy, 0);
+    } while (c.head);
     s->at = c;
 }
 
@@ -431,7 +440,10 @@ static int run_batch(struct analysis *a, char *const *files, size_t n, const cha
         struct source *s = &m.src[i];
         /* Feed this trace until another one's head comes first: one heap
          * operation per run of records, not per record. */
-        feed_run(&m, i);
+        if (m.heap_len > 0)
+            feed_run(&m, i);
+        else
+            feed_rest(s);
         if (s->at.head)
             heap_push(&m, i);
         else
