@@ -496,11 +496,12 @@ static void sort_step_hooks(struct replay_process *p)
             p->end_hooks[p->nend_hooks++] = p->hooks[i];
     }
     for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
-        p->nstep_hooks[cls] = 0;
+        int n = 0;
         for (int i = 0; i < p->nhooks; i++)
             if (hook_wants(p->hooks[i], cls))
-                p->step_hooks[cls][p->nstep_hooks[cls]++] =
+                p->step_hooks[cls][n++] =
                     (struct replay_step_hook){p->hooks[i]->step, p->hooks[i]->user};
+        p->step_hooks[cls][n] = (struct replay_step_hook){NULL, NULL};
     }
 }
 
@@ -510,9 +511,8 @@ HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
                         enum replay_phase phase)
 {
     unsigned cls = step_class(phase, s->op);
-    const struct replay_step_hook *h = p->step_hooks[cls];
-    for (unsigned i = 0, n = p->nstep_hooks[cls]; i < n; i++)
-        h[i].step(h[i].user, p, s);
+    for (const struct replay_step_hook *h = p->step_hooks[cls]; h->step; h++)
+        h->step(h->user, p, s);
 }
 
 static void count_call(struct replay_process *p, uint16_t api, uint64_t n)

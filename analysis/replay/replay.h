@@ -282,9 +282,9 @@ struct replay_process {
     struct finding_set *findings;
     const struct replay_hooks *hooks[REPLAY_MAX_HOOKS];
     int nhooks;
-    /* The step hooks that want each kind of step, by replay_step_class(). */
-    struct replay_step_hook step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS];
-    unsigned char nstep_hooks[REPLAY_STEP_CLASSES];
+    /* The step hooks that want each kind of step, by replay_step_class(),
+     * each list ended by one whose step is NULL. */
+    struct replay_step_hook step_hooks[REPLAY_STEP_CLASSES][REPLAY_MAX_HOOKS + 1];
     /* The hooks that have record_resolved, and those that have object_end. */
     const struct replay_hooks *resolve_hooks[REPLAY_MAX_HOOKS], *end_hooks[REPLAY_MAX_HOOKS];
     int nresolve_hooks, nend_hooks;
