@@ -248,7 +248,7 @@ static void apply_destroy(struct replay_process *p, struct replay_step *s)
     rp_object_destroy(p, o, &origin, s);
 }
 
-static void apply_record(struct replay_process *p, struct replay_step *s)
+HOT void apply_record(struct replay_process *p, struct replay_step *s)
 {
     struct replay_object *ev = s->obj;
     if (s->rec->result != RESULT_SUCCESS || !ev || !ev->live)
@@ -264,8 +264,8 @@ static void apply_record(struct replay_process *p, struct replay_step *s)
         s->arg_obj->stream_busy = 1;
 }
 
-static void apply_observed(struct replay_process *p, const struct replay_step *s,
-                           struct replay_object *ev)
+HOT void apply_observed(struct replay_process *p, const struct replay_step *s,
+                        struct replay_object *ev)
 {
     if (s->rec->result == RESULT_SUCCESS && ev && ev->live)
         rp_resolve_record(p, ev, RESOLVED_OBSERVED, s, s->rec->ts_ns);
