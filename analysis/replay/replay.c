@@ -515,17 +515,13 @@ HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
         h->step(h->user, p, s);
 }
 
-static void count_call(struct replay_process *p, uint16_t api, uint64_t n)
-{
-    if (api < p->api_count)
-        p->calls[api] += n;
-}
-
 /* Every field set one by one: a compound literal here compiles to a
- * `rep stos` of the whole step, the costliest part of a record's replay. */
-static inline void step_init(struct replay_process *p, struct replay_step *s,
-                             const struct cg_record *rec, const struct cg_record *args,
-                             enum replay_phase phase)
+ * `rep stos` of the whole step, the costliest part of a record's replay.
+ * `calls` is added to the API's call count (0 for records that are no new
+ * call): the API's op, name and count behind one bounds test. */
+static inline __attribute__((always_inline)) void
+step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
+          const struct cg_record *args, enum replay_phase phase, uint64_t calls)
 {
     struct replay_thread *t = rp_thread_get(p, rec->tid);
     uint16_t api = rec->api;
@@ -533,8 +529,14 @@ static inline void step_init(struct replay_process *p, struct replay_step *s,
     s->enter = NULL;
     s->args = args;
     s->phase = phase;
-    s->op = rp_op_of(p, api);
-    s->api = api < p->api_count ? p->api_names[api] : api ? replay_api_name(p, api) : "";
+    if (api < p->api_count) {
+        s->op = p->ops[api];
+        s->api = p->api_names[api];
+        p->calls[api] += calls;
+    } else {
+        s->op = OP_OTHER;
+        s->api = api ? replay_api_name(p, api) : "";
+    }
     s->thread = t;
     s->task = t && t->has_task ? t->task : p->task;
     s->obj = NULL;
@@ -550,7 +552,7 @@ static inline void step_init(struct replay_process *p, struct replay_step *s,
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,
                   const struct cg_record *args, enum replay_phase phase)
 {
-    step_init(p, s, rec, args, phase);
+    step_init(p, s, rec, args, phase, 0);
 }
 
 static void remember_last(struct replay_thread *t, const struct cg_record *rec)
@@ -575,8 +577,7 @@ HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    step_init(p, &s, rec, args, PHASE_CALL);
-    count_call(p, rec->api, 1);
+    step_init(p, &s, rec, args, PHASE_CALL, 1);
     call_op(p, &s, s.op, &cs); /* both phases, one dispatch */
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
@@ -589,8 +590,7 @@ HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
 {
     struct replay_step s;
     struct call_state cs = {0};
-    step_init(p, &s, rec, args, PHASE_ENTER);
-    count_call(p, rec->api, 1);
+    step_init(p, &s, rec, args, PHASE_ENTER, 1);
     begin_call(p, &s, s.op, &cs, 0);
     if (s.thread) {
         s.thread->in_call = 1;
@@ -663,7 +663,7 @@ HANDLER void on_exit_record(struct replay_process *p, const struct cg_record *re
         exit_rec.site = t->enter.site;
     struct cg_record enter = t->enter;
     struct replay_step s;
-    step_init(p, &s, &exit_rec, NULL, PHASE_EXIT);
+    step_init(p, &s, &exit_rec, NULL, PHASE_EXIT, 0);
     s.enter = &enter;
     t->in_call = 0;
     relookup(p, &s);
@@ -678,8 +678,7 @@ HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
 {
     struct replay_step s;
     struct call_state cs = {0};
-    step_init(p, &s, rec, NULL, PHASE_SPIN);
-    count_call(p, rec->api, rec->arg);
+    step_init(p, &s, rec, NULL, PHASE_SPIN, rec->arg);
     begin_call(p, &s, s.op, &cs, 1);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_SPIN);
@@ -754,7 +753,7 @@ HANDLER void on_other(struct replay_process *p, const struct cg_record *rec)
     default:
         break;
     }
-    step_init(p, &s, rec, NULL, PHASE_OTHER);
+    step_init(p, &s, rec, NULL, PHASE_OTHER, 0);
     s.op = OP_OTHER;
     run_step_hooks(p, &s, PHASE_OTHER);
     if (rec->kind == CG_REC_THREAD_EXIT && s.thread)
