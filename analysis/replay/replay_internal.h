@@ -62,8 +62,45 @@ void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o
                                const struct replay_origin *origin, const struct replay_step *s);
 void rp_count_object(struct replay_process *p, const struct replay_object *o, int starting,
                      int destroyed);
-/* rp_count_object(p, o, 1, 0) */
-void rp_count_created(struct replay_process *p, const struct replay_object *o);
+/* rp_count_object(p, o, 1, 0), inline: once per create. */
+static inline void rp_count_one_created(struct replay_counts *c)
+{
+    c->created++;
+    c->live++;
+    if (c->live > c->peak_live)
+        c->peak_live = c->live;
+}
+
+static inline void rp_count_pinned_created(struct replay_pinned_counts *c,
+                                           const struct replay_object *o)
+{
+    if (o->pinned_origin == PINNED_REGISTERED)
+        c->registrations++;
+    else
+        c->allocations++;
+    c->live++;
+    c->bytes_live += o->bytes;
+    if (c->bytes_live > c->peak_bytes)
+        c->peak_bytes = c->bytes_live;
+}
+
+static inline void rp_count_created(struct replay_process *p, const struct replay_object *o)
+{
+    struct replay_totals *t = p->totals;
+    switch (o->type) {
+    case OBJ_EVENT:
+        rp_count_one_created(&p->events);
+        rp_count_one_created(&t->events);
+        break;
+    case OBJ_STREAM:
+        rp_count_one_created(&p->streams);
+        rp_count_one_created(&t->streams);
+        break;
+    default:
+        rp_count_pinned_created(&p->pinned, o);
+        rp_count_pinned_created(&t->pinned, o);
+    }
+}
 void rp_evict_tombstones(struct replay_process *p);
 void rp_free_objects(struct replay_process *p);
 struct replay_origin rp_origin_of(const struct replay_process *p, const struct cg_record *rec,

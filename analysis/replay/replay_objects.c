@@ -134,26 +134,6 @@ void rp_resolve_pending(struct replay_process *p, struct replay_object *ev,
         p->resolve_hooks[i]->record_resolved(p->resolve_hooks[i]->user, p, ev, how, s, ts_ns);
 }
 
-static void count_created(struct replay_counts *c)
-{
-    c->created++;
-    c->live++;
-    if (c->live > c->peak_live)
-        c->peak_live = c->live;
-}
-
-static void count_pinned_created(struct replay_pinned_counts *c, const struct replay_object *o)
-{
-    if (o->pinned_origin == PINNED_REGISTERED)
-        c->registrations++;
-    else
-        c->allocations++;
-    c->live++;
-    c->bytes_live += o->bytes;
-    if (c->bytes_live > c->peak_bytes)
-        c->peak_bytes = c->bytes_live;
-}
-
 static void count_pinned_ended(struct replay_pinned_counts *c, const struct replay_object *o,
                                int destroyed)
 {
@@ -183,17 +163,17 @@ count_object(struct replay_process *p, const struct replay_object *o, int starti
     struct replay_totals *t = p->totals;
     switch (o->type) {
     case OBJ_EVENT:
-        starting ? count_created(&p->events) : count_ended(&p->events, destroyed);
-        starting ? count_created(&t->events) : count_ended(&t->events, destroyed);
+        starting ? rp_count_one_created(&p->events) : count_ended(&p->events, destroyed);
+        starting ? rp_count_one_created(&t->events) : count_ended(&t->events, destroyed);
         break;
     case OBJ_STREAM:
-        starting ? count_created(&p->streams) : count_ended(&p->streams, destroyed);
-        starting ? count_created(&t->streams) : count_ended(&t->streams, destroyed);
+        starting ? rp_count_one_created(&p->streams) : count_ended(&p->streams, destroyed);
+        starting ? rp_count_one_created(&t->streams) : count_ended(&t->streams, destroyed);
         break;
     default:
         if (starting) {
-            count_pinned_created(&p->pinned, o);
-            count_pinned_created(&t->pinned, o);
+            rp_count_pinned_created(&p->pinned, o);
+            rp_count_pinned_created(&t->pinned, o);
         } else {
             count_pinned_ended(&p->pinned, o, destroyed);
             count_pinned_ended(&t->pinned, o, destroyed);
@@ -205,11 +185,6 @@ void rp_count_object(struct replay_process *p, const struct replay_object *o, in
                      int destroyed)
 {
     count_object(p, o, starting, destroyed);
-}
-
-void rp_count_created(struct replay_process *p, const struct replay_object *o)
-{
-    count_object(p, o, 1, 0);
 }
 
 /* A generation starts over in the struct of the previous one: every field
