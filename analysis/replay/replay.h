@@ -39,6 +39,13 @@ static inline unsigned replay_cache_slot(uint64_t key)
 {
     return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 60);
 }
+/* The slot of a thread id: its low bits (ids are small and mostly
+ * consecutive, unlike handles, whose low bits are alignment). */
+_Static_assert((REPLAY_CACHE_SLOTS & (REPLAY_CACHE_SLOTS - 1)) == 0, "a power of two");
+static inline unsigned replay_thread_slot(uint32_t tid)
+{
+    return tid & (REPLAY_CACHE_SLOTS - 1);
+}
 
 /* Destroyed handles remembered per process (oldest forgotten first). A use of
  * a forgotten one is reported as unknown-handle instead of use-after-destroy. */
@@ -262,8 +269,9 @@ struct replay_process {
     size_t dead_count;
     struct replay_thread *threads;
     /* Small direct-mapped caches in front of the thread and object tables
-     * (slot = replay_cache_slot(key)): nearby records mostly name the same
-     * few threads and objects. A slot never holds a freed one. */
+     * (slot = replay_thread_slot(tid), replay_cache_slot(handle)): nearby
+     * records mostly name the same few threads and objects. A slot never
+     * holds a freed one. */
     struct replay_thread *thread_cache[REPLAY_CACHE_SLOTS];
     struct replay_object *object_cache[OBJ_TYPE_COUNT][REPLAY_CACHE_SLOTS];
     uint64_t next_serial;

@@ -45,7 +45,7 @@ static inline struct replay_object *rp_object_find(struct replay_process *p, enu
 /* replay_thread_get with its cache check inline. */
 static inline struct replay_thread *rp_thread_get(struct replay_process *p, uint32_t tid)
 {
-    struct replay_thread *t = p->thread_cache[replay_cache_slot(tid)];
+    struct replay_thread *t = p->thread_cache[replay_thread_slot(tid)];
     return t && t->tid == tid ? t : replay_thread_get(p, tid);
 }
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,

@@ -18,7 +18,7 @@
 
 struct replay_thread *replay_thread_get(struct replay_process *p, uint32_t tid)
 {
-    struct replay_thread **slot = &p->thread_cache[replay_cache_slot(tid)];
+    struct replay_thread **slot = &p->thread_cache[replay_thread_slot(tid)];
     struct replay_thread *t = *slot;
     if (t && t->tid == tid)
         return t;
@@ -40,7 +40,7 @@ void rp_thread_end(struct replay_process *p, struct replay_thread *t)
     for (int i = 0; i < p->nhooks; i++)
         if (p->hooks[i]->thread_end)
             p->hooks[i]->thread_end(p->hooks[i]->user, p, t);
-    struct replay_thread **slot = &p->thread_cache[replay_cache_slot(t->tid)];
+    struct replay_thread **slot = &p->thread_cache[replay_thread_slot(t->tid)];
     if (*slot == t)
         *slot = NULL;
     HASH_DEL(p->threads, t);
