@@ -165,8 +165,15 @@ pending_add(struct interventions *iv, struct replay_process *p, const struct rep
     struct pending_call *c = &e->ring[e->seq % PENDING_RING];
     c->seq = ++e->seq;
     c->api = s->rec->api;
-    if (s->op == OP_EVENT_RECORD)
-        pending_mark(e, s->rec->handle);
+    if (s->op != OP_EVENT_RECORD)
+        return;
+    if (e->nmarks == 0) { /* the common case: the stream's earlier records were seen done */
+        e->marks[0].event = s->rec->handle;
+        e->marks[0].seq = e->seq;
+        e->nmarks = 1;
+        return;
+    }
+    pending_mark(e, s->rec->handle);
 }
 
 /* The event's latest record was seen complete: so was its stream's work
