@@ -176,6 +176,31 @@ pending_add(struct interventions *iv, struct replay_process *p, const struct rep
     pending_mark(e, s->rec->handle);
 }
 
+/* The event's record was seen complete: so was the stream's work up to it. */
+static void mark_complete(struct pending_on_stream *e, uint64_t event)
+{
+    for (unsigned i = 0; i < e->nmarks; i++) {
+        if (e->marks[i].event != event)
+            continue;
+        if (e->done_seq < e->marks[i].seq)
+            e->done_seq = e->marks[i].seq;
+        e->marks[i] = e->marks[--e->nmarks];
+        return;
+    }
+}
+
+/* event_complete when the stream is not in the cache: out of line, so
+ * that the common case stays a leaf. */
+static __attribute__((noinline)) void event_complete_slow(struct interventions *iv,
+                                                          struct replay_process *p,
+                                                          const struct replay_object *ev)
+{
+    struct pending_on_stream *e =
+        pending_find_slow(iv, key_of(p->index, ev->record_stream.handle), 0);
+    if (e != NULL)
+        mark_complete(e, ev->handle);
+}
+
 /* The event's latest record was seen complete: so was its stream's work
  * up to that record. */
 static void event_complete(struct interventions *iv, struct replay_process *p,
@@ -183,17 +208,12 @@ static void event_complete(struct interventions *iv, struct replay_process *p,
 {
     if (ev == NULL || ev->record_stream.kind != STREAM_CREATED)
         return;
-    struct pending_on_stream *e = pending_find(iv, p->index, ev->record_stream.handle, 0);
-    if (e == NULL)
-        return;
-    for (unsigned i = 0; i < e->nmarks; i++) {
-        if (e->marks[i].event != ev->handle)
-            continue;
-        if (e->done_seq < e->marks[i].seq)
-            e->done_seq = e->marks[i].seq;
-        e->marks[i] = e->marks[--e->nmarks];
-        return;
-    }
+    uint64_t stream = ev->record_stream.handle;
+    struct pending_on_stream *e = iv->pending_cache[replay_cache_slot(stream)];
+    if (e != NULL && e->key.handle == stream && e->key.process == (uint64_t)p->index)
+        mark_complete(e, ev->handle);
+    else
+        event_complete_slow(iv, p, ev);
 }
 
 /* A call that returned success: only those prove or enqueue anything. */
