@@ -259,14 +259,34 @@ struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_typ
     return o;
 }
 
-void rp_object_destroy(struct replay_process *p, struct replay_object *o,
-                       const struct replay_origin *origin, const struct replay_step *s)
+static inline __attribute__((always_inline)) void
+object_destroyed(struct replay_process *p, struct replay_object *o,
+                 const struct replay_origin *origin)
 {
-    rp_resolve_record(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
     o->live = 0;
     o->destroyed = *origin;
     count_object(p, o, 0, 1);
     dead_push(p, o);
+}
+
+/* A destroy of an event whose record is pending: out of line, so that the
+ * common destroy calls nothing. */
+static __attribute__((noinline)) void destroy_pending(struct replay_process *p,
+                                                      struct replay_object *o,
+                                                      const struct replay_origin *origin,
+                                                      const struct replay_step *s)
+{
+    rp_resolve_pending(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
+    object_destroyed(p, o, origin);
+}
+
+void rp_object_destroy(struct replay_process *p, struct replay_object *o,
+                       const struct replay_origin *origin, const struct replay_step *s)
+{
+    if (o->pending)
+        destroy_pending(p, o, origin, s);
+    else
+        object_destroyed(p, o, origin);
 }
 
 void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o,
