@@ -773,6 +773,20 @@ static inline void note_time(struct replay_process *p, uint64_t ts, uint64_t unt
         p->last_ts = until;
 }
 
+/* note_time(p, ts, ts) with one test when times go up: last_ts is 0 until
+ * the first time is seen, so a time past it is the first one or no new
+ * first. */
+static inline void note_instant(struct replay_process *p, uint64_t ts)
+{
+    if (ts > p->last_ts) {
+        if (!p->last_ts)
+            p->first_ts = ts;
+        p->last_ts = ts;
+    } else if (ts && ts < p->first_ts) {
+        p->first_ts = ts;
+    }
+}
+
 void replay_feed(struct replay_process *p, const struct cg_record *rec,
                  const struct cg_record *args)
 {
@@ -780,17 +794,17 @@ void replay_feed(struct replay_process *p, const struct cg_record *rec,
      * a STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
     uint64_t ts = rec->ts_ns;
     if (rec->kind == CG_REC_CALL) { /* most records */
-        note_time(p, ts, ts);
+        note_instant(p, ts);
         on_call(p, rec, args);
         return;
     }
     switch (rec->kind) {
     case CG_REC_ENTER:
-        note_time(p, ts, ts);
+        note_instant(p, ts);
         on_enter(p, rec, args);
         break;
     case CG_REC_EXIT:
-        note_time(p, ts, ts);
+        note_instant(p, ts);
         on_exit_record(p, rec);
         break;
     case CG_REC_SPIN:
@@ -800,7 +814,7 @@ void replay_feed(struct replay_process *p, const struct cg_record *rec,
     case CG_REC_STRING:
         break;
     default:
-        note_time(p, ts, ts);
+        note_instant(p, ts);
         on_other(p, rec);
     }
 }
