@@ -538,7 +538,7 @@ step_init(struct replay_process *p, struct replay_step *s, const struct cg_recor
         s->api = api ? replay_api_name(p, api) : "";
     }
     s->thread = t;
-    s->task = t && t->has_task ? t->task : p->task;
+    s->task = t ? t->task_now : p->task;
     s->obj = NULL;
     s->arg_obj = NULL;
     s->obj_state = HS_NONE;
@@ -700,12 +700,16 @@ static void on_task(struct replay_process *p, const struct cg_record *rec)
 {
     if (!(rec->flags & CG_FLAG_TASK_THREAD)) {
         p->task = rec->site;
+        for (struct replay_thread *t = p->threads; t; t = t->hh.next)
+            if (!t->has_task)
+                t->task_now = p->task;
         return;
     }
     struct replay_thread *t = replay_thread_get(p, rec->tid);
     if (t) {
         t->has_task = rec->site != 0;
         t->task = rec->site;
+        t->task_now = t->has_task ? t->task : p->task;
     }
 }
 

@@ -115,10 +115,11 @@ struct replay_object {
 struct replay_thread {
     uint32_t tid; /* hash key */
     UT_hash_handle hh;
-    uint32_t name; /* string id from THREAD_START, 0 = unnamed */
-    int has_task;  /* a thread-scoped TASK record applies */
-    uint32_t task; /* its string id */
-    int in_call;   /* between ENTER and EXIT */
+    uint32_t name;     /* string id from THREAD_START, 0 = unnamed */
+    int has_task;      /* a thread-scoped TASK record applies */
+    uint32_t task;     /* its string id */
+    uint32_t task_now; /* the task that applies: `task` if has_task, else the process's */
+    int in_call;       /* between ENTER and EXIT */
     struct cg_record enter;
     int enter_explained;   /* the ENTER raised a finding that explains an error */
     struct cg_record last; /* last call-like record (CALL, ENTER, EXIT, SPIN) */

@@ -28,6 +28,7 @@ struct replay_thread *replay_thread_get(struct replay_process *p, uint32_t tid)
         if (!t)
             return NULL;
         t->tid = tid;
+        t->task_now = p->task;
         t->serial = ++p->next_serial;
         HASH_ADD(hh, p->threads, tid, sizeof t->tid, t);
     }
