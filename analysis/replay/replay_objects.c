@@ -331,6 +331,8 @@ struct replay_origin rp_origin_of(const struct replay_process *p, const struct c
 struct stream_ref rp_stream_ref_of(uint64_t handle, const struct cg_record *rec)
 {
     struct stream_ref r = {STREAM_CREATED, handle, 0};
+    if (handle > STREAM_HANDLE_PER_THREAD) /* most calls: a created stream */
+        return r;
     if (handle == 0 && (rec->flags & CG_FLAG_PTSZ))
         handle = STREAM_HANDLE_PER_THREAD;
     if (handle == 0 || handle == STREAM_HANDLE_LEGACY) {
