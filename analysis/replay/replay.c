@@ -507,12 +507,16 @@ static void sort_step_hooks(struct replay_process *p)
 
 /* Each caller passes the phase it set: a constant there, so the class costs
  * no computation. */
+HOT void run_class_hooks(struct replay_process *p, const struct replay_step *s, unsigned cls)
+{
+    for (const struct replay_step_hook *h = p->step_hooks[cls]; h->step; h++)
+        h->step(h->user, p, s);
+}
+
 HOT void run_step_hooks(struct replay_process *p, const struct replay_step *s,
                         enum replay_phase phase)
 {
-    unsigned cls = step_class(phase, s->op);
-    for (const struct replay_step_hook *h = p->step_hooks[cls]; h->step; h++)
-        h->step(h->user, p, s);
+    run_class_hooks(p, s, step_class(phase, s->op));
 }
 
 /* Every field set one by one: a compound literal here compiles to a
@@ -572,8 +576,60 @@ static inline void end_record(struct replay_process *p)
         rp_evict_tombstones(p);
 }
 
-HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+/* A CALL record whose op is `op` (the record's own, looked up by on_call):
+ * inlined with op constant, each op's handler below is only its own code. */
+HOT void call_record(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args, enum api_op op)
+{
+    struct replay_step s;
+    struct call_state cs = {0};
+    step_init(p, &s, rec, args, PHASE_CALL, 1);
+    call_as(p, &s, op, &cs); /* both phases */
+    check_api_error(p, &s, cs.explained);
+    remember_last(s.thread, rec);
+    run_class_hooks(p, &s, step_class(PHASE_CALL, op));
+    end_record(p);
+}
+
+/* The ops of most CALL records, each its own handler; call_any the rest. */
+HANDLER void call_event_create(struct replay_process *p, const struct cg_record *rec,
+                               const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_EVENT_CREATE);
+}
+
+HANDLER void call_event_record(struct replay_process *p, const struct cg_record *rec,
+                               const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_EVENT_RECORD);
+}
+
+HANDLER void call_event_query(struct replay_process *p, const struct cg_record *rec,
+                              const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_EVENT_QUERY);
+}
+
+HANDLER void call_event_destroy(struct replay_process *p, const struct cg_record *rec,
+                                const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_EVENT_DESTROY);
+}
+
+HANDLER void call_stream_work(struct replay_process *p, const struct cg_record *rec,
+                              const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_STREAM_WORK);
+}
+
+HANDLER void call_stream_wait(struct replay_process *p, const struct cg_record *rec,
+                              const struct cg_record *args)
+{
+    call_record(p, rec, args, OP_STREAM_WAIT_EVENT);
+}
+
+HANDLER void call_any(struct replay_process *p, const struct cg_record *rec,
+                      const struct cg_record *args)
 {
     struct replay_step s;
     struct call_state cs = {0};
@@ -583,6 +639,35 @@ HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_CALL);
     end_record(p);
+}
+
+/* A CALL record (or an EXIT without its ENTER): one dispatch on its op. */
+HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
+                     const struct cg_record *args)
+{
+    switch (rp_op_of(p, rec->api)) {
+    case OP_EVENT_CREATE:
+        call_event_create(p, rec, args);
+        break;
+    case OP_EVENT_RECORD:
+        call_event_record(p, rec, args);
+        break;
+    case OP_EVENT_QUERY:
+        call_event_query(p, rec, args);
+        break;
+    case OP_EVENT_DESTROY:
+        call_event_destroy(p, rec, args);
+        break;
+    case OP_STREAM_WORK:
+        call_stream_work(p, rec, args);
+        break;
+    case OP_STREAM_WAIT_EVENT:
+        call_stream_wait(p, rec, args);
+        break;
+    default:
+        call_any(p, rec, args);
+        break;
+    }
 }
 
 HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
