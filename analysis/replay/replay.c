@@ -642,8 +642,8 @@ HANDLER void call_any(struct replay_process *p, const struct cg_record *rec,
 }
 
 /* A CALL record (or an EXIT without its ENTER): one dispatch on its op. */
-HANDLER void on_call(struct replay_process *p, const struct cg_record *rec,
-                     const struct cg_record *args)
+HOT void on_call(struct replay_process *p, const struct cg_record *rec,
+                 const struct cg_record *args)
 {
     switch (rp_op_of(p, rec->api)) {
     case OP_EVENT_CREATE:
