@@ -777,7 +777,6 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
         break;
     }
 }
-
 /* Is o a live object made in a task other than the step's (which has one)?
  * An EXIT was judged when it began. The task comparison comes first: it
  * rules out nearly every step. */
@@ -787,79 +786,166 @@ static inline int made_in_other_task(const struct replay_object *o, const struct
            s->phase != PHASE_EXIT;
 }
 
-/* A call on objects made before it, in another task (dispatch says which
- * calls use objects). */
-static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
+/* A call on an object made before it, in another task. Each step function
+ * below checks the objects its op names: `obj` always, `arg_obj` only for
+ * the two-object calls (record, stream wait, elapsed time: replay.h). */
+static inline void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
 {
     if (made_in_other_task(s->obj, s))
         races_cross_task(hp, s, s->obj);
+}
+
+static inline void check_cross_task2(struct hb_proc *hp, const struct replay_step *s)
+{
+    check_cross_task(hp, s);
     if (made_in_other_task(s->arg_obj, s))
         races_cross_task(hp, s, s->arg_obj);
 }
 
-/* The model's work for one step. Returns whether the call uses objects that
- * existed before it (not a create, a destroy or an unmodelled call): what
- * check_cross_task judges. One switch for both, once per record. */
-static int dispatch(struct hb_proc *hp, const struct replay_step *s)
+/* ------------------------------------------------------------------ one function per op
+ *
+ * The step hook jumps to its op's function (step_by_op): each call step
+ * notes its time for the Python-hang hook (python_hang_call), does the op's
+ * work, then checks the objects the call used that existed before it (not
+ * for creates, destroys and frees). */
+
+static void step_create(struct hb_proc *hp, const struct replay_step *s)
 {
-    switch (s->op) {
-    case OP_EVENT_CREATE:
-    case OP_STREAM_CREATE:
-    case OP_PINNED_ALLOC:
-    case OP_HOST_REGISTER:
-        if (s->phase != PHASE_ENTER)
-            on_create(hp, s);
-        return 0;
-    case OP_EVENT_RECORD:
-        if (s->phase != PHASE_ENTER)
-            on_record(hp, s);
-        return 1;
-    case OP_EVENT_QUERY:
-    case OP_EVENT_SYNC:
-        on_event_wait(hp, s);
-        return 1;
-    case OP_EVENT_ELAPSED:
-        if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
-            if (s->obj && s->obj->ext)
-                observe(hp, &((struct hb_obj *)s->obj->ext)->snap);
-            if (s->arg_obj && s->arg_obj->ext)
-                observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
-        }
-        return 1;
-    case OP_STREAM_SYNC:
-    case OP_STREAM_QUERY:
-        on_stream_sync(hp, s, 0);
-        return 1;
-    case OP_CTX_SYNC:
-        on_stream_sync(hp, s, 1);
-        return 1;
-    case OP_PINNED_FREE: /* cuMemFreeHost synchronizes the context */
-        if (s->phase != PHASE_ENTER)
-            on_destroy(hp, s);
-        on_stream_sync(hp, s, 1);
-        return 0;
-    case OP_EVENT_DESTROY:
-    case OP_STREAM_DESTROY:
-    case OP_HOST_UNREGISTER:
-        if (s->phase != PHASE_ENTER)
-            on_destroy(hp, s);
-        return 0;
-    case OP_STREAM_WAIT_EVENT:
-        if (s->phase != PHASE_ENTER)
-            on_stream_wait_event(hp, s);
-        return 1;
-    case OP_STREAM_WORK:
-        if (s->phase != PHASE_ENTER)
-            on_stream_work(hp, s);
-        return 1;
-    default:
-        if (s->phase == PHASE_OTHER)
-            on_other(hp, s);
-        return s->op != OP_OTHER;
-    }
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_create(hp, s);
 }
 
+static void step_record(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_record(hp, s);
+    check_cross_task2(hp, s);
+}
+
+static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_event_wait(hp, s);
+    check_cross_task(hp, s);
+}
+
+static void step_elapsed(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
+        if (s->obj && s->obj->ext)
+            observe(hp, &((struct hb_obj *)s->obj->ext)->snap);
+        if (s->arg_obj && s->arg_obj->ext)
+            observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
+    }
+    check_cross_task2(hp, s);
+}
+
+static void step_stream_sync(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_stream_sync(hp, s, 0);
+    check_cross_task(hp, s);
+}
+
+static void step_ctx_sync(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_stream_sync(hp, s, 1);
+    check_cross_task(hp, s);
+}
+
+/* cuMemFreeHost synchronizes the context. */
+static void step_pinned_free(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_destroy(hp, s);
+    on_stream_sync(hp, s, 1);
+}
+
+static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_destroy(hp, s);
+}
+
+static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_stream_wait_event(hp, s);
+    check_cross_task2(hp, s);
+}
+
+static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_stream_work(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* Context calls: nothing to model, but they use objects made before them. */
+static void step_context(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* Any other record (PYSTACK, TASK, STALL, ...); a call the replay does not
+ * model (not in the step mask) only has its time noted. */
+static void step_other(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (s->phase != PHASE_OTHER) {
+        python_hang_call(hp, s);
+        return;
+    }
+    python_hang_record(hp, s);
+    on_other(hp, s);
+}
+
+typedef void step_fn(struct hb_proc *hp, const struct replay_step *s);
+
+static step_fn *const step_by_op[OP_COUNT] = {
+    [OP_OTHER] = step_other,
+    [OP_EVENT_CREATE] = step_create,
+    [OP_EVENT_RECORD] = step_record,
+    [OP_EVENT_QUERY] = step_event_wait,
+    [OP_EVENT_SYNC] = step_event_wait,
+    [OP_EVENT_DESTROY] = step_destroy,
+    [OP_EVENT_ELAPSED] = step_elapsed,
+    [OP_STREAM_CREATE] = step_create,
+    [OP_STREAM_DESTROY] = step_destroy,
+    [OP_STREAM_SYNC] = step_stream_sync,
+    [OP_STREAM_QUERY] = step_stream_sync,
+    [OP_STREAM_WAIT_EVENT] = step_stream_wait_event,
+    [OP_CTX_SYNC] = step_ctx_sync,
+    [OP_PINNED_ALLOC] = step_create,
+    [OP_PINNED_FREE] = step_pinned_free,
+    [OP_HOST_REGISTER] = step_create,
+    [OP_HOST_UNREGISTER] = step_destroy,
+    [OP_STREAM_WORK] = step_stream_work,
+    [OP_CTX_CREATE] = step_context,
+    [OP_CTX_DESTROY] = step_context,
+    [OP_CTX_RESET] = step_context,
+};
+
 /* ------------------------------------------------------------------ hooks */
+
+/* Out of line: the step hook stays a frameless jump (see hook_step). */
+__attribute__((noinline)) static struct hb_proc *proc_lookup(struct hb_model *m,
+                                                             const struct replay_process *p)
+{
+    struct hb_proc *hp = NULL;
+    HASH_FIND_INT(m->procs, &p->index, hp);
+    m->cached = hp;
+    m->cached_p = hp ? p : NULL;
+    return hp;
+}
 
 /* Inlined: every hook starts with it, once per record for `step`. */
 static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_model *m,
@@ -867,11 +953,7 @@ static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_m
 {
     if (m->cached_p == p)
         return m->cached;
-    struct hb_proc *hp = NULL;
-    HASH_FIND_INT(m->procs, &p->index, hp);
-    m->cached = hp;
-    m->cached_p = hp ? p : NULL;
-    return hp;
+    return proc_lookup(m, p);
 }
 
 static void hook_process_begin(void *user, struct replay_process *p)
@@ -892,14 +974,13 @@ static void hook_process_begin(void *user, struct replay_process *p)
     HASH_ADD_INT(m->procs, index, hp);
 }
 
+/* A jump to the op's function: no frame of its own, so each op pays only
+ * for what its own function does. */
 static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct hb_proc *hp = proc_of(user, p);
-    if (!hp)
-        return;
-    python_hang_step(hp, s);
-    if (dispatch(hp, s))
-        check_cross_task(hp, s);
+    if (hp && (unsigned)s->op < OP_COUNT)
+        step_by_op[s->op](hp, s);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)

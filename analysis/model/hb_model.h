@@ -295,8 +295,15 @@ void diagnosis_crash(struct hb_proc *hp);
  * stream no thread saw finish is a host function ..."; may be empty). */
 void diagnosis_waited_on(struct hb_proc *hp, uint16_t api, uint64_t handle, uint8_t flags,
                          uint32_t tid, char *what, size_t what_len, char *cause, size_t cause_len);
-/* analysis/model/python_hang.c: PYSTACK records and the time of the latest call. */
-void python_hang_step(struct hb_proc *hp, const struct replay_step *s);
+/* analysis/model/python_hang.c: a record other than a call (PYSTACK records). */
+void python_hang_record(struct hb_proc *hp, const struct replay_step *s);
+/* A call step: the time of the latest call. Inline: once per call record. */
+static inline void python_hang_call(struct hb_proc *hp, const struct replay_step *s)
+{
+    uint64_t ts = s->rec->ts_ns;
+    if (ts > hp->last_call_ns)
+        hp->last_call_ns = ts;
+}
 /* A CG_FLAG_ORPHANED stall with handle 0: the quiet after a dead poller. */
 void python_hang_quiet_stall(struct hb_proc *hp, const struct replay_step *s);
 /* At the end of a process: where its Python threads were at the last hang
