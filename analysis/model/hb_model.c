@@ -511,6 +511,17 @@ static enum hb_copy_dir copy_dir_of_name(const char *name)
 
 /* ------------------------------------------------------------------ steps */
 
+/* An event's model state is made at its first record (or first use), not
+ * at its create (step_event_create): until then the event stands for this
+ * empty snapshot. */
+static const struct hb_clock no_snap;
+
+/* The event's latest record's snapshot (empty when it has no state yet). */
+static inline const struct hb_clock *snap_of(const struct replay_object *ev)
+{
+    return ev->ext ? &((const struct hb_obj *)ev->ext)->snap : &no_snap;
+}
+
 static void on_create(struct hb_proc *hp, const struct replay_step *s)
 {
     struct replay_object *o = s->obj;
@@ -574,8 +585,8 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (s->phase == PHASE_ENTER) {
         poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
-        if (ht && ev && ev->ext) {
-            hb_clock_copy(&ht->sync_snap, &((struct hb_obj *)ev->ext)->snap);
+        if (ht && ev) {
+            hb_clock_copy(&ht->sync_snap, snap_of(ev));
             ht->has_sync_snap = 1;
         }
         return;
@@ -651,8 +662,8 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
     if (s->rec->result != RESULT_SUCCESS || !tl)
         return;
     order_before_op(hp, tl);
-    if (ev && ev->live && ev->ext)
-        hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
+    if (ev && ev->live)
+        hb_clock_join(&tl->deps, snap_of(ev), tl);
 }
 
 /* cuStreamAddCallback (copy_dir STREAM_CALLBACK): remember what its callback's start will prove. */
@@ -816,6 +827,12 @@ static void step_create(struct hb_proc *hp, const struct replay_step *s)
         on_create(hp, s);
 }
 
+/* Nothing to model until the event is first used (see no_snap). */
+static void step_event_create(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+}
+
 static void step_record(struct hb_proc *hp, const struct replay_step *s)
 {
     python_hang_call(hp, s);
@@ -912,7 +929,7 @@ typedef void step_fn(struct hb_proc *hp, const struct replay_step *s);
 
 static step_fn *const step_by_op[OP_COUNT] = {
     [OP_OTHER] = step_other,
-    [OP_EVENT_CREATE] = step_create,
+    [OP_EVENT_CREATE] = step_event_create,
     [OP_EVENT_RECORD] = step_record,
     [OP_EVENT_QUERY] = step_event_wait,
     [OP_EVENT_SYNC] = step_event_wait,

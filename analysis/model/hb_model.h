@@ -108,7 +108,8 @@ struct hb_copy {
     struct hb_who who;
 };
 
-/* Model state of one replay object (events, streams and pinned ranges). */
+/* Model state of one replay object (events, streams and pinned ranges): a
+ * stream's and a range's from its create, an event's from its first use. */
 struct hb_obj {
     uint32_t xtask_flagged; /* task (string id) already told cross-task-use */
     /* events */
