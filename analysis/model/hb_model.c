@@ -173,15 +173,22 @@ static inline void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
         blocking_waits_for_legacy(hp, tl);
 }
 
-static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
+/* An operation enqueued on tl, once it is ordered with the other streams. */
+static inline void enqueue_ordered(struct hb_proc *hp, struct hb_timeline *tl,
+                                   const struct hb_who *who)
 {
-    order_before_op(hp, tl);
     tl->pos++;
     tl->last_op = *who;
     if (hp->task) {
         tl->epoch = hp->epoch;
         tl->epoch_pos = tl->pos;
     }
+}
+
+static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
+{
+    order_before_op(hp, tl);
+    enqueue_ordered(hp, tl, who);
 }
 
 /* What a synchronize of this stream proves, taken when it began. */
@@ -898,11 +905,47 @@ static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step 
     check_cross_task2(hp, s);
 }
 
-static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
+/* Any stream-work step (out of line: see step_stream_work). */
+__attribute__((noinline)) static void stream_work_any(struct hb_proc *hp,
+                                                      const struct replay_step *s)
 {
     python_hang_call(hp, s);
     if (s->phase != PHASE_ENTER)
         on_stream_work(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* The timeline of a successful launch-like call on a created stream that
+ * needs nothing but the enqueue: no ordering with the legacy stream to add
+ * (order_before_op) and no copy or callback to track. NULL otherwise. */
+static inline struct hb_timeline *plain_work_timeline(const struct hb_proc *hp,
+                                                      const struct replay_step *s)
+{
+    uint16_t api = s->rec->api;
+    if (api >= hp->p->api_count || hp->copy_dir[api] != COPY_NONE) /* the copies: first */
+        return NULL;
+    const struct replay_object *o = s->obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !s->has_stream ||
+        s->stream.kind != STREAM_CREATED || !o || !o->live || !o->ext)
+        return NULL;
+    struct hb_timeline *tl = ((const struct hb_obj *)o->ext)->tl;
+    if (!tl || (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)))
+        return NULL;
+    return tl;
+}
+
+/* Mostly a kernel launch on a created stream: that is enqueued here with
+ * no frame set up; everything else goes to stream_work_any. */
+static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_timeline *tl = plain_work_timeline(hp, s);
+    if (!tl) {
+        stream_work_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
     check_cross_task(hp, s);
 }
 
