@@ -291,28 +291,33 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
     }
 }
 
-/* The step's thread (its state ht, NULL if none) polled or began waiting
- * on the event named by the step. */
-static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
-                            struct replay_object *ev)
+/* Does the thread need a new poll entry for the event the step names (ev;
+ * NULL: a handle no create returned)? Not when the event has nothing
+ * pending, nor when the thread already waits on that record. */
+static inline int poll_wanted(const struct replay_step *s, const struct hb_thread *ht,
+                              const struct replay_object *ev)
 {
-    if (!ht)
-        return;
+    uint64_t handle = s->rec->handle;
+    const struct hb_obj *x = ev ? ev->ext : NULL;
+    int unknown = !ev;
+    if (!unknown && (!x || hb_clock_complete(&x->snap)))
+        return 0; /* nothing pending to wait for */
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        const struct hb_poll *q = &ht->polls[i];
+        if (q->handle == handle && q->unknown == unknown && !q->stream &&
+            (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
+            return 0; /* already waiting on it */
+    }
+    return 1;
+}
+
+/* Add the entry poll_wanted asked for, in the free slot the caller made sure of. */
+static inline void poll_take(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                             struct replay_object *ev)
+{
     uint64_t handle = s->rec->handle;
     struct hb_obj *x = ev ? ev->ext : NULL;
     int unknown = !ev;
-    if (!unknown && (!x || hb_clock_complete(&x->snap)))
-        return; /* nothing pending to wait for */
-    for (unsigned i = 0; i < ht->npolls; i++) {
-        struct hb_poll *q = &ht->polls[i];
-        if (q->handle == handle && q->unknown == unknown && !q->stream &&
-            (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
-            return; /* already waiting on it */
-    }
-    if (ht->npolls == HB_MAX_POLLS)
-        polls_prune(hp, ht);
-    if (ht->npolls == HB_MAX_POLLS)
-        return;
     struct hb_poll *q = &ht->polls[ht->npolls++];
     /* Field by field (q->snap is empty, with its memory): no memset call. */
     q->handle = handle;
@@ -328,6 +333,19 @@ static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, str
         q->shares = x; /* no copy: see hb_poll.shares */
         x->npollers++;
     }
+}
+
+/* The step's thread (its state ht, NULL if none) polled or began waiting
+ * on the event named by the step. */
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                            struct replay_object *ev)
+{
+    if (!ht || !poll_wanted(s, ht, ev))
+        return;
+    if (ht->npolls == HB_MAX_POLLS)
+        polls_prune(hp, ht);
+    if (ht->npolls < HB_MAX_POLLS)
+        poll_take(hp, s, ht, ev);
 }
 
 /* A cuStreamQuery saw NOT_READY: the thread waits for the stream's work as
@@ -848,10 +866,29 @@ static void step_record(struct hb_proc *hp, const struct replay_step *s)
     check_cross_task2(hp, s);
 }
 
-static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+/* Any event query or synchronize step (out of line: see step_event_wait). */
+__attribute__((noinline)) static void event_wait_any(struct hb_proc *hp,
+                                                     const struct replay_step *s)
 {
     python_hang_call(hp, s);
     on_event_wait(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* A spin of NOT_READY polls by a thread with room for another poll entry
+ * is on_event_wait's poll_add, done here with no frame set up; every other
+ * step goes to event_wait_any. */
+static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
+    if (s->phase != PHASE_SPIN || !ht || ht->npolls == HB_MAX_POLLS) {
+        event_wait_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj_state == HS_UNKNOWN ? NULL : s->obj;
+    if (poll_wanted(s, ht, ev))
+        poll_take(hp, s, ht, ev);
     check_cross_task(hp, s);
 }
 
