@@ -831,11 +831,20 @@ static inline void check_cross_task(struct hb_proc *hp, const struct replay_step
         races_cross_task(hp, s, s->obj);
 }
 
-static inline void check_cross_task2(struct hb_proc *hp, const struct replay_step *s)
+/* Both objects of a two-object call (out of line: rare, and the callers'
+ * common path stays free of calls). */
+__attribute__((noinline)) static void cross_task_both(struct hb_proc *hp,
+                                                      const struct replay_step *s)
 {
     check_cross_task(hp, s);
     if (made_in_other_task(s->arg_obj, s))
         races_cross_task(hp, s, s->arg_obj);
+}
+
+static inline void check_cross_task2(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (made_in_other_task(s->obj, s) || made_in_other_task(s->arg_obj, s))
+        cross_task_both(hp, s);
 }
 
 /* ------------------------------------------------------------------ one function per op
@@ -858,11 +867,59 @@ static void step_event_create(struct hb_proc *hp, const struct replay_step *s)
     python_hang_call(hp, s);
 }
 
-static void step_record(struct hb_proc *hp, const struct replay_step *s)
+/* Any record step (out of line: see step_record). */
+__attribute__((noinline)) static void record_any(struct hb_proc *hp, const struct replay_step *s)
 {
     python_hang_call(hp, s);
     if (s->phase != PHASE_ENTER)
         on_record(hp, s);
+    check_cross_task2(hp, s);
+}
+
+/* The timeline of the created stream a successful record of a live event
+ * names, when on_record needs no call there: nothing to order with the
+ * legacy stream first, the event's state fresh (no earlier record, no
+ * poller: races_record has nothing to judge) or a spare one to take, and
+ * the snapshot fitting in place (hb_clock_of_timeline_fits). NULL
+ * otherwise. */
+static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp,
+                                                        const struct replay_step *s)
+{
+    const struct replay_object *ev = s->obj, *st = s->arg_obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !ev || !ev->live ||
+        !s->has_stream || s->stream.kind != STREAM_CREATED || !st || !st->live || !st->ext)
+        return NULL;
+    struct hb_timeline *tl = ((const struct hb_obj *)st->ext)->tl;
+    if (!tl || (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)))
+        return NULL;
+    const struct hb_obj *x = ev->ext;
+    if (!x && !hp->nspare)
+        return NULL;
+    if (x && (x->npollers || x->rec_tl))
+        return NULL;
+    if (!hb_clock_of_timeline_fits(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
+        return NULL;
+    return tl;
+}
+
+/* Mostly the first record of a new event on a created stream: on_record's
+ * work done here with no frame set up; everything else goes to record_any. */
+static void step_record(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_timeline *tl = plain_record_timeline(hp, s);
+    if (!tl) {
+        record_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj;
+    struct hb_obj *x = ev->ext ? ev->ext : hb_obj_from_spare(hp, ev);
+    hb_clock_of_timeline_inline(&x->snap, tl);
+    x->rec_tl = tl;
+    x->rec_pos = tl->pos;
+    hb_timeline_ref(tl);
+    x->record_serial = ev->record_serial;
+    x->has_consumer = 0;
     check_cross_task2(hp, s);
 }
 

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <uthash.h>
 
@@ -249,6 +250,14 @@ struct hb_model {
 struct hb_who hb_who_of_step(const struct replay_process *p, const struct replay_step *s);
 struct hb_thread *hb_thread_of(struct replay_thread *t);
 struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o);
+/* hb_obj_of for o without state while a released one is kept (hp->nspare). */
+static inline struct hb_obj *hb_obj_from_spare(struct hb_proc *hp, struct replay_object *o)
+{
+    struct hb_obj *x = hp->spare[--hp->nspare];
+    memset(x, 0, offsetof(struct hb_obj, snap)); /* snap: empty, with its memory */
+    o->ext = x;
+    return x;
+}
 /* Is this poll entry still waiting (nobody has seen its record complete)? */
 int hb_poll_waiting(const struct hb_poll *poll);
 /* The snapshot of the record the poll waits on. */
