@@ -234,12 +234,12 @@ static void poll_free(struct hb_poll *poll)
     hb_clock_clear(&poll->snap);
 }
 
-/* Remove entry i; its clock memory moves to the free slot for reuse (a
- * free slot's other fields are set again when it is taken). */
-static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
+/* Remove entry i, whose own snapshot is empty (a shared one, or reset); its
+ * clock memory moves to the free slot for reuse (a free slot's other
+ * fields are set again when it is taken). */
+static inline void poll_drop_empty_at(struct hb_thread *ht, unsigned i)
 {
     unsigned last = --ht->npolls;
-    hb_clock_reset(&ht->polls[i].snap);
     if (i == last)
         return;
     struct hb_clock keep = ht->polls[i].snap;
@@ -247,12 +247,16 @@ static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
     ht->polls[last].snap = keep;
 }
 
-static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
-                                struct replay_object *known)
+/* poll_drop_empty_at for an entry whose own snapshot may hold entries. */
+static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
 {
-    struct replay_object *o = known;
-    if (!o || o->handle != handle)
-        HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, o);
+    hb_clock_reset(&ht->polls[i].snap);
+    poll_drop_empty_at(ht, i);
+}
+
+/* One poll entry more (delta > 0) or less on event o's record `serial`. */
+static inline void count_poller_of(struct replay_object *o, uint64_t serial, int delta)
+{
     if (!o || o->serial != serial || !o->ext)
         return;
     struct hb_obj *x = o->ext;
@@ -260,6 +264,16 @@ static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t se
         x->npollers++;
     else if (x->npollers)
         x->npollers--;
+}
+
+/* count_poller_of the event `handle` names: `known` when it is that one. */
+static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
+                                struct replay_object *known)
+{
+    struct replay_object *o = known;
+    if (!o || o->handle != handle)
+        HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, o);
+    count_poller_of(o, serial, delta);
 }
 
 /* The thread no longer waits on `handle` (it saw it complete, or moved on). */
@@ -935,17 +949,73 @@ __attribute__((noinline)) static void event_wait_any(struct hb_proc *hp,
 /* A spin of NOT_READY polls by a thread with room for another poll entry
  * is on_event_wait's poll_add, done here with no frame set up; every other
  * step goes to event_wait_any. */
-static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+/* A spin, by a thread (state ht) with room for another poll entry: what
+ * on_event_wait does, without a call. */
+static inline void spin_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
 {
-    struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
-    if (s->phase != PHASE_SPIN || !ht || ht->npolls == HB_MAX_POLLS) {
-        event_wait_any(hp, s);
-        return;
-    }
     python_hang_call(hp, s);
     struct replay_object *ev = s->obj_state == HS_UNKNOWN ? NULL : s->obj;
     if (poll_wanted(s, ht, ev))
         poll_take(hp, s, ht, ev);
+}
+
+/* Is the step a successful query (not a blocking wait) of a live event
+ * with state, that on_event_wait can handle without a call: a snapshot
+ * to observe that is not saturated, only poll entries with empty
+ * snapshots of their own to drop (count_poller finds the event as the
+ * step's), and no second consumer for races_consumed to raise? */
+static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thread *ht)
+{
+    const struct replay_object *ev = s->obj;
+    uint64_t handle = s->rec->handle;
+    if (s->phase != PHASE_CALL || s->rec->result != RESULT_SUCCESS || !ev || !ev->live ||
+        !ev->ext || ev->handle != handle)
+        return 0;
+    const struct hb_obj *x = ev->ext;
+    if (x->snap.saturated)
+        return 0;
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        const struct hb_poll *q = &ht->polls[i];
+        if (q->handle == handle && !q->stream && (q->snap.n || q->snap.saturated))
+            return 0;
+    }
+    return !ev->records || x->shared_raised || !x->has_consumer ||
+           (x->consumer_tid == s->rec->tid && x->consumer_task == s->task);
+}
+
+/* on_event_seen for a step seen_plain_ok accepts. */
+static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
+{
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj;
+    struct hb_obj *x = ev->ext;
+    uint64_t handle = s->rec->handle;
+    hb_clock_observe(&x->snap);
+    for (unsigned i = 0; i < ht->npolls;) {
+        if (ht->polls[i].handle == handle && !ht->polls[i].stream) {
+            if (!ht->polls[i].unknown)
+                count_poller_of(ev, ht->polls[i].serial, -1);
+            poll_drop_empty_at(ht, i);
+        } else {
+            i++;
+        }
+    }
+    races_consumer_note(x, ev, s);
+}
+
+/* Spins and successful queries are done here with no frame set up (see
+ * spin_plain, seen_plain_ok); every other step goes to event_wait_any. */
+static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
+    if (ht && s->phase == PHASE_SPIN && ht->npolls < HB_MAX_POLLS)
+        spin_plain(hp, s, ht);
+    else if (ht && seen_plain_ok(s, ht))
+        seen_plain(hp, s, ht);
+    else {
+        event_wait_any(hp, s);
+        return;
+    }
     check_cross_task(hp, s);
 }
 

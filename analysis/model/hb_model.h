@@ -283,6 +283,21 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
 void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
 void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl);
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
+/* races_consumed's bookkeeping of who consumed ev's record (x its state):
+ * 0 when this is a second consumer, which races_consumed raises. */
+static inline int races_consumer_note(struct hb_obj *x, const struct replay_object *ev,
+                                      const struct replay_step *s)
+{
+    if (!ev->records || x->shared_raised)
+        return 1;
+    if (!x->has_consumer) {
+        x->has_consumer = 1;
+        x->consumer_tid = s->rec->tid;
+        x->consumer_task = s->task;
+        return 1;
+    }
+    return x->consumer_tid == s->rec->tid && x->consumer_task == s->task;
+}
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
                 const struct hb_copy *copy);
 void races_task_begins(struct hb_proc *hp, const struct replay_step *s, uint64_t old_epoch,

@@ -264,15 +264,7 @@ __attribute__((cold, noinline)) static void raise_shared_event(struct hb_proc *h
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
 {
     struct hb_obj *x = hb_obj_of(hp, ev);
-    if (!x || !ev->records || x->shared_raised)
-        return;
-    if (!x->has_consumer) {
-        x->has_consumer = 1;
-        x->consumer_tid = s->rec->tid;
-        x->consumer_task = s->task;
-        return;
-    }
-    if (x->consumer_tid == s->rec->tid && x->consumer_task == s->task)
+    if (!x || races_consumer_note(x, ev, s))
         return;
     x->shared_raised = 1;
     raise_shared_event(hp, s, ev, x);
