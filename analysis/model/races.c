@@ -322,6 +322,15 @@ void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_o
     struct hb_obj *x = hb_obj_of(hp, range);
     if (!x)
         return;
+    if (x->ncopies == 1 && copy_ordered_before(&x->copies[0], copy)) {
+        /* mostly: the one earlier copy is behind this one, which takes its place */
+        if (x->copies[0].tl != copy->tl) {
+            hb_timeline_unref(x->copies[0].tl);
+            hb_timeline_ref(copy->tl);
+        }
+        x->copies[0] = *copy;
+        return;
+    }
     int raised = 0;
     for (unsigned i = 0; i < x->ncopies;) {
         const struct hb_copy *c = &x->copies[i];
