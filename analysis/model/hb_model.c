@@ -1079,15 +1079,12 @@ __attribute__((noinline)) static void stream_work_any(struct hb_proc *hp,
     check_cross_task(hp, s);
 }
 
-/* The timeline of a successful launch-like call on a created stream that
- * needs nothing but the enqueue: no ordering with the legacy stream to add
- * (order_before_op) and no copy or callback to track. NULL otherwise. */
+/* The timeline of a successful stream-work call on a created stream that
+ * needs no ordering with the legacy stream first (order_before_op); NULL
+ * otherwise. */
 static inline struct hb_timeline *plain_work_timeline(const struct hb_proc *hp,
                                                       const struct replay_step *s)
 {
-    uint16_t api = s->rec->api;
-    if (api >= hp->p->api_count || hp->copy_dir[api] != COPY_NONE) /* the copies: first */
-        return NULL;
     const struct replay_object *o = s->obj;
     if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !s->has_stream ||
         s->stream.kind != STREAM_CREATED || !o || !o->live || !o->ext)
@@ -1098,13 +1095,33 @@ static inline struct hb_timeline *plain_work_timeline(const struct hb_proc *hp,
     return tl;
 }
 
-/* Mostly a kernel launch on a created stream: that is enqueued here with
- * no frame set up; everything else goes to stream_work_any. */
+/* An async copy between the device and a host range (cuMemcpyHtoDAsync,
+ * cuMemcpyDtoHAsync) on tl, a plain_work_timeline. */
+__attribute__((noinline)) static void copy_plain(struct hb_proc *hp, const struct replay_step *s,
+                                                 struct hb_timeline *tl, int writes)
+{
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
+    copy_touches(hp, s, &who, s->rec->arg, s->rec->arg2, tl, writes);
+    check_cross_task(hp, s);
+}
+
+/* Mostly a kernel launch or a host-range copy on a created stream: the
+ * launch is enqueued here with no frame set up, the copy by copy_plain;
+ * everything else goes to stream_work_any. */
 static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
 {
-    struct hb_timeline *tl = plain_work_timeline(hp, s);
+    uint16_t api = s->rec->api;
+    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
+    int plain = dir == COPY_NONE || dir == COPY_READS_ARG || dir == COPY_WRITES_ARG;
+    struct hb_timeline *tl = plain ? plain_work_timeline(hp, s) : NULL;
     if (!tl) {
         stream_work_any(hp, s);
+        return;
+    }
+    if (dir != COPY_NONE) {
+        copy_plain(hp, s, tl, dir == COPY_WRITES_ARG);
         return;
     }
     python_hang_call(hp, s);
