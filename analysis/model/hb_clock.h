@@ -93,6 +93,12 @@ void hb_timeline_unref(struct hb_timeline *tl);
 /* Work enqueued and not proven complete. */
 int hb_timeline_busy(const struct hb_timeline *tl);
 
+/* Drop a reference the caller knows is not tl's last: no free, no call. */
+static inline void hb_timeline_unref_kept(struct hb_timeline *tl)
+{
+    tl->refs--;
+}
+
 void hb_clock_clear(struct hb_clock *c); /* and free its memory */
 void hb_clock_reset(struct hb_clock *c); /* empty it, keeping its memory for reuse */
 /* c[tl] = max(c[tl], pos). Returns 0, -1 out of memory. */

@@ -1054,11 +1054,34 @@ static void step_pinned_free(struct hb_proc *hp, const struct replay_step *s)
     on_stream_sync(hp, s, 1);
 }
 
-static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
+/* Any destroy step (out of line: see step_destroy). */
+__attribute__((noinline)) static void destroy_any(struct hb_proc *hp, const struct replay_step *s)
 {
     python_hang_call(hp, s);
     if (s->phase != PHASE_ENTER)
         on_destroy(hp, s);
+}
+
+/* Does on_destroy have nothing to do for the step: not a successful end of
+ * an object with state, or the end of an event nobody polls
+ * (races_destroy_event judges only polled ones)? */
+static inline int destroy_is_quiet(const struct replay_step *s)
+{
+    const struct replay_object *o = s->obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live || !o->ext)
+        return 1;
+    return o->type == OBJ_EVENT && !((const struct hb_obj *)o->ext)->npollers;
+}
+
+/* Mostly the destroy of an event nobody polls: only its time is noted,
+ * with no frame set up; everything else goes to destroy_any. */
+static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (!destroy_is_quiet(s)) {
+        destroy_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
 }
 
 static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
@@ -1269,9 +1292,38 @@ static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
     free(x);
 }
 
+/* Can obj_ext_free's work on event o (state x) be done without a call: no
+ * poll entry sharing its snapshot, room on the spare list, a snapshot of at
+ * most one entry, and no reference it drops a timeline's last? */
+static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
+                                  const struct hb_obj *x)
+{
+    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
+        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
+        return 0;
+    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
+    if (r && r->refs <= 1u + (e == r))
+        return 0;
+    return !e || e == r || e->refs > 1;
+}
+
+/* Mostly an event's state going back to the spare list: done here with no
+ * frame set up (event_ext_plain); everything else by obj_ext_free. */
 static void hook_object_end(void *user, struct replay_process *p, struct replay_object *o)
 {
-    obj_ext_free(proc_of(user, p), o);
+    struct hb_proc *hp = proc_of(user, p);
+    struct hb_obj *x = o->ext;
+    if (!x || !event_ext_plain(hp, o, x)) {
+        obj_ext_free(hp, o);
+        return;
+    }
+    if (x->rec_tl)
+        hb_timeline_unref_kept(x->rec_tl);
+    if (x->snap.n)
+        hb_timeline_unref_kept(x->snap.e[0].tl);
+    x->snap.n = 0;
+    o->ext = NULL;
+    hp->spare[hp->nspare++] = x;
 }
 
 static void thread_ext_free(struct hb_proc *hp, struct replay_thread *t)
