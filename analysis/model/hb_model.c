@@ -491,9 +491,11 @@ copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_wh
     if (i > 0 && hp->ranges[i - 1].end > addr)
         i--;
     struct hb_copy copy = {tl, tl->pos, writes, *who};
-    for (; i < hp->nranges && hp->ranges[i].base < end; i++)
-        if (hp->ranges[i].end > addr)
-            races_copy(hp, s, hp->ranges[i].obj, &copy);
+    for (; i < hp->nranges && hp->ranges[i].base < end; i++) {
+        struct replay_object *range = hp->ranges[i].obj;
+        if (hp->ranges[i].end > addr && !(range->ext && races_copy_in_place(range->ext, &copy)))
+            races_copy(hp, s, range, &copy);
+    }
 }
 
 /* What the enqueued operation `dir` (by `who`, on tl) does besides enqueueing. */

@@ -300,6 +300,18 @@ static inline int races_consumer_note(struct hb_obj *x, const struct replay_obje
 }
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
                 const struct hb_copy *copy);
+/* races_copy's common case, inline: the range (state x) has one earlier copy,
+ * on the same stream and behind `copy` (proven complete, or an upload, which
+ * stream order puts before it), and `copy` takes its place. Returns 0,
+ * changing nothing, when races_copy must judge. */
+static inline int races_copy_in_place(struct hb_obj *x, const struct hb_copy *copy)
+{
+    const struct hb_copy *c = &x->copies[0];
+    if (x->ncopies != 1 || c->tl != copy->tl || (c->writes && c->pos > c->tl->done))
+        return 0;
+    x->copies[0] = *copy;
+    return 1;
+}
 void races_task_begins(struct hb_proc *hp, const struct replay_step *s, uint64_t old_epoch,
                        uint32_t old_task);
 void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct replay_thread *t);
