@@ -1240,13 +1240,26 @@ static void hook_process_begin(void *user, struct replay_process *p)
     HASH_ADD_INT(m->procs, index, hp);
 }
 
-/* A jump to the op's function: no frame of its own, so each op pays only
- * for what its own function does. */
-static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
+/* hook_step for a process other than the cached one (out of line). */
+__attribute__((noinline)) static void
+step_uncached(struct hb_model *m, const struct replay_process *p, const struct replay_step *s)
 {
-    struct hb_proc *hp = proc_of(user, p);
+    struct hb_proc *hp = proc_lookup(m, p);
     if (hp && (unsigned)s->op < OP_COUNT)
         step_by_op[s->op](hp, s);
+}
+
+/* A jump to the op's function: no frame of its own, so each op pays only
+ * for what its own function does. The cached process is set only with its
+ * state found (proc_lookup). */
+static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
+{
+    struct hb_model *m = user;
+    if (m->cached_p != p || (unsigned)s->op >= OP_COUNT) {
+        step_uncached(m, p, s);
+        return;
+    }
+    step_by_op[s->op](m->cached, s);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
