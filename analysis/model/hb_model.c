@@ -4,10 +4,17 @@
  * complete, polls, pinned ranges and task epochs (see hb_model.h).
  *
  * What it is for: turning each replayed call into clock operations, and
- * calling races.c at the moments a finding can arise.
+ * calling races.c at the moments a finding can arise. The step hook jumps
+ * to its op's step function (step_by_op); the common steps (a launch or
+ * host-range copy on a created stream, an event's first record, a spin, a
+ * successful query, the destroy and release of an unpolled event) are done
+ * there without a call, so with no frame set up, and every other step by
+ * the general code (the *_any functions).
  *
  * What it must never do: claim work complete that no call proved complete,
- * or treat a failed call as if it had done anything.
+ * treat a failed call as if it had done anything, or let a step's short
+ * path do other than its general code would (each short path says the
+ * conditions under which they are the same, and checks them first).
  */
 #include "analysis/model/hb_model.h"
 
