@@ -1139,8 +1139,50 @@ __attribute__((noinline)) static void copy_plain(struct hb_proc *hp, const struc
     check_cross_task(hp, s);
 }
 
+/* The state of the one pinned range a host-range copy on tl touches, when
+ * copy_touches would only put the copy in the place of that range's
+ * earlier one (races_copy_goes_in_place), found from tl's range hint with
+ * no call; NULL otherwise. */
+static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
+                                                 const struct replay_step *s,
+                                                 const struct hb_timeline *tl)
+{
+    uint64_t addr = s->rec->arg, bytes = s->rec->arg2;
+    size_t n = hp->nranges, i = tl->range_hint;
+    const struct hb_range *r = hp->ranges;
+    if (!n || !addr || i > n || (i > 0 && r[i - 1].base > addr) || (i < n && r[i].base <= addr))
+        return NULL; /* no range, or the hint is not range_lower's answer */
+    uint64_t end = addr + (bytes ? bytes : 1);
+    if (end < addr)
+        end = UINT64_MAX;
+    if (i > 0 && r[i - 1].end > addr)
+        i--;
+    if (i >= n || r[i].base >= end || r[i].end <= addr || (i + 1 < n && r[i + 1].base < end))
+        return NULL; /* not exactly one range touched */
+    struct hb_obj *x = r[i].obj->ext;
+    return x && races_copy_goes_in_place(x, tl) ? x : NULL;
+}
+
+/* A host-range copy on tl, a plain_work_timeline: when copy_in_place_range
+ * accepts it, what copy_plain does, done here with no call; otherwise by
+ * copy_plain. */
+__attribute__((noinline)) static void copy_step(struct hb_proc *hp, const struct replay_step *s,
+                                                struct hb_timeline *tl, int writes)
+{
+    struct hb_obj *x = copy_in_place_range(hp, s, tl);
+    if (!x) {
+        copy_plain(hp, s, tl, writes);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
+    x->copies[0] = (struct hb_copy){tl, tl->pos, writes, who};
+    check_cross_task(hp, s);
+}
+
 /* Mostly a kernel launch or a host-range copy on a created stream: the
- * launch is enqueued here with no frame set up, the copy by copy_plain;
+ * launch is done here with no frame set up, the copy by copy_step;
  * everything else goes to stream_work_any. */
 static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
 {
@@ -1153,7 +1195,7 @@ static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
         return;
     }
     if (dir != COPY_NONE) {
-        copy_plain(hp, s, tl, dir == COPY_WRITES_ARG);
+        copy_step(hp, s, tl, dir == COPY_WRITES_ARG);
         return;
     }
     python_hang_call(hp, s);

@@ -301,13 +301,19 @@ static inline int races_consumer_note(struct hb_obj *x, const struct replay_obje
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
                 const struct hb_copy *copy);
 /* races_copy's common case, inline: the range (state x) has one earlier copy,
- * on the same stream and behind `copy` (proven complete, or an upload, which
- * stream order puts before it), and `copy` takes its place. Returns 0,
- * changing nothing, when races_copy must judge. */
-static inline int races_copy_in_place(struct hb_obj *x, const struct hb_copy *copy)
+ * on the same stream (tl) and behind a new one (proven complete, or an
+ * upload, which stream order puts before it), and the new copy takes its
+ * place. races_copy_in_place returns 0, changing nothing, when races_copy
+ * must judge. */
+static inline int races_copy_goes_in_place(const struct hb_obj *x, const struct hb_timeline *tl)
 {
     const struct hb_copy *c = &x->copies[0];
-    if (x->ncopies != 1 || c->tl != copy->tl || (c->writes && c->pos > c->tl->done))
+    return x->ncopies == 1 && c->tl == tl && (!c->writes || c->pos <= c->tl->done);
+}
+
+static inline int races_copy_in_place(struct hb_obj *x, const struct hb_copy *copy)
+{
+    if (!races_copy_goes_in_place(x, copy->tl))
         return 0;
     x->copies[0] = *copy;
     return 1;
