@@ -1300,11 +1300,12 @@ step_uncached(struct hb_model *m, const struct replay_process *p, const struct r
 
 /* A jump to the op's function: no frame of its own, so each op pays only
  * for what its own function does. The cached process is set only with its
- * state found (proc_lookup). */
+ * state found (proc_lookup); s->op is an enum api_op, below OP_COUNT
+ * (replay.h). */
 static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct hb_model *m = user;
-    if (m->cached_p != p || (unsigned)s->op >= OP_COUNT) {
+    if (m->cached_p != p) {
         step_uncached(m, p, s);
         return;
     }
