@@ -259,9 +259,23 @@ void hb_clock_observe(const struct hb_clock *c)
             c->e[i].tl->done = c->e[i].pos;
 }
 
-void hb_clock_of_timeline(struct hb_clock *dst, const struct hb_timeline *tl)
+/* hb_clock_of_timeline when dst or tl's deps hold something. */
+__attribute__((noinline)) static void of_timeline_merged(struct hb_clock *dst,
+                                                         const struct hb_timeline *tl)
 {
     hb_clock_copy(dst, &tl->deps);
     if (tl->pos > tl->done)
         hb_clock_set(dst, (struct hb_timeline *)tl, tl->pos);
+}
+
+/* Mostly an empty dst and a stream that waits for nothing else: then the
+ * clock is tl's own position, appended with no frame set up. */
+void hb_clock_of_timeline(struct hb_clock *dst, const struct hb_timeline *tl)
+{
+    if (dst->n || dst->saturated || tl->deps.n || tl->deps.saturated) {
+        of_timeline_merged(dst, tl);
+        return;
+    }
+    if (tl->pos > tl->done)
+        append(dst, (struct hb_timeline *)tl, tl->pos);
 }

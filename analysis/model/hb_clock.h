@@ -93,6 +93,12 @@ void hb_timeline_unref(struct hb_timeline *tl);
 /* Work enqueued and not proven complete. */
 int hb_timeline_busy(const struct hb_timeline *tl);
 
+/* Drop a reference the caller knows is not tl's last: no free, no call. */
+static inline void hb_timeline_unref_kept(struct hb_timeline *tl)
+{
+    tl->refs--;
+}
+
 void hb_clock_clear(struct hb_clock *c); /* and free its memory */
 void hb_clock_reset(struct hb_clock *c); /* empty it, keeping its memory for reuse */
 /* c[tl] = max(c[tl], pos). Returns 0, -1 out of memory. */
@@ -114,5 +120,24 @@ void hb_clock_observe(const struct hb_clock *c);
 /* What an operation enqueued now on tl is ordered after: deps plus tl's own
  * position. */
 void hb_clock_of_timeline(struct hb_clock *dst, const struct hb_timeline *tl);
+
+/* Can hb_clock_of_timeline(dst, tl) be done by hb_clock_of_timeline_inline:
+ * dst empty with room for an entry, tl waiting for nothing else? */
+static inline int hb_clock_of_timeline_fits(const struct hb_clock *dst,
+                                            const struct hb_timeline *tl)
+{
+    return !dst->n && !dst->saturated && dst->cap && !tl->deps.n && !tl->deps.saturated;
+}
+
+/* hb_clock_of_timeline where hb_clock_of_timeline_fits: no call, no memory. */
+static inline void hb_clock_of_timeline_inline(struct hb_clock *dst, struct hb_timeline *tl)
+{
+    if (tl->pos > tl->done) {
+        dst->e[0].tl = tl;
+        dst->e[0].pos = tl->pos;
+        dst->n = 1;
+        tl->refs++;
+    }
+}
 
 #endif

@@ -4,10 +4,17 @@
  * complete, polls, pinned ranges and task epochs (see hb_model.h).
  *
  * What it is for: turning each replayed call into clock operations, and
- * calling races.c at the moments a finding can arise.
+ * calling races.c at the moments a finding can arise. The step hook jumps
+ * to its op's step function (step_by_op); the common steps (a launch or
+ * host-range copy on a created stream, an event's first record, a spin, a
+ * successful query, the destroy and release of an unpolled event) are done
+ * there without a call, so with no frame set up, and every other step by
+ * the general code (the *_any functions).
  *
  * What it must never do: claim work complete that no call proved complete,
- * or treat a failed call as if it had done anything.
+ * treat a failed call as if it had done anything, or let a step's short
+ * path do other than its general code would (each short path says the
+ * conditions under which they are the same, and checks them first).
  */
 #include "analysis/model/hb_model.h"
 
@@ -173,15 +180,22 @@ static inline void order_before_op(struct hb_proc *hp, struct hb_timeline *tl)
         blocking_waits_for_legacy(hp, tl);
 }
 
-static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
+/* An operation enqueued on tl, once it is ordered with the other streams. */
+static inline void enqueue_ordered(struct hb_proc *hp, struct hb_timeline *tl,
+                                   const struct hb_who *who)
 {
-    order_before_op(hp, tl);
     tl->pos++;
     tl->last_op = *who;
     if (hp->task) {
         tl->epoch = hp->epoch;
         tl->epoch_pos = tl->pos;
     }
+}
+
+static void enqueue(struct hb_proc *hp, struct hb_timeline *tl, const struct hb_who *who)
+{
+    order_before_op(hp, tl);
+    enqueue_ordered(hp, tl, who);
 }
 
 /* What a synchronize of this stream proves, taken when it began. */
@@ -227,12 +241,12 @@ static void poll_free(struct hb_poll *poll)
     hb_clock_clear(&poll->snap);
 }
 
-/* Remove entry i; its clock memory moves to the free slot for reuse (a
- * free slot's other fields are set again when it is taken). */
-static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
+/* Remove entry i, whose own snapshot is empty (a shared one, or reset); its
+ * clock memory moves to the free slot for reuse (a free slot's other
+ * fields are set again when it is taken). */
+static inline void poll_drop_empty_at(struct hb_thread *ht, unsigned i)
 {
     unsigned last = --ht->npolls;
-    hb_clock_reset(&ht->polls[i].snap);
     if (i == last)
         return;
     struct hb_clock keep = ht->polls[i].snap;
@@ -240,12 +254,16 @@ static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
     ht->polls[last].snap = keep;
 }
 
-static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
-                                struct replay_object *known)
+/* poll_drop_empty_at for an entry whose own snapshot may hold entries. */
+static inline void poll_drop_at(struct hb_thread *ht, unsigned i)
 {
-    struct replay_object *o = known;
-    if (!o || o->handle != handle)
-        HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, o);
+    hb_clock_reset(&ht->polls[i].snap);
+    poll_drop_empty_at(ht, i);
+}
+
+/* One poll entry more (delta > 0) or less on event o's record `serial`. */
+static inline void count_poller_of(struct replay_object *o, uint64_t serial, int delta)
+{
     if (!o || o->serial != serial || !o->ext)
         return;
     struct hb_obj *x = o->ext;
@@ -253,6 +271,16 @@ static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t se
         x->npollers++;
     else if (x->npollers)
         x->npollers--;
+}
+
+/* count_poller_of the event `handle` names: `known` when it is that one. */
+static inline void count_poller(struct hb_proc *hp, uint64_t handle, uint64_t serial, int delta,
+                                struct replay_object *known)
+{
+    struct replay_object *o = known;
+    if (!o || o->handle != handle)
+        HASH_FIND(hh, hp->p->objects[OBJ_EVENT], &handle, sizeof handle, o);
+    count_poller_of(o, serial, delta);
 }
 
 /* The thread no longer waits on `handle` (it saw it complete, or moved on). */
@@ -284,28 +312,33 @@ static void polls_prune(struct hb_proc *hp, struct hb_thread *ht)
     }
 }
 
-/* The step's thread (its state ht, NULL if none) polled or began waiting
- * on the event named by the step. */
-static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
-                            struct replay_object *ev)
+/* Does the thread need a new poll entry for the event the step names (ev;
+ * NULL: a handle no create returned)? Not when the event has nothing
+ * pending, nor when the thread already waits on that record. */
+static inline int poll_wanted(const struct replay_step *s, const struct hb_thread *ht,
+                              const struct replay_object *ev)
 {
-    if (!ht)
-        return;
+    uint64_t handle = s->rec->handle;
+    const struct hb_obj *x = ev ? ev->ext : NULL;
+    int unknown = !ev;
+    if (!unknown && (!x || hb_clock_complete(&x->snap)))
+        return 0; /* nothing pending to wait for */
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        const struct hb_poll *q = &ht->polls[i];
+        if (q->handle == handle && q->unknown == unknown && !q->stream &&
+            (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
+            return 0; /* already waiting on it */
+    }
+    return 1;
+}
+
+/* Add the entry poll_wanted asked for, in the free slot the caller made sure of. */
+static inline void poll_take(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                             struct replay_object *ev)
+{
     uint64_t handle = s->rec->handle;
     struct hb_obj *x = ev ? ev->ext : NULL;
     int unknown = !ev;
-    if (!unknown && (!x || hb_clock_complete(&x->snap)))
-        return; /* nothing pending to wait for */
-    for (unsigned i = 0; i < ht->npolls; i++) {
-        struct hb_poll *q = &ht->polls[i];
-        if (q->handle == handle && q->unknown == unknown && !q->stream &&
-            (unknown || (q->serial == ev->serial && q->record_serial == x->record_serial)))
-            return; /* already waiting on it */
-    }
-    if (ht->npolls == HB_MAX_POLLS)
-        polls_prune(hp, ht);
-    if (ht->npolls == HB_MAX_POLLS)
-        return;
     struct hb_poll *q = &ht->polls[ht->npolls++];
     /* Field by field (q->snap is empty, with its memory): no memset call. */
     q->handle = handle;
@@ -321,6 +354,19 @@ static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, str
         q->shares = x; /* no copy: see hb_poll.shares */
         x->npollers++;
     }
+}
+
+/* The step's thread (its state ht, NULL if none) polled or began waiting
+ * on the event named by the step. */
+static inline void poll_add(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht,
+                            struct replay_object *ev)
+{
+    if (!ht || !poll_wanted(s, ht, ev))
+        return;
+    if (ht->npolls == HB_MAX_POLLS)
+        polls_prune(hp, ht);
+    if (ht->npolls < HB_MAX_POLLS)
+        poll_take(hp, s, ht, ev);
 }
 
 /* A cuStreamQuery saw NOT_READY: the thread waits for the stream's work as
@@ -452,9 +498,11 @@ copy_touches(struct hb_proc *hp, const struct replay_step *s, const struct hb_wh
     if (i > 0 && hp->ranges[i - 1].end > addr)
         i--;
     struct hb_copy copy = {tl, tl->pos, writes, *who};
-    for (; i < hp->nranges && hp->ranges[i].base < end; i++)
-        if (hp->ranges[i].end > addr)
-            races_copy(hp, s, hp->ranges[i].obj, &copy);
+    for (; i < hp->nranges && hp->ranges[i].base < end; i++) {
+        struct replay_object *range = hp->ranges[i].obj;
+        if (hp->ranges[i].end > addr && !(range->ext && races_copy_in_place(range->ext, &copy)))
+            races_copy(hp, s, range, &copy);
+    }
 }
 
 /* What the enqueued operation `dir` (by `who`, on tl) does besides enqueueing. */
@@ -510,6 +558,17 @@ static enum hb_copy_dir copy_dir_of_name(const char *name)
 }
 
 /* ------------------------------------------------------------------ steps */
+
+/* An event's model state is made at its first record (or first use), not
+ * at its create (step_event_create): until then the event stands for this
+ * empty snapshot. */
+static const struct hb_clock no_snap;
+
+/* The event's latest record's snapshot (empty when it has no state yet). */
+static inline const struct hb_clock *snap_of(const struct replay_object *ev)
+{
+    return ev->ext ? &((const struct hb_obj *)ev->ext)->snap : &no_snap;
+}
 
 static void on_create(struct hb_proc *hp, const struct replay_step *s)
 {
@@ -574,8 +633,8 @@ static void on_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct hb_thread *ht = hb_thread_of(s->thread);
     if (s->phase == PHASE_ENTER) {
         poll_add(hp, s, ht, s->obj_state == HS_UNKNOWN ? NULL : s->obj);
-        if (ht && ev && ev->ext) {
-            hb_clock_copy(&ht->sync_snap, &((struct hb_obj *)ev->ext)->snap);
+        if (ht && ev) {
+            hb_clock_copy(&ht->sync_snap, snap_of(ev));
             ht->has_sync_snap = 1;
         }
         return;
@@ -651,8 +710,8 @@ static void on_stream_wait_event(struct hb_proc *hp, const struct replay_step *s
     if (s->rec->result != RESULT_SUCCESS || !tl)
         return;
     order_before_op(hp, tl);
-    if (ev && ev->live && ev->ext)
-        hb_clock_join(&tl->deps, &((struct hb_obj *)ev->ext)->snap, tl);
+    if (ev && ev->live)
+        hb_clock_join(&tl->deps, snap_of(ev), tl);
 }
 
 /* cuStreamAddCallback (copy_dir STREAM_CALLBACK): remember what its callback's start will prove. */
@@ -777,7 +836,6 @@ static void on_other(struct hb_proc *hp, const struct replay_step *s)
         break;
     }
 }
-
 /* Is o a live object made in a task other than the step's (which has one)?
  * An EXIT was judged when it began. The task comparison comes first: it
  * rules out nearly every step. */
@@ -787,79 +845,422 @@ static inline int made_in_other_task(const struct replay_object *o, const struct
            s->phase != PHASE_EXIT;
 }
 
-/* A call on objects made before it, in another task (dispatch says which
- * calls use objects). */
-static void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
+/* A call on an object made before it, in another task. Each step function
+ * below checks the objects its op names: `obj` always, `arg_obj` only for
+ * the two-object calls (record, stream wait, elapsed time: replay.h). */
+static inline void check_cross_task(struct hb_proc *hp, const struct replay_step *s)
 {
     if (made_in_other_task(s->obj, s))
         races_cross_task(hp, s, s->obj);
+}
+
+/* Both objects of a two-object call (out of line: rare, and the callers'
+ * common path stays free of calls). */
+__attribute__((noinline)) static void cross_task_both(struct hb_proc *hp,
+                                                      const struct replay_step *s)
+{
+    check_cross_task(hp, s);
     if (made_in_other_task(s->arg_obj, s))
         races_cross_task(hp, s, s->arg_obj);
 }
 
-/* The model's work for one step. Returns whether the call uses objects that
- * existed before it (not a create, a destroy or an unmodelled call): what
- * check_cross_task judges. One switch for both, once per record. */
-static int dispatch(struct hb_proc *hp, const struct replay_step *s)
+static inline void check_cross_task2(struct hb_proc *hp, const struct replay_step *s)
 {
-    switch (s->op) {
-    case OP_EVENT_CREATE:
-    case OP_STREAM_CREATE:
-    case OP_PINNED_ALLOC:
-    case OP_HOST_REGISTER:
-        if (s->phase != PHASE_ENTER)
-            on_create(hp, s);
-        return 0;
-    case OP_EVENT_RECORD:
-        if (s->phase != PHASE_ENTER)
-            on_record(hp, s);
-        return 1;
-    case OP_EVENT_QUERY:
-    case OP_EVENT_SYNC:
-        on_event_wait(hp, s);
-        return 1;
-    case OP_EVENT_ELAPSED:
-        if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
-            if (s->obj && s->obj->ext)
-                observe(hp, &((struct hb_obj *)s->obj->ext)->snap);
-            if (s->arg_obj && s->arg_obj->ext)
-                observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
-        }
-        return 1;
-    case OP_STREAM_SYNC:
-    case OP_STREAM_QUERY:
-        on_stream_sync(hp, s, 0);
-        return 1;
-    case OP_CTX_SYNC:
-        on_stream_sync(hp, s, 1);
-        return 1;
-    case OP_PINNED_FREE: /* cuMemFreeHost synchronizes the context */
-        if (s->phase != PHASE_ENTER)
-            on_destroy(hp, s);
-        on_stream_sync(hp, s, 1);
-        return 0;
-    case OP_EVENT_DESTROY:
-    case OP_STREAM_DESTROY:
-    case OP_HOST_UNREGISTER:
-        if (s->phase != PHASE_ENTER)
-            on_destroy(hp, s);
-        return 0;
-    case OP_STREAM_WAIT_EVENT:
-        if (s->phase != PHASE_ENTER)
-            on_stream_wait_event(hp, s);
-        return 1;
-    case OP_STREAM_WORK:
-        if (s->phase != PHASE_ENTER)
-            on_stream_work(hp, s);
-        return 1;
-    default:
-        if (s->phase == PHASE_OTHER)
-            on_other(hp, s);
-        return s->op != OP_OTHER;
-    }
+    if (made_in_other_task(s->obj, s) || made_in_other_task(s->arg_obj, s))
+        cross_task_both(hp, s);
 }
 
+/* ------------------------------------------------------------------ one function per op
+ *
+ * The step hook jumps to its op's function (step_by_op): each call step
+ * notes its time for the Python-hang hook (python_hang_call), does the op's
+ * work, then checks the objects the call used that existed before it (not
+ * for creates, destroys and frees). */
+
+static void step_create(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_create(hp, s);
+}
+
+/* Nothing to model until the event is first used (see no_snap). */
+static void step_event_create(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+}
+
+/* Any record step (out of line: see step_record). */
+__attribute__((noinline)) static void record_any(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_record(hp, s);
+    check_cross_task2(hp, s);
+}
+
+/* The timeline of the created stream a successful record of a live event
+ * names, when on_record needs no call there: nothing to order with the
+ * legacy stream first, the event's state fresh (no earlier record, no
+ * poller: races_record has nothing to judge) or a spare one to take, and
+ * the snapshot fitting in place (hb_clock_of_timeline_fits). NULL
+ * otherwise. */
+static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp,
+                                                        const struct replay_step *s)
+{
+    const struct replay_object *ev = s->obj, *st = s->arg_obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !ev || !ev->live ||
+        !s->has_stream || s->stream.kind != STREAM_CREATED || !st || !st->live || !st->ext)
+        return NULL;
+    struct hb_timeline *tl = ((const struct hb_obj *)st->ext)->tl;
+    if (!tl || (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)))
+        return NULL;
+    const struct hb_obj *x = ev->ext;
+    if (!x && !hp->nspare)
+        return NULL;
+    if (x && (x->npollers || x->rec_tl))
+        return NULL;
+    if (!hb_clock_of_timeline_fits(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
+        return NULL;
+    return tl;
+}
+
+/* Mostly the first record of a new event on a created stream: on_record's
+ * work done here with no frame set up; everything else goes to record_any. */
+static void step_record(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_timeline *tl = plain_record_timeline(hp, s);
+    if (!tl) {
+        record_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj;
+    struct hb_obj *x = ev->ext ? ev->ext : hb_obj_from_spare(hp, ev);
+    hb_clock_of_timeline_inline(&x->snap, tl);
+    x->rec_tl = tl;
+    x->rec_pos = tl->pos;
+    hb_timeline_ref(tl);
+    x->record_serial = ev->record_serial;
+    x->has_consumer = 0;
+    check_cross_task2(hp, s);
+}
+
+/* Any event query or synchronize step (out of line: see step_event_wait). */
+__attribute__((noinline)) static void event_wait_any(struct hb_proc *hp,
+                                                     const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_event_wait(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* A spin of NOT_READY polls by a thread with room for another poll entry
+ * is on_event_wait's poll_add, done here with no frame set up; every other
+ * step goes to event_wait_any. */
+/* A spin, by a thread (state ht) with room for another poll entry: what
+ * on_event_wait does, without a call. */
+static inline void spin_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
+{
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj_state == HS_UNKNOWN ? NULL : s->obj;
+    if (poll_wanted(s, ht, ev))
+        poll_take(hp, s, ht, ev);
+}
+
+/* Is the step a successful query (not a blocking wait) of a live event
+ * with state, that on_event_wait can handle without a call: a snapshot
+ * to observe that is not saturated, only poll entries with empty
+ * snapshots of their own to drop (count_poller finds the event as the
+ * step's), and no second consumer for races_consumed to raise? */
+static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thread *ht)
+{
+    const struct replay_object *ev = s->obj;
+    uint64_t handle = s->rec->handle;
+    if (s->phase != PHASE_CALL || s->rec->result != RESULT_SUCCESS || !ev || !ev->live ||
+        !ev->ext || ev->handle != handle)
+        return 0;
+    const struct hb_obj *x = ev->ext;
+    if (x->snap.saturated)
+        return 0;
+    for (unsigned i = 0; i < ht->npolls; i++) {
+        const struct hb_poll *q = &ht->polls[i];
+        if (q->handle == handle && !q->stream && (q->snap.n || q->snap.saturated))
+            return 0;
+    }
+    return !ev->records || x->shared_raised || !x->has_consumer ||
+           (x->consumer_tid == s->rec->tid && x->consumer_task == s->task);
+}
+
+/* on_event_seen for a step seen_plain_ok accepts. */
+static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
+{
+    python_hang_call(hp, s);
+    struct replay_object *ev = s->obj;
+    struct hb_obj *x = ev->ext;
+    uint64_t handle = s->rec->handle;
+    hb_clock_observe(&x->snap);
+    for (unsigned i = 0; i < ht->npolls;) {
+        if (ht->polls[i].handle == handle && !ht->polls[i].stream) {
+            if (!ht->polls[i].unknown)
+                count_poller_of(ev, ht->polls[i].serial, -1);
+            poll_drop_empty_at(ht, i);
+        } else {
+            i++;
+        }
+    }
+    races_consumer_note(x, ev, s);
+}
+
+/* Spins and successful queries are done here with no frame set up (see
+ * spin_plain, seen_plain_ok); every other step goes to event_wait_any. */
+static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
+{
+    struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
+    if (ht && s->phase == PHASE_SPIN && ht->npolls < HB_MAX_POLLS)
+        spin_plain(hp, s, ht);
+    else if (ht && seen_plain_ok(s, ht))
+        seen_plain(hp, s, ht);
+    else {
+        event_wait_any(hp, s);
+        return;
+    }
+    check_cross_task(hp, s);
+}
+
+static void step_elapsed(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER && s->rec->result == RESULT_SUCCESS) {
+        if (s->obj && s->obj->ext)
+            observe(hp, &((struct hb_obj *)s->obj->ext)->snap);
+        if (s->arg_obj && s->arg_obj->ext)
+            observe(hp, &((struct hb_obj *)s->arg_obj->ext)->snap);
+    }
+    check_cross_task2(hp, s);
+}
+
+static void step_stream_sync(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_stream_sync(hp, s, 0);
+    check_cross_task(hp, s);
+}
+
+static void step_ctx_sync(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    on_stream_sync(hp, s, 1);
+    check_cross_task(hp, s);
+}
+
+/* cuMemFreeHost synchronizes the context. */
+static void step_pinned_free(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_destroy(hp, s);
+    on_stream_sync(hp, s, 1);
+}
+
+/* Any destroy step (out of line: see step_destroy). */
+__attribute__((noinline)) static void destroy_any(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_destroy(hp, s);
+}
+
+/* Does on_destroy have nothing to do for the step: not a successful end of
+ * an object with state, or the end of an event nobody polls
+ * (races_destroy_event judges only polled ones)? */
+static inline int destroy_is_quiet(const struct replay_step *s)
+{
+    const struct replay_object *o = s->obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live || !o->ext)
+        return 1;
+    return o->type == OBJ_EVENT && !((const struct hb_obj *)o->ext)->npollers;
+}
+
+/* Mostly the destroy of an event nobody polls: only its time is noted,
+ * with no frame set up; everything else goes to destroy_any. */
+static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (!destroy_is_quiet(s)) {
+        destroy_any(hp, s);
+        return;
+    }
+    python_hang_call(hp, s);
+}
+
+static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_stream_wait_event(hp, s);
+    check_cross_task2(hp, s);
+}
+
+/* Any stream-work step (out of line: see step_stream_work). */
+__attribute__((noinline)) static void stream_work_any(struct hb_proc *hp,
+                                                      const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    if (s->phase != PHASE_ENTER)
+        on_stream_work(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* The timeline of a successful stream-work call on a created stream that
+ * needs no ordering with the legacy stream first (order_before_op); NULL
+ * otherwise. */
+static inline struct hb_timeline *plain_work_timeline(const struct hb_proc *hp,
+                                                      const struct replay_step *s)
+{
+    const struct replay_object *o = s->obj;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !s->has_stream ||
+        s->stream.kind != STREAM_CREATED || !o || !o->live || !o->ext)
+        return NULL;
+    struct hb_timeline *tl = ((const struct hb_obj *)o->ext)->tl;
+    if (!tl || (tl->blocking && hp->legacy && hb_timeline_busy(hp->legacy)))
+        return NULL;
+    return tl;
+}
+
+/* An async copy between the device and a host range (cuMemcpyHtoDAsync,
+ * cuMemcpyDtoHAsync) on tl, a plain_work_timeline. */
+__attribute__((noinline)) static void copy_plain(struct hb_proc *hp, const struct replay_step *s,
+                                                 struct hb_timeline *tl, int writes)
+{
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
+    copy_touches(hp, s, &who, s->rec->arg, s->rec->arg2, tl, writes);
+    check_cross_task(hp, s);
+}
+
+/* The state of the one pinned range a host-range copy on tl touches, when
+ * copy_touches would only put the copy in the place of that range's
+ * earlier one (races_copy_goes_in_place), found from tl's range hint with
+ * no call; NULL otherwise. */
+static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
+                                                 const struct replay_step *s,
+                                                 const struct hb_timeline *tl)
+{
+    uint64_t addr = s->rec->arg, bytes = s->rec->arg2;
+    size_t n = hp->nranges, i = tl->range_hint;
+    const struct hb_range *r = hp->ranges;
+    if (!n || !addr || i > n || (i > 0 && r[i - 1].base > addr) || (i < n && r[i].base <= addr))
+        return NULL; /* no range, or the hint is not range_lower's answer */
+    uint64_t end = addr + (bytes ? bytes : 1);
+    if (end < addr)
+        end = UINT64_MAX;
+    if (i > 0 && r[i - 1].end > addr)
+        i--;
+    if (i >= n || r[i].base >= end || r[i].end <= addr || (i + 1 < n && r[i + 1].base < end))
+        return NULL; /* not exactly one range touched */
+    struct hb_obj *x = r[i].obj->ext;
+    return x && races_copy_goes_in_place(x, tl) ? x : NULL;
+}
+
+/* A host-range copy on tl, a plain_work_timeline: when copy_in_place_range
+ * accepts it, what copy_plain does, done here with no call; otherwise by
+ * copy_plain. */
+__attribute__((noinline)) static void copy_step(struct hb_proc *hp, const struct replay_step *s,
+                                                struct hb_timeline *tl, int writes)
+{
+    struct hb_obj *x = copy_in_place_range(hp, s, tl);
+    if (!x) {
+        copy_plain(hp, s, tl, writes);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
+    x->copies[0] = (struct hb_copy){tl, tl->pos, writes, who};
+    check_cross_task(hp, s);
+}
+
+/* Mostly a kernel launch or a host-range copy on a created stream: the
+ * launch is done here with no frame set up, the copy by copy_step;
+ * everything else goes to stream_work_any. */
+static void step_stream_work(struct hb_proc *hp, const struct replay_step *s)
+{
+    uint16_t api = s->rec->api;
+    enum hb_copy_dir dir = api < hp->p->api_count ? hp->copy_dir[api] : COPY_NONE;
+    int plain = dir == COPY_NONE || dir == COPY_READS_ARG || dir == COPY_WRITES_ARG;
+    struct hb_timeline *tl = plain ? plain_work_timeline(hp, s) : NULL;
+    if (!tl) {
+        stream_work_any(hp, s);
+        return;
+    }
+    if (dir != COPY_NONE) {
+        copy_step(hp, s, tl, dir == COPY_WRITES_ARG);
+        return;
+    }
+    python_hang_call(hp, s);
+    struct hb_who who = hb_who_of_step(hp->p, s);
+    enqueue_ordered(hp, tl, &who);
+    check_cross_task(hp, s);
+}
+
+/* Context calls: nothing to model, but they use objects made before them. */
+static void step_context(struct hb_proc *hp, const struct replay_step *s)
+{
+    python_hang_call(hp, s);
+    check_cross_task(hp, s);
+}
+
+/* Any other record (PYSTACK, TASK, STALL, ...); a call the replay does not
+ * model (not in the step mask) only has its time noted. */
+static void step_other(struct hb_proc *hp, const struct replay_step *s)
+{
+    if (s->phase != PHASE_OTHER) {
+        python_hang_call(hp, s);
+        return;
+    }
+    python_hang_record(hp, s);
+    on_other(hp, s);
+}
+
+typedef void step_fn(struct hb_proc *hp, const struct replay_step *s);
+
+static step_fn *const step_by_op[OP_COUNT] = {
+    [OP_OTHER] = step_other,
+    [OP_EVENT_CREATE] = step_event_create,
+    [OP_EVENT_RECORD] = step_record,
+    [OP_EVENT_QUERY] = step_event_wait,
+    [OP_EVENT_SYNC] = step_event_wait,
+    [OP_EVENT_DESTROY] = step_destroy,
+    [OP_EVENT_ELAPSED] = step_elapsed,
+    [OP_STREAM_CREATE] = step_create,
+    [OP_STREAM_DESTROY] = step_destroy,
+    [OP_STREAM_SYNC] = step_stream_sync,
+    [OP_STREAM_QUERY] = step_stream_sync,
+    [OP_STREAM_WAIT_EVENT] = step_stream_wait_event,
+    [OP_CTX_SYNC] = step_ctx_sync,
+    [OP_PINNED_ALLOC] = step_create,
+    [OP_PINNED_FREE] = step_pinned_free,
+    [OP_HOST_REGISTER] = step_create,
+    [OP_HOST_UNREGISTER] = step_destroy,
+    [OP_STREAM_WORK] = step_stream_work,
+    [OP_CTX_CREATE] = step_context,
+    [OP_CTX_DESTROY] = step_context,
+    [OP_CTX_RESET] = step_context,
+};
+
 /* ------------------------------------------------------------------ hooks */
+
+/* Out of line: the step hook stays a frameless jump (see hook_step). */
+__attribute__((noinline)) static struct hb_proc *proc_lookup(struct hb_model *m,
+                                                             const struct replay_process *p)
+{
+    struct hb_proc *hp = NULL;
+    HASH_FIND_INT(m->procs, &p->index, hp);
+    m->cached = hp;
+    m->cached_p = hp ? p : NULL;
+    return hp;
+}
 
 /* Inlined: every hook starts with it, once per record for `step`. */
 static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_model *m,
@@ -867,11 +1268,7 @@ static inline __attribute__((always_inline)) struct hb_proc *proc_of(struct hb_m
 {
     if (m->cached_p == p)
         return m->cached;
-    struct hb_proc *hp = NULL;
-    HASH_FIND_INT(m->procs, &p->index, hp);
-    m->cached = hp;
-    m->cached_p = hp ? p : NULL;
-    return hp;
+    return proc_lookup(m, p);
 }
 
 static void hook_process_begin(void *user, struct replay_process *p)
@@ -892,14 +1289,27 @@ static void hook_process_begin(void *user, struct replay_process *p)
     HASH_ADD_INT(m->procs, index, hp);
 }
 
+/* hook_step for a process other than the cached one (out of line). */
+__attribute__((noinline)) static void
+step_uncached(struct hb_model *m, const struct replay_process *p, const struct replay_step *s)
+{
+    struct hb_proc *hp = proc_lookup(m, p);
+    if (hp && (unsigned)s->op < OP_COUNT)
+        step_by_op[s->op](hp, s);
+}
+
+/* A jump to the op's function: no frame of its own, so each op pays only
+ * for what its own function does. The cached process is set only with its
+ * state found (proc_lookup); s->op is an enum api_op, below OP_COUNT
+ * (replay.h). */
 static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
-    struct hb_proc *hp = proc_of(user, p);
-    if (!hp)
+    struct hb_model *m = user;
+    if (m->cached_p != p) {
+        step_uncached(m, p, s);
         return;
-    python_hang_step(hp, s);
-    if (dispatch(hp, s))
-        check_cross_task(hp, s);
+    }
+    step_by_op[s->op](m->cached, s);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
@@ -947,9 +1357,38 @@ static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
     free(x);
 }
 
+/* Can obj_ext_free's work on event o (state x) be done without a call: no
+ * poll entry sharing its snapshot, room on the spare list, a snapshot of at
+ * most one entry, and no reference it drops a timeline's last? */
+static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
+                                  const struct hb_obj *x)
+{
+    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
+        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
+        return 0;
+    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
+    if (r && r->refs <= 1u + (e == r))
+        return 0;
+    return !e || e == r || e->refs > 1;
+}
+
+/* Mostly an event's state going back to the spare list: done here with no
+ * frame set up (event_ext_plain); everything else by obj_ext_free. */
 static void hook_object_end(void *user, struct replay_process *p, struct replay_object *o)
 {
-    obj_ext_free(proc_of(user, p), o);
+    struct hb_proc *hp = proc_of(user, p);
+    struct hb_obj *x = o->ext;
+    if (!x || !event_ext_plain(hp, o, x)) {
+        obj_ext_free(hp, o);
+        return;
+    }
+    if (x->rec_tl)
+        hb_timeline_unref_kept(x->rec_tl);
+    if (x->snap.n)
+        hb_timeline_unref_kept(x->snap.e[0].tl);
+    x->snap.n = 0;
+    o->ext = NULL;
+    hp->spare[hp->nspare++] = x;
 }
 
 static void thread_ext_free(struct hb_proc *hp, struct replay_thread *t)

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <uthash.h>
 
@@ -108,7 +109,8 @@ struct hb_copy {
     struct hb_who who;
 };
 
-/* Model state of one replay object (events, streams and pinned ranges). */
+/* Model state of one replay object (events, streams and pinned ranges): a
+ * stream's and a range's from its create, an event's from its first use. */
 struct hb_obj {
     uint32_t xtask_flagged; /* task (string id) already told cross-task-use */
     /* events */
@@ -248,6 +250,14 @@ struct hb_model {
 struct hb_who hb_who_of_step(const struct replay_process *p, const struct replay_step *s);
 struct hb_thread *hb_thread_of(struct replay_thread *t);
 struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o);
+/* hb_obj_of for o without state while a released one is kept (hp->nspare). */
+static inline struct hb_obj *hb_obj_from_spare(struct hb_proc *hp, struct replay_object *o)
+{
+    struct hb_obj *x = hp->spare[--hp->nspare];
+    memset(x, 0, offsetof(struct hb_obj, snap)); /* snap: empty, with its memory */
+    o->ext = x;
+    return x;
+}
 /* Is this poll entry still waiting (nobody has seen its record complete)? */
 int hb_poll_waiting(const struct hb_poll *poll);
 /* The snapshot of the record the poll waits on. */
@@ -273,8 +283,41 @@ void races_record(struct hb_proc *hp, const struct replay_step *s, struct replay
 void races_destroy_event(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
 void races_destroy_stream(struct hb_proc *hp, const struct replay_step *s, struct hb_timeline *tl);
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev);
+/* races_consumed's bookkeeping of who consumed ev's record (x its state):
+ * 0 when this is a second consumer, which races_consumed raises. */
+static inline int races_consumer_note(struct hb_obj *x, const struct replay_object *ev,
+                                      const struct replay_step *s)
+{
+    if (!ev->records || x->shared_raised)
+        return 1;
+    if (!x->has_consumer) {
+        x->has_consumer = 1;
+        x->consumer_tid = s->rec->tid;
+        x->consumer_task = s->task;
+        return 1;
+    }
+    return x->consumer_tid == s->rec->tid && x->consumer_task == s->task;
+}
 void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_object *range,
                 const struct hb_copy *copy);
+/* races_copy's common case, inline: the range (state x) has one earlier copy,
+ * on the same stream (tl) and behind a new one (proven complete, or an
+ * upload, which stream order puts before it), and the new copy takes its
+ * place. races_copy_in_place returns 0, changing nothing, when races_copy
+ * must judge. */
+static inline int races_copy_goes_in_place(const struct hb_obj *x, const struct hb_timeline *tl)
+{
+    const struct hb_copy *c = &x->copies[0];
+    return x->ncopies == 1 && c->tl == tl && (!c->writes || c->pos <= c->tl->done);
+}
+
+static inline int races_copy_in_place(struct hb_obj *x, const struct hb_copy *copy)
+{
+    if (!races_copy_goes_in_place(x, copy->tl))
+        return 0;
+    x->copies[0] = *copy;
+    return 1;
+}
 void races_task_begins(struct hb_proc *hp, const struct replay_step *s, uint64_t old_epoch,
                        uint32_t old_task);
 void races_thread_exit(struct hb_proc *hp, const struct replay_step *s, struct replay_thread *t);
@@ -295,8 +338,15 @@ void diagnosis_crash(struct hb_proc *hp);
  * stream no thread saw finish is a host function ..."; may be empty). */
 void diagnosis_waited_on(struct hb_proc *hp, uint16_t api, uint64_t handle, uint8_t flags,
                          uint32_t tid, char *what, size_t what_len, char *cause, size_t cause_len);
-/* analysis/model/python_hang.c: PYSTACK records and the time of the latest call. */
-void python_hang_step(struct hb_proc *hp, const struct replay_step *s);
+/* analysis/model/python_hang.c: a record other than a call (PYSTACK records). */
+void python_hang_record(struct hb_proc *hp, const struct replay_step *s);
+/* A call step: the time of the latest call. Inline: once per call record. */
+static inline void python_hang_call(struct hb_proc *hp, const struct replay_step *s)
+{
+    uint64_t ts = s->rec->ts_ns;
+    if (ts > hp->last_call_ns)
+        hp->last_call_ns = ts;
+}
 /* A CG_FLAG_ORPHANED stall with handle 0: the quiet after a dead poller. */
 void python_hang_quiet_stall(struct hb_proc *hp, const struct replay_step *s);
 /* At the end of a process: where its Python threads were at the last hang

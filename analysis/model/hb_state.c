@@ -48,13 +48,9 @@ struct hb_obj *hb_obj_of(struct hb_proc *hp, struct replay_object *o)
         return NULL;
     if (o->ext)
         return o->ext;
-    if (hp->nspare) {
-        struct hb_obj *x = hp->spare[--hp->nspare];
-        memset(x, 0, offsetof(struct hb_obj, snap)); /* snap: empty, with its memory */
-        o->ext = x;
-    } else {
-        o->ext = calloc(1, sizeof(struct hb_obj));
-    }
+    if (hp->nspare)
+        return hb_obj_from_spare(hp, o);
+    o->ext = calloc(1, sizeof(struct hb_obj));
     return o->ext;
 }
 

@@ -103,13 +103,8 @@ static void on_pystack(struct hb_proc *hp, const struct cg_record *r)
     s->n++;
 }
 
-void python_hang_step(struct hb_proc *hp, const struct replay_step *s)
+void python_hang_record(struct hb_proc *hp, const struct replay_step *s)
 {
-    if (s->phase != PHASE_OTHER) {
-        if (s->rec->ts_ns > hp->last_call_ns)
-            hp->last_call_ns = s->rec->ts_ns;
-        return;
-    }
     if (s->rec->kind == CG_REC_PYSTACK)
         on_pystack(hp, s->rec);
 }

@@ -264,15 +264,7 @@ __attribute__((cold, noinline)) static void raise_shared_event(struct hb_proc *h
 void races_consumed(struct hb_proc *hp, const struct replay_step *s, struct replay_object *ev)
 {
     struct hb_obj *x = hb_obj_of(hp, ev);
-    if (!x || !ev->records || x->shared_raised)
-        return;
-    if (!x->has_consumer) {
-        x->has_consumer = 1;
-        x->consumer_tid = s->rec->tid;
-        x->consumer_task = s->task;
-        return;
-    }
-    if (x->consumer_tid == s->rec->tid && x->consumer_task == s->task)
+    if (!x || races_consumer_note(x, ev, s))
         return;
     x->shared_raised = 1;
     raise_shared_event(hp, s, ev, x);
@@ -330,6 +322,15 @@ void races_copy(struct hb_proc *hp, const struct replay_step *s, struct replay_o
     struct hb_obj *x = hb_obj_of(hp, range);
     if (!x)
         return;
+    if (x->ncopies == 1 && copy_ordered_before(&x->copies[0], copy)) {
+        /* mostly: the one earlier copy is behind this one, which takes its place */
+        if (x->copies[0].tl != copy->tl) {
+            hb_timeline_unref(x->copies[0].tl);
+            hb_timeline_ref(copy->tl);
+        }
+        x->copies[0] = *copy;
+        return;
+    }
     int raised = 0;
     for (unsigned i = 0; i < x->ncopies;) {
         const struct hb_copy *c = &x->copies[i];
