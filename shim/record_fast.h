@@ -96,9 +96,11 @@ static inline __attribute__((always_inline)) void cg_fast_write(const struct cg_
                                                                 int32_t result, uint64_t handle,
                                                                 uint64_t arg, uint64_t arg2)
 {
-    struct cg_record *r = cg_writer_reserve(1);
-    if (r == NULL)
+    if (__builtin_expect(!cg_writer_batch_fits(1), 0)) {
+        cg_call_end_plain(c, result, handle, arg, arg2); /* a new batch: write_one() */
         return;
+    }
+    struct cg_record *r = cg_writer_take(1);
     /* The slot is zero-filled (tracer/writer.h): a field known to be 0 where
      * the wrapper is compiled (arg 0, success, no flag) is not stored. */
     r->handle = handle;
