@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "tracer/clock.h"
@@ -93,6 +94,18 @@ static inline struct cg_record *cg_writer_take(uint32_t n)
     struct cg_record *r = cg_writer_batch.next;
     cg_writer_batch.next = r + n;
     return r;
+}
+
+/* Give back `r`, one slot the calling thread reserved and filled but never
+ * published: it is zero again, and the batch hands it out again when
+ * nothing was reserved after it (else readers skip it as a zero slot). */
+static inline void cg_writer_unreserve(struct cg_record *r)
+{
+    memset(r, 0, sizeof *r); /* kind stays 0 throughout: never published */
+    if (cg_writer_batch.next == r + 1 &&
+        cg_writer_batch.generation ==
+            atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed))
+        cg_writer_batch.next = r;
 }
 
 static inline struct cg_record *cg_writer_reserve(uint32_t n)
