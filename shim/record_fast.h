@@ -95,7 +95,7 @@ cg_fast_begin(unsigned id, int per_thread, uint64_t handle, uint64_t arg, uint64
                          0))
         return NULL;
     if (__builtin_expect(cg_policy_wanted() || cg_tls.runtime.depth != 0 || cg_stack_wanted(id) ||
-                             cg_tls.inside != NULL || cg_tls.inside_slot != NULL,
+                             ((uintptr_t)cg_tls.inside | (uintptr_t)cg_tls.inside_slot) != 0,
                          0))
         return NULL; /* a policy, a runtime call, a stack, or inside another traced call */
     if (__builtin_expect(!cg_task_unchanged(t), 0))
