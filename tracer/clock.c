@@ -211,6 +211,12 @@ void cg_clock_start(void)
 }
 
 #if defined(__x86_64__)
+uint64_t cg_clock_convert_far(const struct cg_clock_line *l, uint64_t tsc)
+{
+    uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
+    return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
+}
+
 struct cg_clock_line cg_clock_line_retry(void)
 {
     struct cg_clock_line copy;

@@ -67,11 +67,20 @@ static inline __attribute__((always_inline)) uint64_t cg_clock_read_tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* The conversion at any distance from the line's base (a TSC read before
+ * base_tsc counts as base_tsc), out of line. */
+uint64_t cg_clock_convert_far(const struct cg_clock_line *l, uint64_t tsc);
+
 static inline __attribute__((always_inline)) uint64_t
 cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 {
-    uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
-    return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
+    /* Within ~4 s after base_tsc (ticks times ns-per-tick below 2^32 ns),
+     * the product fits 64 bits: one multiply and a shift. Farther, or
+     * before base_tsc (d wraps around), the wide conversion. */
+    uint64_t product;
+    if (__builtin_expect(!__builtin_mul_overflow(tsc - l->base_tsc, l->mult, &product), 1))
+        return l->base_ns + (product >> 32);
+    return cg_clock_convert_far(l, tsc);
 }
 
 /* The line in use, read as a sequence lock: `current` is read again after
