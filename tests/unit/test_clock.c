@@ -5,7 +5,8 @@
  * stamps never go back across the switch, in one thread or several; a
  * program that stamps nothing is switched by re-anchoring; every thread
  * stamps with the line in use, never with its own copy of an older one,
- * and a new open drops every copy.
+ * and a new open drops every copy; the conversion is exact near its
+ * line's base and far from it.
  *
  * What it must never do: assert on durations (only on order and on the
  * distance to CLOCK_MONOTONIC, far below any scheduling noise's bound).
@@ -151,6 +152,26 @@ START_TEST(re_anchoring_switches_an_idle_program)
 }
 END_TEST
 
+START_TEST(conversion_is_exact_near_and_far_from_the_base)
+{
+    const uint64_t base = 1000000;
+    const struct cg_clock_line one_ns = {.base_tsc = base, .base_ns = 5, .mult = 1ull << 32};
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base), 5);
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + 10), 15);
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + (1ull << 31)), 5 + (1ull << 31));
+    /* past 2^32 ns from the base: the wide conversion, still exact */
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + (1ull << 40)), 5 + (1ull << 40));
+    /* a TSC read before the base counts as the base */
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base - 1), 5);
+    /* 2.6 GHz: 0.3846 ns per tick; 10 s of ticks away, the wide one */
+    const struct cg_clock_line ghz = {.base_tsc = base, .base_ns = 0, .mult = 1651910498ull};
+    uint64_t ten_s = cg_clock_convert(&ghz, base + 26000000000ull);
+    ck_assert_uint_ge(ten_s, 9999999000ull);
+    ck_assert_uint_le(ten_s, 10000001000ull);
+    ck_assert_uint_eq(cg_clock_convert(&ghz, base + 2600), 999);
+}
+END_TEST
+
 /* Publish a line as re-anchoring does, one that stamps every tick as `ns`
  * (mult 0): a stamp taken with any other line is told apart exactly. */
 static void publish_flat_line(uint64_t ns)
@@ -221,6 +242,7 @@ int main(void)
     tcase_add_test(tc, threads_never_go_back_across_the_switch);
     tcase_add_test(tc, re_anchoring_switches_an_idle_program);
     tcase_add_test(tc, every_thread_stamps_with_the_line_in_use);
+    tcase_add_test(tc, conversion_is_exact_near_and_far_from_the_base);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
