@@ -2,7 +2,8 @@
  * shim/crash_guard.c — the fault handler behind shim/crash_guard.h.
  *
  * What it is for: writing the CALL (or EXIT) record of the driver call a
- * thread died in, then passing the signal on. A kernel-raised fault
+ * thread died in (for a fast call, publishing the record its wrapper
+ * filled before the real call), then passing the signal on. A kernel-raised fault
  * (si_code > 0) is passed on by restoring the previous disposition and
  * returning: the faulting instruction runs again and faults under it, with
  * the kernel's own siginfo. Any other (raise, kill, abort) is raised again;
@@ -68,6 +69,15 @@ static void write_crash_record(const struct cg_call *c, int signo)
     r->api = c->api;
     r->flags = c->flags;
     cg_writer_publish(r, exit_kind ? CG_REC_EXIT : CG_REC_CALL);
+}
+
+/* A fast call's record (shim/record_fast.h): filled before the real call
+ * but for ts_ns and kind. */
+static void publish_fast_crash(struct cg_record *r, int signo)
+{
+    r->ts_ns = cg_now_ns();
+    r->result = CG_RESULT_CRASHED(signo);
+    cg_writer_publish(r, CG_REC_CALL);
 }
 
 static int is_kernel_fault(int signo, const siginfo_t *info)
@@ -138,9 +148,13 @@ static void on_fault(int signo, siginfo_t *info, void *context)
     }
     int i = guard_index(signo);
     const struct cg_call *c = cg_tls.inside;
-    if (c != NULL) {
+    struct cg_record *fast = cg_tls.inside_slot;
+    if (c != NULL) {          /* innermost: a fast call never runs inside another traced call */
         cg_tls.inside = NULL; /* one record per call, even if the fault repeats */
         write_crash_record(c, signo);
+    } else if (fast != NULL) {
+        cg_tls.inside_slot = NULL;
+        publish_fast_crash(fast, signo);
     }
     if (i >= 0)
         pass_on(signo, info, context, &previous[i]);

@@ -5,8 +5,8 @@
  * a destroyed event can fault inside the driver; the call never returns, so
  * its CALL record would never be written. While tracing, each traced call
  * publishes "inside the driver for this call" (shim/record.h,
- * cg_call_inside). The handler installed here for SIGSEGV, SIGBUS, SIGILL,
- * SIGFPE and SIGABRT writes, when the faulting thread is inside a driver
+ * cg_call_inside; a fast call its record, shim/record_fast.h). The handler installed here for
+ * SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGABRT writes, when the faulting thread is inside a driver
  * call, that call's record with result CG_RESULT_CRASHED(signo)
  * (tracer/format.h), then hands the signal on exactly as it would have gone
  * without cuguard: to the handler the program had when tracing began, or the

@@ -11,7 +11,6 @@
  * write two CALL records for one call, or block.
  */
 #include "shim/record.h"
-#include "shim/record_fast.h"
 
 #include <cuda.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "shim/driver.h"
 #include "shim/trace_state.h"
 #include "shim/live_errors.h"
+#include "shim/record_fast.h"
 #include "shim/site.h"
 #include "shim/spin.h"
 #include "shim/stack.h"
@@ -286,6 +286,26 @@ void cg_call_end_plain(const struct cg_call *c, int32_t result, uint64_t handle,
                        uint64_t arg2)
 {
     write_one(c, CG_REC_CALL, result, handle, arg, arg2);
+}
+
+void cg_fast_end_slow(struct cg_record *r, struct cg_thread *t, const void *caller, unsigned id,
+                      unsigned style, int per_thread, int32_t result, uint64_t handle, uint64_t arg,
+                      uint64_t arg2, uint64_t extra)
+{
+    struct cg_call c = {
+        .thread = t,
+        .tid = r->tid,
+        .site = r->site,
+        .api = (uint16_t)id,
+        .flags = per_thread ? CG_FLAG_PTSZ : 0,
+        .style = (uint8_t)style,
+        .handle = r->handle,
+        .arg = r->arg,
+        .arg2 = r->arg2,
+        .caller = caller,
+    };
+    cg_writer_unreserve(r);
+    cg_call_end(&c, result, handle, arg, arg2, extra);
 }
 
 void cg_record_callback(unsigned api, uint64_t stream, uint64_t callback_id, int32_t status)

@@ -78,9 +78,11 @@ struct cg_runtime_mark {
  * so that a wrapper reaches all of it from one TLS base (one GOT load of
  * the block's offset per function, then %fs-relative accesses). */
 struct cg_tls {
-    struct cg_thread *thread;     /* the state below, NULL before the first traced call */
-    const struct cg_call *inside; /* the traced call inside the real driver (record.h) */
-    const void *caller;           /* the program's return address (cg_policy_caller) */
+    struct cg_thread *thread;      /* the state below, NULL before the first traced call */
+    const struct cg_call *inside;  /* the traced call inside the real driver (record.h) */
+    struct cg_record *inside_slot; /* the fast call inside the real driver: its record,
+                                      filled but for ts_ns and kind (record_fast.h) */
+    const void *caller;            /* the program's return address (cg_policy_caller) */
     struct cg_runtime_mark runtime;
     struct cg_watch_slot *watch; /* the thread's watchdog slot (watch_slots.h), or NULL */
     int thread_gone;             /* the thread ran its TLS destructors: no new state */

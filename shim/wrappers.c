@@ -17,7 +17,8 @@
  * (shim/policy_wrappers.c) when a policy or CUGUARD_ON_ERROR is on,
  * forwards when not tracing, and else records per the row's style around
  * the real call. Both recording twins publish that the thread is inside
- * the driver (shim/crash_guard.h) for the duration of the real call.
+ * the driver (shim/crash_guard.h) for the duration of the real call: the
+ * full twin its struct cg_call, the fast twin its record.
  *
  * What it must never do: change arguments or results, record twice, or
  * crash when the driver is missing (it returns cg_missing_real()).
@@ -71,16 +72,18 @@
     {                                                                                              \
         typedef CUresult(CUDAAPI *real_fn) params;                                                 \
         real_fn real = (real_fn)__atomic_load_n(&cg_real_table[CG_ID_##sym], __ATOMIC_RELAXED);    \
-        CUresult rc = CUDA_ERROR_UNKNOWN;                                                          \
-        struct cg_call call;                                                                       \
+        CUresult rc = CUDA_ERROR_UNKNOWN; /* CG_OUT reads nothing before the call */               \
+        uint64_t in_handle = CG_U64(handle), in_arg = CG_U64(arg), in_arg2 = CG_U64(arg2);         \
+        struct cg_thread *thread;                                                                  \
+        const void *caller;                                                                        \
+        struct cg_record *r;                                                                       \
         if (__builtin_expect(real == NULL, 0) ||                                                   \
-            !cg_fast_begin(&call, CG_ID_##sym, CG_STYLE_##style, per_thread))                      \
+            (r = cg_fast_begin(CG_ID_##sym, per_thread, in_handle, in_arg, in_arg2, &thread,       \
+                               &caller)) == NULL)                                                  \
             return cg_full_##sym args;                                                             \
-        cg_call_inside(&call, CG_U64(handle), CG_U64(arg), CG_U64(arg2));                          \
         rc = real args;                                                                            \
-        cg_call_outside(&call);                                                                    \
-        cg_fast_end(&call, CG_ID_##sym, CG_STYLE_##style, per_thread, rc, CG_U64(handle),          \
-                    CG_U64(arg), CG_U64(arg2), CG_U64(extra));                                     \
+        cg_fast_end(r, thread, caller, CG_ID_##sym, CG_STYLE_##style, per_thread, rc, in_handle,   \
+                    in_arg, in_arg2, CG_U64(handle), CG_U64(arg), CG_U64(arg2), CG_U64(extra));    \
         return rc;                                                                                 \
     }                                                                                              \
     static CUresult CUDAAPI cg_wrap_##sym params                                                   \

@@ -28,7 +28,11 @@
 #define CALIBRATION_NS 1000000ull /* 1 ms at open */
 #define SLEW_NS NS_PER_S          /* an error is absorbed over the next second */
 
-struct cg_clock cg_trace_clock;
+/* current starts at 1: a thread's copy starts at 0 (none) */
+struct cg_clock cg_trace_clock = {.current = 1};
+#if defined(__x86_64__)
+__thread struct cg_clock_copy cg_clock_copy __attribute__((tls_model("initial-exec")));
+#endif
 
 uint64_t cg_clock_monotonic_ns(void)
 {
@@ -194,6 +198,8 @@ void cg_clock_start(void)
 {
     __atomic_store_n(&cg_trace_clock.use_tsc, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&cg_trace_clock.calibrating, CG_CLOCK_CALIBRATED, __ATOMIC_RELEASE);
+    /* after use_tsc: every thread's copy of a line is stale from here */
+    __atomic_fetch_add(&cg_trace_clock.current, 1, __ATOMIC_RELEASE);
 #if defined(__x86_64__)
     char flags[8192], source[64];
     read_cpu_flags(flags, sizeof flags);
@@ -205,12 +211,45 @@ void cg_clock_start(void)
 }
 
 #if defined(__x86_64__)
+uint64_t cg_clock_convert_far(const struct cg_clock_line *l, uint64_t tsc)
+{
+    uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
+    return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
+}
+
 struct cg_clock_line cg_clock_line_retry(void)
 {
     struct cg_clock_line copy;
     while (!cg_clock_line_try(&copy))
         ;
     return copy;
+}
+
+uint64_t cg_clock_now_copying(void)
+{
+    struct cg_clock *c = &cg_trace_clock;
+    for (;;) {
+        unsigned cur = __atomic_load_n(&c->current, __ATOMIC_ACQUIRE);
+        /* use_tsc after `current`: a copy is taken only of a line the TSC
+         * was in use with under `cur` (cg_clock_start clears use_tsc, then
+         * changes `current`) */
+        if (!__atomic_load_n(&c->use_tsc, __ATOMIC_ACQUIRE))
+            break;
+        const struct cg_clock_line *l = &c->lines[cur & 1u];
+        struct cg_clock_line copy = {
+            .base_tsc = __atomic_load_n(&l->base_tsc, __ATOMIC_ACQUIRE),
+            .base_ns = __atomic_load_n(&l->base_ns, __ATOMIC_ACQUIRE),
+            .mult = __atomic_load_n(&l->mult, __ATOMIC_ACQUIRE),
+        };
+        if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) != cur)
+            continue; /* a re-anchoring raced the copy */
+        cg_clock_copy.line = copy;
+        cg_clock_copy.current = cur;
+        return cg_clock_convert(&copy, cg_clock_read_tsc());
+    }
+    if (__atomic_load_n(&c->calibrating, __ATOMIC_ACQUIRE))
+        return cg_clock_calibrating_now();
+    return cg_clock_monotonic_ns();
 }
 #endif
 

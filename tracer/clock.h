@@ -5,7 +5,9 @@
  * the kernel itself keeps time with it (x86-64, CPUID 0x80000007 EDX bit 8,
  * /proc/cpuinfo constant_tsc and nonstop_tsc, clocksource "tsc"), a stamp is
  * one `lfence; rdtsc` converted to CLOCK_MONOTONIC nanoseconds with a
- * multiply and a shift; elsewhere it is clock_gettime(CLOCK_MONOTONIC). The
+ * multiply and a shift, by the calling thread's copy of the conversion in
+ * use (one shared word read per stamp says the copy is still the one in
+ * use); elsewhere it is clock_gettime(CLOCK_MONOTONIC). The
  * conversion is calibrated against CLOCK_MONOTONIC without sleeping: from
  * the trace's open, stamps come from clock_gettime until the first one at
  * least 1 ms after the open pair, which then measures the TSC's rate from
@@ -36,7 +38,8 @@ struct cg_clock_line {
 struct cg_clock {
     int use_tsc;      /* 0: clock_gettime; 1: the TSC through lines[current & 1] */
     int calibrating;  /* enum cg_clock_calibration */
-    unsigned current; /* the line in use; the other one is written by re-anchoring */
+    unsigned current; /* the line in use; the other one is written by re-anchoring. Changes
+                         (by one) at every open, switch and re-anchoring, never goes back */
     struct cg_clock_line lines[2];
     uint64_t open_tsc; /* calibration pair taken at cg_clock_start */
     uint64_t open_ns;
@@ -64,11 +67,20 @@ static inline __attribute__((always_inline)) uint64_t cg_clock_read_tsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* The conversion at any distance from the line's base (a TSC read before
+ * base_tsc counts as base_tsc), out of line. */
+uint64_t cg_clock_convert_far(const struct cg_clock_line *l, uint64_t tsc);
+
 static inline __attribute__((always_inline)) uint64_t
 cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 {
-    uint64_t d = tsc > l->base_tsc ? tsc - l->base_tsc : 0;
-    return l->base_ns + (uint64_t)(((unsigned __int128)d * l->mult) >> 32);
+    /* Within ~4 s after base_tsc (ticks times ns-per-tick below 2^32 ns),
+     * the product fits 64 bits: one multiply and a shift. Farther, or
+     * before base_tsc (d wraps around), the wide conversion. */
+    uint64_t product;
+    if (__builtin_expect(!__builtin_mul_overflow(tsc - l->base_tsc, l->mult, &product), 1))
+        return l->base_ns + (product >> 32);
+    return cg_clock_convert_far(l, tsc);
 }
 
 /* The line in use, read as a sequence lock: `current` is read again after
@@ -103,19 +115,37 @@ static inline __attribute__((always_inline)) struct cg_clock_line cg_clock_line_
  * open pair switches to the TSC. */
 uint64_t cg_clock_calibrating_now(void);
 
+#if defined(__x86_64__)
+/* The calling thread's copy of the line in use, and the `current` it was
+ * copied under (0: none; `current` starts at 1 and only grows). A
+ * stamp whose copy is still current reads one shared word; the copy is
+ * taken again out of line (cg_clock_now_copying) when `current` moved. */
+struct cg_clock_copy {
+    struct cg_clock_line line;
+    unsigned current;
+};
+extern __thread struct cg_clock_copy cg_clock_copy
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* cg_trace_now() when the thread's copy is not current: copies the line in
+ * use (when the TSC is used) and stamps with it, else stamps as the clock
+ * in use does. */
+uint64_t cg_clock_now_copying(void);
+#endif
+
 /* The time to stamp a record with (CLOCK_MONOTONIC nanoseconds). */
 static inline __attribute__((always_inline)) uint64_t cg_trace_now(void)
 {
 #if defined(__x86_64__)
-    /* acquire (a plain load on x86-64): the line is read after the switch */
-    if (__builtin_expect(__atomic_load_n(&cg_trace_clock.use_tsc, __ATOMIC_ACQUIRE), 1)) {
-        struct cg_clock_line line = cg_clock_line_now();
-        return cg_clock_convert(&line, cg_clock_read_tsc());
-    }
-    if (__atomic_load_n(&cg_trace_clock.calibrating, __ATOMIC_ACQUIRE))
-        return cg_clock_calibrating_now();
-#endif
+    /* Equal only while the TSC is used and the line copied is the one in
+     * use: every open, switch and re-anchoring changes `current`. */
+    if (__builtin_expect(
+            cg_clock_copy.current == __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE), 1))
+        return cg_clock_convert(&cg_clock_copy.line, cg_clock_read_tsc());
+    return cg_clock_now_copying();
+#else
     return cg_clock_monotonic_ns();
+#endif
 }
 
 /* Choose the clock; never sleeps. With the TSC, calibration completes at

@@ -28,10 +28,13 @@
  * every field, then stores `kind` last with release order: the record is
  * then published, and survives SIGKILL. A slot whose kind is 0 was never
  * finished (or lies past the last reserved slot); the reader skips it. A
- * record is reserved at the moment the thing it describes happened (for a
- * call: when it returned; for a blocking call: once at entry, once at exit).
- * Up to version 3 slot order is the order of the trace; from version 4 it is
- * the order of "Batches" below.
+ * record's ts_ns is taken at the moment the thing it describes happened
+ * (for a call: when it returned; for a blocking call: once at entry, once
+ * at exit). Up to version 3 a record is reserved at that moment too and
+ * slot order is the order of the trace; from version 4 the order is that of
+ * "Batches" below, and the usual call of a non-blocking API (the shim's
+ * fast path) reserves and fills its slot before the real call and stamps
+ * and publishes it after.
  *
  * Batches (version 4). The shared slot counter advances only by whole
  * batches of `batch_records` (CG_BATCH_RECORDS, 64) slots, so a batch never
@@ -59,18 +62,18 @@
  * record: the file is MAP_SHARED and publishing is still the release store
  * of `kind`.
  *
- * Order of creates and teardowns (must hold in slot order AND in ts_ns
- * order, so that the order of "Batches" keeps it):
- * a create's record is reserved and its ts_ns taken after the real call
- * returned; a teardown's record (cuEventDestroy*, cuStreamDestroy*,
- * cuMemFreeHost, cuMemHostUnregister, cuCtxDestroy*,
- * cuDevicePrimaryCtxReset*, and the shim's own RELEASED / RECLAIMED
- * destroys) is reserved and its ts_ns taken BEFORE the real call, and
- * published with its result after it. A value a teardown frees can be
- * handed to another thread's create before the teardown returns; this way
- * the teardown always precedes that create. For cuMemFreeHost (a blocking
- * call) the EXIT's slot and ts_ns are taken together with the ENTER's. The
- * POLICY records of a teardown the program called follow its CALL record.
+ * Order of creates and teardowns (must hold in ts_ns order, which the
+ * order of "Batches" keeps; up to version 3 in slot order too): a
+ * create's ts_ns is taken after the real call returned; a teardown's
+ * record (cuEventDestroy*, cuStreamDestroy*, cuMemFreeHost,
+ * cuMemHostUnregister, cuCtxDestroy*, cuDevicePrimaryCtxReset*, and the
+ * shim's own RELEASED / RECLAIMED destroys) is reserved and its ts_ns
+ * taken BEFORE the real call, and published with its result after it. A
+ * value a teardown frees can be handed to another thread's create before
+ * the teardown returns; this way the teardown always precedes that create.
+ * For cuMemFreeHost (a blocking call) the EXIT's slot and ts_ns are taken
+ * together with the ENTER's. The POLICY records of a teardown the program
+ * called follow its CALL record.
  *
  * Strings (call sites, task names, thread names, argv) are interned: a
  * string gets an id (1, 2, ...) and is written once as a run of consecutive

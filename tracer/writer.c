@@ -83,8 +83,7 @@ static struct {
     uint32_t api_count;
 } saved;
 
-_Static_assert(WRITER_ACTIVE == CG_WRITER_STATE_ACTIVE, "the inline reserve's test");
-_Atomic int cg_writer_state = WRITER_OFF;
+static _Atomic int cg_writer_state = WRITER_OFF;
 /* The slot counter, alone on its cache line: every record of every thread
  * writes it, so nothing the hot path only reads may share that line. */
 struct cg_writer_slot_counter cg_writer_slot_counter;
@@ -114,10 +113,22 @@ static void (*_Atomic prepare_wake)(void);
 static _Atomic uint32_t wake_sent_for;
 /* Each thread's batch: the slots it took with one atomic add and fills
  * alone. Valid while `generation` equals cg_writer_batch_generation, which
- * every open and fork child changes. */
+ * every open, every stop (cut short, truncated, closed) and every fork
+ * child changes: a batch is never valid while the writer is not active, so
+ * the inline reserve (writer.h) needs no look at cg_writer_state. */
 __thread struct cg_writer_batch cg_writer_batch __attribute__((tls_model("initial-exec")));
 _Atomic uint32_t cg_writer_batch_generation = 1;
 _Static_assert(CG_FIRST_SEGMENT_RECORDS % CG_BATCH_RECORDS == 0, "batches tile the segments");
+
+/* The writer leaves WRITER_ACTIVE: every thread's batch stops being valid
+ * (async-signal-safe: one atomic exchange, one atomic add). Returns the
+ * state it left. */
+static int leave_active(void)
+{
+    int was = atomic_exchange(&cg_writer_state, WRITER_OFF);
+    atomic_fetch_add_explicit(&cg_writer_batch_generation, 1, memory_order_release);
+    return was;
+}
 
 /* ---- segment geometry (format.h): segments are contiguous in the file ---- */
 
@@ -573,7 +584,7 @@ static void mark_cut_short(const char *reason)
  * whole reason. */
 static void stop_tracing(const char *what, int err)
 {
-    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_OFF)
+    if (leave_active() == WRITER_OFF)
         return;
     char reason[CG_CUT_SHORT_REASON_MAX];
     if (err)
@@ -693,7 +704,7 @@ int cg_writer_fault_at(const void *addr)
     const char *a = addr;
     if (a == NULL || !trace_mapping_holds(a))
         return 0;
-    if (atomic_exchange(&cg_writer_state, WRITER_OFF) != WRITER_OFF) {
+    if (leave_active() != WRITER_OFF) {
         static const char msg[] = "cuguard: the trace file was truncated by another process; "
                                   "tracing stopped\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
@@ -965,8 +976,7 @@ void cg_writer_close(void)
     pthread_mutex_lock(&grow_lock);
     /* Threads still running keep the mappings: nothing is unmapped here.
      * The header is refreshed only while it is still in our file. */
-    if (atomic_exchange(&cg_writer_state, WRITER_OFF) == WRITER_ACTIVE && header &&
-        our_file_size() >= (int64_t)CG_HEADER_SIZE) {
+    if (leave_active() == WRITER_ACTIVE && header && our_file_size() >= (int64_t)CG_HEADER_SIZE) {
         uint64_t slots = atomic_load(&cg_writer_slot_counter.value);
         __atomic_store_n(&header->slots_reserved, slots, __ATOMIC_RELAXED);
         __atomic_store_n(&header->end_mono_ns, cg_now_ns(), __ATOMIC_RELAXED);

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "tracer/clock.h"
@@ -63,8 +64,9 @@ struct cg_record *cg_writer_reserve_batch(uint32_t n);
 
 /* What the inline reserve reads; tracer/writer.c alone writes it. A
  * thread's batch is the run of slots it took with one atomic add: a
- * reserve inside it is a compare and a store to thread-local memory. */
-#define CG_WRITER_STATE_ACTIVE 1
+ * reserve inside it is a compare and a store to thread-local memory. A
+ * batch is valid only while the writer is active (writer.c changes the
+ * generation whenever it stops). */
 struct cg_writer_batch {
     struct cg_record *next, *end; /* the batch's free slots: [next, end) */
     uint32_t generation;          /* valid while equal to cg_writer_batch_generation */
@@ -73,27 +75,45 @@ struct cg_writer_slot_counter {
     _Alignas(64) _Atomic uint64_t value; /* alone on its cache line */
 };
 extern __thread struct cg_writer_batch cg_writer_batch __attribute__((tls_model("initial-exec")));
-extern _Atomic int cg_writer_state __attribute__((visibility("hidden")));
 extern _Atomic uint32_t cg_writer_batch_generation __attribute__((visibility("hidden")));
 extern struct cg_writer_slot_counter cg_writer_slot_counter __attribute__((visibility("hidden")));
+
+/* 1 when the calling thread's batch holds `n` more free slots (then
+ * cg_writer_take() hands them out); for a caller that keeps the slow path
+ * apart, as shim/record_fast.h does. */
+static inline int cg_writer_batch_fits(uint32_t n)
+{
+    return cg_writer_batch.generation ==
+               atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed) &&
+           (size_t)(cg_writer_batch.end - cg_writer_batch.next) >= n;
+}
+
+/* The next `n` slots of a batch cg_writer_batch_fits() said holds them. */
+static inline struct cg_record *cg_writer_take(uint32_t n)
+{
+    struct cg_record *r = cg_writer_batch.next;
+    cg_writer_batch.next = r + n;
+    return r;
+}
+
+/* Give back `r`, one slot the calling thread reserved and filled but never
+ * published: it is zero again, and the batch hands it out again when
+ * nothing was reserved after it (else readers skip it as a zero slot). */
+static inline void cg_writer_unreserve(struct cg_record *r)
+{
+    memset(r, 0, sizeof *r); /* kind stays 0 throughout: never published */
+    if (cg_writer_batch.next == r + 1 &&
+        cg_writer_batch.generation ==
+            atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed))
+        cg_writer_batch.next = r;
+}
 
 static inline struct cg_record *cg_writer_reserve(uint32_t n)
 {
     if (n - 1u > 3u)
         return NULL;
-    if (__builtin_expect(atomic_load_explicit(&cg_writer_state, memory_order_acquire) !=
-                             CG_WRITER_STATE_ACTIVE,
-                         0))
-        return cg_writer_reserve_slow(n);
-    struct cg_record *r = cg_writer_batch.next;
-    if (__builtin_expect(
-            cg_writer_batch.generation ==
-                    atomic_load_explicit(&cg_writer_batch_generation, memory_order_relaxed) &&
-                (size_t)(cg_writer_batch.end - r) >= n,
-            1)) {
-        cg_writer_batch.next = r + n;
-        return r;
-    }
+    if (__builtin_expect(cg_writer_batch_fits(n), 1))
+        return cg_writer_take(n);
     return cg_writer_reserve_batch(n);
 }
 

@@ -3,7 +3,10 @@
  * never sleeps; the first stamps come from clock_gettime and the first one
  * 1 ms after the open switches to the TSC (where the host allows it);
  * stamps never go back across the switch, in one thread or several; a
- * program that stamps nothing is switched by re-anchoring.
+ * program that stamps nothing is switched by re-anchoring; every thread
+ * stamps with the line in use, never with its own copy of an older one,
+ * and a new open drops every copy; the conversion is exact near its
+ * line's base and far from it.
  *
  * What it must never do: assert on durations (only on order and on the
  * distance to CLOCK_MONOTONIC, far below any scheduling noise's bound).
@@ -149,6 +152,86 @@ START_TEST(re_anchoring_switches_an_idle_program)
 }
 END_TEST
 
+START_TEST(conversion_is_exact_near_and_far_from_the_base)
+{
+    const uint64_t base = 1000000;
+    const struct cg_clock_line one_ns = {.base_tsc = base, .base_ns = 5, .mult = 1ull << 32};
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base), 5);
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + 10), 15);
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + (1ull << 31)), 5 + (1ull << 31));
+    /* past 2^32 ns from the base: the wide conversion, still exact */
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base + (1ull << 40)), 5 + (1ull << 40));
+    /* a TSC read before the base counts as the base */
+    ck_assert_uint_eq(cg_clock_convert(&one_ns, base - 1), 5);
+    /* 2.6 GHz: 0.3846 ns per tick; 10 s of ticks away, the wide one */
+    const struct cg_clock_line ghz = {.base_tsc = base, .base_ns = 0, .mult = 1651910498ull};
+    uint64_t ten_s = cg_clock_convert(&ghz, base + 26000000000ull);
+    ck_assert_uint_ge(ten_s, 9999999000ull);
+    ck_assert_uint_le(ten_s, 10000001000ull);
+    ck_assert_uint_eq(cg_clock_convert(&ghz, base + 2600), 999);
+}
+END_TEST
+
+/* Publish a line as re-anchoring does, one that stamps every tick as `ns`
+ * (mult 0): a stamp taken with any other line is told apart exactly. */
+static void publish_flat_line(uint64_t ns)
+{
+    struct cg_clock *c = &cg_trace_clock;
+    unsigned cur = __atomic_load_n(&c->current, __ATOMIC_ACQUIRE);
+    struct cg_clock_line *l = &c->lines[(cur + 1) & 1u];
+    __atomic_store_n(&l->base_tsc, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->base_ns, ns, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->mult, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->current, cur + 1, __ATOMIC_RELEASE);
+}
+
+#define FLAT_NS 123456789ull
+
+static pthread_barrier_t copied, published;
+
+/* Stamps once (its copy of the line), then again after the main thread
+ * published a flat line. */
+static void *stamp_twice(void *arg)
+{
+    uint64_t *second = arg;
+    (void)cg_trace_now();
+    pthread_barrier_wait(&copied);
+    pthread_barrier_wait(&published);
+    *second = cg_trace_now();
+    return NULL;
+}
+
+START_TEST(every_thread_stamps_with_the_line_in_use)
+{
+    cg_clock_start();
+    if (calibrating() != CG_CLOCK_WAITING)
+        return; /* no TSC here: no line */
+    uint64_t until = cg_clock_monotonic_ns() + 2000000ull;
+    while (cg_clock_monotonic_ns() < until)
+        ;
+    cg_clock_reanchor();
+    ck_assert_int_eq(on_tsc(), 1);
+    pthread_barrier_init(&copied, NULL, 2);
+    pthread_barrier_init(&published, NULL, 2);
+    pthread_t other;
+    uint64_t other_second = 0;
+    ck_assert_int_eq(pthread_create(&other, NULL, stamp_twice, &other_second), 0);
+    (void)cg_trace_now(); /* this thread's copy too */
+    pthread_barrier_wait(&copied);
+    publish_flat_line(FLAT_NS);
+    pthread_barrier_wait(&published);
+    ck_assert_uint_eq(cg_trace_now(), FLAT_NS);
+    pthread_join(other, NULL);
+    ck_assert_uint_eq(other_second, FLAT_NS);
+    /* A new open: clock_gettime stamps again, no copy of the flat line. */
+    cg_clock_start();
+    uint64_t mono = cg_clock_monotonic_ns();
+    ck_assert_uint_ge(cg_trace_now(), mono);
+    pthread_barrier_destroy(&copied);
+    pthread_barrier_destroy(&published);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clock");
@@ -158,6 +241,8 @@ int main(void)
     tcase_add_test(tc, one_thread_never_goes_back_across_the_switch);
     tcase_add_test(tc, threads_never_go_back_across_the_switch);
     tcase_add_test(tc, re_anchoring_switches_an_idle_program);
+    tcase_add_test(tc, every_thread_stamps_with_the_line_in_use);
+    tcase_add_test(tc, conversion_is_exact_near_and_far_from_the_base);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -287,6 +287,32 @@ START_TEST(a_million_not_ready_polls_make_one_spin)
 }
 END_TEST
 
+static void count_visit(const struct shimtest_record *r, void *ctx)
+{
+    (void)r;
+    ++*(size_t *)ctx;
+}
+
+/* A NOT_READY poll takes its slot before the real call (the fast path) and
+ * gives it back: polling leaves no zero slots behind, the file stays small. */
+START_TEST(not_ready_polls_give_their_slots_back)
+{
+    setenv("FAKECUDA_STALL_STREAM", "1", 1);
+    char *dir = shimtest_setup();
+    ck_assert_int_eq(shimtest_cuda_init(), 0);
+    CUstream stream;
+    CUevent event = stalled_event(&stream);
+    for (unsigned long i = 0; i < 100000; i++)
+        ck_assert_int_eq(cuEventQuery(event), CUDA_ERROR_NOT_READY);
+    size_t records = 0;
+    struct cg_file_header header;
+    ck_assert_int_eq(shimtest_finish_and_scan(dir, count_visit, &records, &header), 0);
+    ck_assert_uint_lt(records, 100);
+    ck_assert_uint_lt(header.slots_reserved, 4 * CG_BATCH_RECORDS);
+    shimtest_cleanup(dir);
+}
+END_TEST
+
 START_TEST(round_robin_polling_is_compressed_per_handle)
 {
     setenv("FAKECUDA_STALL_STREAM", "1", 1);
@@ -835,6 +861,7 @@ static Suite *shim_suite(void)
     tcase_add_test(records, each_call_is_recorded_once_with_handles_and_result);
     tcase_add_test(records, stream_create_records_stream_id);
     tcase_add_test(records, a_million_not_ready_polls_make_one_spin);
+    tcase_add_test(records, not_ready_polls_give_their_slots_back);
     tcase_add_test(records, round_robin_polling_is_compressed_per_handle);
     tcase_add_test(records, a_spin_ends_at_an_event_record);
     tcase_add_test(records, task_changes_are_recorded_without_phase);
