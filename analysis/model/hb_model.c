@@ -872,7 +872,8 @@ static inline void check_cross_task2(struct hb_proc *hp, const struct replay_ste
 
 /* ------------------------------------------------------------------ one function per op
  *
- * The step hook jumps to its op's function (step_by_op): each call step
+ * The replay calls its op's function straight (replay_hooks.step_op; the
+ * step hook, step_by_op, for a process without one): each call step
  * notes its time for the Python-hang hook (python_hang_call), does the op's
  * work, then checks the objects the call used that existed before it (not
  * for creates, destroys and frees). */
@@ -1249,6 +1250,28 @@ static step_fn *const step_by_op[OP_COUNT] = {
     [OP_CTX_RESET] = step_context,
 };
 
+/* The replay calls each op's function straight (replay_hooks.step_op),
+ * with the process's state as its user (hook_step_user). */
+#define STEP_ENTRY(fn)                                                                             \
+    static void fn##_entry(void *user, struct replay_process *p, const struct replay_step *s)      \
+    {                                                                                              \
+        (void)p;                                                                                   \
+        fn(user, s);                                                                               \
+    }
+STEP_ENTRY(step_other)
+STEP_ENTRY(step_event_create)
+STEP_ENTRY(step_record)
+STEP_ENTRY(step_event_wait)
+STEP_ENTRY(step_destroy)
+STEP_ENTRY(step_elapsed)
+STEP_ENTRY(step_create)
+STEP_ENTRY(step_stream_sync)
+STEP_ENTRY(step_stream_wait_event)
+STEP_ENTRY(step_ctx_sync)
+STEP_ENTRY(step_pinned_free)
+STEP_ENTRY(step_stream_work)
+STEP_ENTRY(step_context)
+
 /* ------------------------------------------------------------------ hooks */
 
 /* Out of line: the step hook stays a frameless jump (see hook_step). */
@@ -1310,6 +1333,12 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
         return;
     }
     step_by_op[s->op](m->cached, s);
+}
+
+/* The user of the per-op step functions: the process's state. */
+static void *hook_step_user(void *user, struct replay_process *p)
+{
+    return proc_of(user, p);
 }
 
 static void hook_finding(void *user, struct replay_process *p, const struct finding_input *in)
@@ -1487,6 +1516,31 @@ struct hb_model *hb_model_new(void)
         .object_end = hook_object_end,
         .thread_end = hook_thread_end,
         .process_end = hook_process_end,
+        .step_op =
+            {
+                [OP_OTHER] = step_other_entry,
+                [OP_EVENT_CREATE] = step_event_create_entry,
+                [OP_EVENT_RECORD] = step_record_entry,
+                [OP_EVENT_QUERY] = step_event_wait_entry,
+                [OP_EVENT_SYNC] = step_event_wait_entry,
+                [OP_EVENT_DESTROY] = step_destroy_entry,
+                [OP_EVENT_ELAPSED] = step_elapsed_entry,
+                [OP_STREAM_CREATE] = step_create_entry,
+                [OP_STREAM_DESTROY] = step_destroy_entry,
+                [OP_STREAM_SYNC] = step_stream_sync_entry,
+                [OP_STREAM_QUERY] = step_stream_sync_entry,
+                [OP_STREAM_WAIT_EVENT] = step_stream_wait_event_entry,
+                [OP_CTX_SYNC] = step_ctx_sync_entry,
+                [OP_PINNED_ALLOC] = step_create_entry,
+                [OP_PINNED_FREE] = step_pinned_free_entry,
+                [OP_HOST_REGISTER] = step_create_entry,
+                [OP_HOST_UNREGISTER] = step_destroy_entry,
+                [OP_STREAM_WORK] = step_stream_work_entry,
+                [OP_CTX_CREATE] = step_context_entry,
+                [OP_CTX_DESTROY] = step_context_entry,
+                [OP_CTX_RESET] = step_context_entry,
+            },
+        .step_user = hook_step_user,
     };
     return m;
 }

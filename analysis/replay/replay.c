@@ -485,8 +485,9 @@ static int hook_wants(const struct replay_hooks *h, unsigned cls)
     return (m & REPLAY_WANTS_OP(cls)) != 0;
 }
 
-/* Sort the hooks by the steps they want, and list those with
- * record_resolved and object_end, once per process. */
+/* Sort the hooks by the steps they want (each a hook's step_op for the
+ * class's op where it has one), and list those with record_resolved and
+ * object_end, once per process. */
 static void sort_step_hooks(struct replay_process *p)
 {
     for (int i = 0; i < p->nhooks; i++) {
@@ -495,12 +496,21 @@ static void sort_step_hooks(struct replay_process *p)
         if (p->hooks[i]->object_end)
             p->end_hooks[p->nend_hooks++] = p->hooks[i];
     }
+    void *op_user[REPLAY_MAX_HOOKS];
+    for (int i = 0; i < p->nhooks; i++)
+        op_user[i] = p->hooks[i]->step_user ? p->hooks[i]->step_user(p->hooks[i]->user, p) : NULL;
     for (unsigned cls = 0; cls < REPLAY_STEP_CLASSES; cls++) {
         int n = 0;
-        for (int i = 0; i < p->nhooks; i++)
-            if (hook_wants(p->hooks[i], cls))
-                p->step_hooks[cls][n++] =
-                    (struct replay_step_hook){p->hooks[i]->step, p->hooks[i]->user};
+        unsigned op = cls == 2 * OP_COUNT ? OP_OTHER : cls % OP_COUNT;
+        for (int i = 0; i < p->nhooks; i++) {
+            const struct replay_hooks *h = p->hooks[i];
+            if (!hook_wants(h, cls))
+                continue;
+            if (h->step_op[op] && op_user[i])
+                p->step_hooks[cls][n++] = (struct replay_step_hook){h->step_op[op], op_user[i]};
+            else if (!h->step_op[op])
+                p->step_hooks[cls][n++] = (struct replay_step_hook){h->step, h->user};
+        }
         p->step_hooks[cls][n] = (struct replay_step_hook){NULL, NULL};
     }
 }
@@ -939,10 +949,10 @@ int replay_process_init(struct replay_process *p, int index, struct cg_reader *r
         p->api_names[0] = ""; /* a step's api when it is no call */
     for (int i = 0; i < nhooks && i < REPLAY_MAX_HOOKS; i++)
         p->hooks[p->nhooks++] = hooks[i];
-    sort_step_hooks(p);
     for (int i = 0; i < p->nhooks; i++)
         if (p->hooks[i]->process_begin)
             p->hooks[i]->process_begin(p->hooks[i]->user, p);
+    sort_step_hooks(p); /* after process_begin: step_user may need its state */
     return 0;
 }
 

@@ -205,6 +205,14 @@ struct replay_hooks {
     void (*thread_end)(void *user, struct replay_process *p, struct replay_thread *t);
     /* The trace ended; leaks and blocked-at-exit already raised. */
     void (*process_end)(void *user, struct replay_process *p);
+    /* Optional per-op step functions, for a hook with one function per op:
+     * a wanted step of op `op` (a PHASE_OTHER step has op OP_OTHER) calls
+     * step_op[op] where it is set, instead of `step`, with the user that
+     * step_user gave for the process (asked once, after process_begin; a
+     * NULL answer: no step_op calls for that process). The replay calls
+     * them straight, with no jump through `step`. */
+    void (*step_op[OP_COUNT])(void *user, struct replay_process *p, const struct replay_step *s);
+    void *(*step_user)(void *user, struct replay_process *p);
 };
 
 #define REPLAY_MAX_HOOKS 8
