@@ -798,7 +798,7 @@ static void on_policy(struct hb_proc *hp, const struct replay_step *s)
     if (r->arg != CG_POLICY_DRAINED_STREAM || r->result != RESULT_SUCCESS)
         return;
     struct replay_step probe = *s;
-    probe.stream = (struct stream_ref){STREAM_CREATED, r->handle, 0};
+    probe.stream = (struct stream_ref){.handle = r->handle, .kind = STREAM_CREATED};
     if (r->handle == 0 || r->handle == 1)
         probe.stream.kind = STREAM_LEGACY;
     probe.has_stream = 1;

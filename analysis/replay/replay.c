@@ -540,9 +540,9 @@ step_init(struct replay_process *p, struct replay_step *s, const struct cg_recor
     struct replay_thread *t = rp_thread_get(p, rec->tid);
     uint16_t api = rec->api;
     s->rec = rec;
-    s->enter = NULL;
     s->args = args;
     s->phase = phase;
+    s->enter = NULL;
     if (api < p->api_count) {
         s->op = p->ops[api];
         s->api = p->api_names[api];
@@ -552,15 +552,15 @@ step_init(struct replay_process *p, struct replay_step *s, const struct cg_recor
         s->api = api ? replay_api_name(p, api) : "";
     }
     s->thread = t;
-    s->task = t ? t->task_now : p->task;
     s->obj = NULL;
     s->arg_obj = NULL;
     s->obj_state = HS_NONE;
     s->arg_state = HS_NONE;
-    s->stream.kind = STREAM_CREATED;
     s->stream.handle = 0;
+    s->stream.kind = STREAM_CREATED;
     s->stream.tid = 0;
     s->has_stream = 0;
+    s->task = t ? t->task_now : p->task;
 }
 
 void rp_step_init(struct replay_process *p, struct replay_step *s, const struct cg_record *rec,

@@ -70,9 +70,9 @@ struct replay_origin {
 enum stream_kind { STREAM_CREATED = 0, STREAM_LEGACY = 1, STREAM_PER_THREAD = 2 };
 
 struct stream_ref {
-    enum stream_kind kind;
     uint64_t handle; /* STREAM_CREATED */
-    uint32_t tid;    /* STREAM_PER_THREAD: the thread whose default stream */
+    enum stream_kind kind;
+    uint32_t tid; /* STREAM_PER_THREAD: the thread whose default stream */
 };
 
 struct replay_object {
@@ -146,14 +146,15 @@ enum handle_state { HS_NONE = 0, HS_LIVE, HS_DESTROYED, HS_UNKNOWN, HS_BUILTIN }
 
 /* What one record meant, handed to the hooks after the replay applied it. */
 struct replay_step {
-    const struct cg_record *rec;   /* the record itself */
-    const struct cg_record *enter; /* PHASE_EXIT: the matching ENTER */
-    const struct cg_record *args;  /* the CG_REC_ARGS that followed, or NULL */
+    const struct cg_record *rec;  /* the record itself */
+    const struct cg_record *args; /* the CG_REC_ARGS that followed, or NULL */
+    const char *api;              /* API name from the header, "" for non-calls */
+    struct replay_thread *thread;
     enum replay_phase phase;
     enum api_op op;
-    const char *api; /* API name from the header, "" for non-calls */
-    struct replay_thread *thread;
-    uint32_t task;
+    /* From `enter` to `has_stream`: the members a new step starts with at
+     * zero, one block with no padding (a few wide stores). */
+    const struct cg_record *enter; /* PHASE_EXIT: the matching ENTER */
     /* The object named by `handle` and, for two-object calls (record: its
      * stream; stream wait: the event; elapsed time: the end event), by `arg`.
      * NULL when unknown or built in; an object destroyed by this very step is
@@ -162,6 +163,7 @@ struct replay_step {
     enum handle_state obj_state, arg_state;
     struct stream_ref stream; /* the stream this call concerns, when it has one */
     int has_stream;
+    uint32_t task;
 };
 
 enum record_resolution {

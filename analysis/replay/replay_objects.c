@@ -190,9 +190,9 @@ void rp_count_object(struct replay_process *p, const struct replay_object *o, in
 
 /* A generation starts over in the struct of the previous one: every field
  * but the table links and the handle back to zero, one by one (a memset
- * of the whole struct is a `rep stos` of 0x160 bytes, the costliest part
+ * of the whole struct is a `rep stos` of 0x158 bytes, the costliest part
  * of a create). A new field of struct replay_object must be reset here. */
-_Static_assert(sizeof(struct replay_object) == 0x160, "reset a new field in object_reuse");
+_Static_assert(sizeof(struct replay_object) == 0x158, "reset a new field in object_reuse");
 static void object_reuse(struct replay_object *o)
 {
     static const struct replay_origin no_origin;
@@ -330,7 +330,7 @@ struct replay_origin rp_origin_of(const struct replay_process *p, const struct c
 
 struct stream_ref rp_stream_ref_of(uint64_t handle, const struct cg_record *rec)
 {
-    struct stream_ref r = {STREAM_CREATED, handle, 0};
+    struct stream_ref r = {.handle = handle, .kind = STREAM_CREATED, .tid = 0};
     if (handle > STREAM_HANDLE_PER_THREAD) /* most calls: a created stream */
         return r;
     if (handle == 0 && (rec->flags & CG_FLAG_PTSZ))
