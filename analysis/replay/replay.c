@@ -579,11 +579,33 @@ static void remember_last(struct replay_thread *t, const struct cg_record *rec)
 
 /* The record's step is over: forget the oldest destroyed handles beyond
  * the bound (only between steps: a step may hold a tombstone). Every
- * record handler ends with it, so that replay_feed only dispatches. */
+ * record handler that can end an object (destroys, context calls, other
+ * records) ends with it, so that replay_feed only dispatches; the others
+ * (creates, records, queries, stream work, ENTER and SPIN records, which
+ * only classify) add no tombstone. */
 static inline void end_record(struct replay_process *p)
 {
     if (p->dead_count > REPLAY_MAX_TOMBSTONES)
         rp_evict_tombstones(p);
+}
+
+/* Can a call of `op` end an object (add a tombstone)? Constant where op is. */
+HOT int op_ends_objects(enum api_op op)
+{
+    switch (op) {
+    case OP_EVENT_CREATE:
+    case OP_EVENT_RECORD:
+    case OP_EVENT_QUERY:
+    case OP_EVENT_SYNC:
+    case OP_EVENT_ELAPSED:
+    case OP_STREAM_SYNC:
+    case OP_STREAM_QUERY:
+    case OP_STREAM_WAIT_EVENT:
+    case OP_STREAM_WORK:
+        return 0;
+    default:
+        return 1;
+    }
 }
 
 /* A CALL record whose op is `op` (the record's own, looked up by on_call):
@@ -598,7 +620,8 @@ HOT void call_record(struct replay_process *p, const struct cg_record *rec,
     check_api_error(p, &s, cs.explained);
     remember_last(s.thread, rec);
     run_class_hooks(p, &s, step_class(PHASE_CALL, op));
-    end_record(p);
+    if (op_ends_objects(op))
+        end_record(p);
 }
 
 /* The ops of most CALL records, each its own handler; call_any the rest. */
@@ -694,7 +717,6 @@ HANDLER void on_enter(struct replay_process *p, const struct cg_record *rec,
     }
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_ENTER);
-    end_record(p);
 }
 
 /* Look the handles of an EXIT up again (they may have changed while it
@@ -777,7 +799,6 @@ HANDLER void on_spin(struct replay_process *p, const struct cg_record *rec)
     begin_call(p, &s, s.op, &cs, 1);
     remember_last(s.thread, rec);
     run_step_hooks(p, &s, PHASE_SPIN);
-    end_record(p);
 }
 
 static void on_thread_start(struct replay_process *p, const struct cg_record *rec)
@@ -889,7 +910,8 @@ static inline void note_instant(struct replay_process *p, uint64_t ts)
 void replay_feed(struct replay_process *p, const struct cg_record *rec,
                  const struct cg_record *args)
 {
-    /* Each handler ends with end_record. The time span is noted per kind:
+    /* Each handler that can end an object ends with end_record. The time
+     * span is noted per kind:
      * a STRING record's ts_ns holds string bytes; a SPIN lasts until arg2. */
     uint64_t ts = rec->ts_ns;
     if (rec->kind == CG_REC_CALL) { /* most records */
