@@ -873,7 +873,7 @@ static inline void check_cross_task2(struct hb_proc *hp, const struct replay_ste
 /* ------------------------------------------------------------------ one function per op
  *
  * The replay calls its op's function straight (replay_hooks.step_op; the
- * step hook, step_by_op, for a process without one): each call step
+ * step hook does the same through step_by_op): each call step
  * notes its time for the Python-hang hook (python_hang_call), does the op's
  * work, then checks the objects the call used that existed before it (not
  * for creates, destroys and frees). */
