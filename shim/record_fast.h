@@ -54,27 +54,20 @@ _Static_assert(offsetof(struct cg_call, site) == offsetof(struct cg_call, tid) +
                "tid and site are adjacent");
 _Static_assert(offsetof(struct cg_thread, last_site_id) == offsetof(struct cg_thread, tid) + 4,
                "tid and last_site_id are adjacent");
-static inline void cg_record_set_tid_site(struct cg_record *r, uint32_t tid, uint32_t site)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t both = (uint64_t)tid | (uint64_t)site << 32;
-    memcpy(&r->tid, &both, sizeof both);
-#else
-    r->tid = tid;
-    r->site = site;
-#endif
-}
-
 /* tid and site as the 8 bytes of struct cg_record's tid and site. */
 static inline uint64_t cg_tid_site(uint32_t tid, uint32_t site)
 {
-    uint64_t both;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    both = (uint64_t)tid | (uint64_t)site << 32;
+    return (uint64_t)tid | (uint64_t)site << 32;
 #else
-    both = (uint64_t)tid << 32 | site;
+    return (uint64_t)tid << 32 | site;
 #endif
-    return both;
+}
+
+static inline void cg_record_set_tid_site(struct cg_record *r, uint32_t tid, uint32_t site)
+{
+    uint64_t both = cg_tid_site(tid, site);
+    memcpy(&r->tid, &both, sizeof both);
 }
 
 /* The usual call of api `id` (per_thread constant), with the record

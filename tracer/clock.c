@@ -235,12 +235,8 @@ uint64_t cg_clock_now_copying(void)
          * changes `current`) */
         if (!__atomic_load_n(&c->use_tsc, __ATOMIC_ACQUIRE))
             break;
-        const struct cg_clock_line *l = &c->lines[cur & 1u];
-        struct cg_clock_line copy = {
-            .base_tsc = __atomic_load_n(&l->base_tsc, __ATOMIC_ACQUIRE),
-            .base_ns = __atomic_load_n(&l->base_ns, __ATOMIC_ACQUIRE),
-            .mult = __atomic_load_n(&l->mult, __ATOMIC_ACQUIRE),
-        };
+        struct cg_clock_line copy;
+        cg_clock_line_read(cur, &copy);
         if (__atomic_load_n(&c->current, __ATOMIC_RELAXED) != cur)
             continue; /* a re-anchoring raced the copy */
         cg_clock_copy.line = copy;

@@ -84,11 +84,11 @@ cg_clock_convert(const struct cg_clock_line *l, uint64_t tsc)
 }
 
 /* The line in use, read as a sequence lock: `current` is read again after
- * the fields, and a line being rewritten (only the one not in use is) is
- * read again. */
-static inline __attribute__((always_inline)) int cg_clock_line_try(struct cg_clock_line *copy)
+ * the fields (cg_clock_line_read: the line `seq` names), and a line being
+ * rewritten (only the one not in use is) is read again. */
+static inline __attribute__((always_inline)) void cg_clock_line_read(unsigned seq,
+                                                                     struct cg_clock_line *copy)
 {
-    unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
     /* The line as one array of words (fields in order): one base register
      * and index for the three loads. */
     const uint64_t *l = &cg_trace_clock.lines[0].base_tsc + (seq & 1u) * 3u;
@@ -97,6 +97,11 @@ static inline __attribute__((always_inline)) int cg_clock_line_try(struct cg_clo
     copy->base_tsc = __atomic_load_n(&l[0], __ATOMIC_ACQUIRE);
     copy->base_ns = __atomic_load_n(&l[1], __ATOMIC_ACQUIRE);
     copy->mult = __atomic_load_n(&l[2], __ATOMIC_ACQUIRE);
+}
+static inline __attribute__((always_inline)) int cg_clock_line_try(struct cg_clock_line *copy)
+{
+    unsigned seq = __atomic_load_n(&cg_trace_clock.current, __ATOMIC_ACQUIRE);
+    cg_clock_line_read(seq, copy);
     return __atomic_load_n(&cg_trace_clock.current, __ATOMIC_RELAXED) == seq;
 }
 /* The retry loop, out of line (a re-anchoring raced the read): the inline

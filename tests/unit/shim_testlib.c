@@ -149,6 +149,7 @@ int shimtest_finish_and_read(const char *dir, struct shimtest_trace *t)
         return -1;
     t->files = 1;
     t->end_state = header.end_state;
+    t->slots_reserved = header.slots_reserved;
     t->pid = header.pid;
     return c.failed ? -1 : 0;
 }

@@ -46,6 +46,7 @@ struct shimtest_trace {
     int files; /* number of .cgt files found in the directory */
     uint32_t end_state;
     uint32_t pid;
+    uint64_t slots_reserved; /* the header's: slots the process took, filled or not */
 };
 
 /* Close the shim's trace (as at exit) and stream the one trace in dir to
