@@ -870,6 +870,50 @@ static inline void check_cross_task2(struct hb_proc *hp, const struct replay_ste
         cross_task_both(hp, s);
 }
 
+/* ------------------------------------------------------------------ an event's state released */
+
+/* Can obj_ext_free's work on event o (state x) be done without a call: no
+ * poll entry sharing its snapshot, room on the spare list, a snapshot of at
+ * most one entry, and no reference it drops a timeline's last? */
+static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
+                                  const struct hb_obj *x)
+{
+    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
+        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
+        return 0;
+    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
+    if (r && r->refs <= 1u + (e == r))
+        return 0;
+    return !e || e == r || e->refs > 1;
+}
+
+/* obj_ext_free's work on event o (state x) where event_ext_plain holds. */
+static inline void event_ext_release_plain(struct hb_proc *hp, struct replay_object *o,
+                                           struct hb_obj *x)
+{
+    if (x->rec_tl)
+        hb_timeline_unref_kept(x->rec_tl);
+    if (x->snap.n)
+        hb_timeline_unref_kept(x->snap.e[0].tl);
+    x->snap.n = 0;
+    o->ext = NULL;
+    hp->spare[hp->nspare++] = x;
+}
+
+/* Can destroyed event o's state x go back to the spare list now, before
+ * its object_end: event_ext_plain, and its snapshot complete and not
+ * saturated? Then no later step on the destroyed handle finds in x
+ * anything its absence would not say: poll_wanted sees nothing pending,
+ * observing the snapshot proves nothing, no poll entry shares it, and
+ * every other use of an event's state is for a live event. */
+static inline int event_ext_done(const struct hb_proc *hp, const struct replay_object *o,
+                                 const struct hb_obj *x)
+{
+    if (!event_ext_plain(hp, o, x))
+        return 0;
+    return !x->snap.n || x->snap.e[0].pos <= x->snap.e[0].tl->done;
+}
+
 /* ------------------------------------------------------------------ one function per op
  *
  * The replay calls its op's function straight (replay_hooks.step_op; the
@@ -1072,26 +1116,32 @@ __attribute__((noinline)) static void destroy_any(struct hb_proc *hp, const stru
         on_destroy(hp, s);
 }
 
-/* Does on_destroy have nothing to do for the step: not a successful end of
- * an object with state, or the end of an event nobody polls
- * (races_destroy_event judges only polled ones)? */
-static inline int destroy_is_quiet(const struct replay_step *s)
+/* The state of the object a successful destroy step ended, NULL when
+ * it has none (or the step ended nothing). */
+static inline struct hb_obj *destroyed_state(const struct replay_step *s)
 {
     const struct replay_object *o = s->obj;
-    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live || !o->ext)
-        return 1;
-    return o->type == OBJ_EVENT && !((const struct hb_obj *)o->ext)->npollers;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live)
+        return NULL;
+    return o->ext;
 }
 
-/* Mostly the destroy of an event nobody polls: only its time is noted,
- * with no frame set up; everything else goes to destroy_any. */
+/* Mostly the destroy of an event nobody polls, which on_destroy has
+ * nothing to do for (races_destroy_event judges only polled ones): its
+ * time is noted and, where event_ext_done allows, its state goes back to
+ * the spare list, with no frame set up; everything else goes to
+ * destroy_any. */
 static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
 {
-    if (!destroy_is_quiet(s)) {
+    struct replay_object *o = s->obj;
+    struct hb_obj *x = destroyed_state(s);
+    if (x && (o->type != OBJ_EVENT || x->npollers)) {
         destroy_any(hp, s);
         return;
     }
     python_hang_call(hp, s);
+    if (x && event_ext_done(hp, o, x))
+        event_ext_release_plain(hp, o, x);
 }
 
 static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
@@ -1386,38 +1436,20 @@ static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
     free(x);
 }
 
-/* Can obj_ext_free's work on event o (state x) be done without a call: no
- * poll entry sharing its snapshot, room on the spare list, a snapshot of at
- * most one entry, and no reference it drops a timeline's last? */
-static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
-                                  const struct hb_obj *x)
-{
-    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
-        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
-        return 0;
-    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
-    if (r && r->refs <= 1u + (e == r))
-        return 0;
-    return !e || e == r || e->refs > 1;
-}
-
 /* Mostly an event's state going back to the spare list: done here with no
- * frame set up (event_ext_plain); everything else by obj_ext_free. */
+ * frame set up (event_ext_plain); everything else by obj_ext_free. An
+ * event whose quiet destroy released its state already has none. */
 static void hook_object_end(void *user, struct replay_process *p, struct replay_object *o)
 {
-    struct hb_proc *hp = proc_of(user, p);
     struct hb_obj *x = o->ext;
-    if (!x || !event_ext_plain(hp, o, x)) {
+    if (!x)
+        return;
+    struct hb_proc *hp = proc_of(user, p);
+    if (!event_ext_plain(hp, o, x)) {
         obj_ext_free(hp, o);
         return;
     }
-    if (x->rec_tl)
-        hb_timeline_unref_kept(x->rec_tl);
-    if (x->snap.n)
-        hb_timeline_unref_kept(x->snap.e[0].tl);
-    x->snap.n = 0;
-    o->ext = NULL;
-    hp->spare[hp->nspare++] = x;
+    event_ext_release_plain(hp, o, x);
 }
 
 static void thread_ext_free(struct hb_proc *hp, struct replay_thread *t)
