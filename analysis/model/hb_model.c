@@ -1017,8 +1017,10 @@ static inline void spin_plain(struct hb_proc *hp, const struct replay_step *s, s
  * with state, that on_event_wait can handle without a call: a snapshot
  * to observe that is not saturated, only poll entries with empty
  * snapshots of their own to drop (count_poller finds the event as the
- * step's), and no second consumer for races_consumed to raise? */
-static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thread *ht)
+ * step's; none has one of its own before hp->polls_unshared), and no
+ * second consumer for races_consumed to raise? */
+static inline int seen_plain_ok(const struct hb_proc *hp, const struct replay_step *s,
+                                const struct hb_thread *ht)
 {
     const struct replay_object *ev = s->obj;
     uint64_t handle = s->rec->handle;
@@ -1028,7 +1030,7 @@ static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thr
     const struct hb_obj *x = ev->ext;
     if (x->snap.saturated)
         return 0;
-    for (unsigned i = 0; i < ht->npolls; i++) {
+    for (unsigned i = 0; hp->polls_unshared && i < ht->npolls; i++) {
         const struct hb_poll *q = &ht->polls[i];
         if (q->handle == handle && !q->stream && (q->snap.n || q->snap.saturated))
             return 0;
@@ -1064,7 +1066,7 @@ static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
     if (ht && s->phase == PHASE_SPIN && ht->npolls < HB_MAX_POLLS)
         spin_plain(hp, s, ht);
-    else if (ht && seen_plain_ok(s, ht))
+    else if (ht && seen_plain_ok(hp, s, ht))
         seen_plain(hp, s, ht);
     else {
         event_wait_any(hp, s);
@@ -1403,6 +1405,7 @@ static void hook_finding(void *user, struct replay_process *p, const struct find
  * event is rarely released while polled. */
 __attribute__((noinline)) static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
 {
+    hp->polls_unshared = 1;
     for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
         struct hb_thread *ht = t->ext;
         for (unsigned i = 0; ht && i < ht->npolls; i++)
