@@ -1195,7 +1195,10 @@ __attribute__((noinline)) static void copy_plain(struct hb_proc *hp, const struc
 /* The state of the one pinned range a host-range copy on tl touches, when
  * copy_touches would only put the copy in the place of that range's
  * earlier one (races_copy_goes_in_place), found from tl's range hint with
- * no call; NULL otherwise. */
+ * no call; NULL otherwise. Mostly the copy lies in the range before the
+ * hint, and then the hint is range_lower's answer exactly when the next
+ * range starts above addr, which it does when it starts at or above the
+ * copy's end, the test that the copy touches one range. */
 static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
                                                  const struct replay_step *s,
                                                  const struct hb_timeline *tl)
@@ -1203,16 +1206,14 @@ static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
     uint64_t addr = s->rec->arg, bytes = s->rec->arg2;
     size_t n = hp->nranges, i = tl->range_hint;
     const struct hb_range *r = hp->ranges;
-    if (!n || !addr || i > n || (i > 0 && r[i - 1].base > addr) || (i < n && r[i].base <= addr))
-        return NULL; /* no range, or the hint is not range_lower's answer */
+    if (!addr || i == 0 || i > n || r[i - 1].base > addr || r[i - 1].end <= addr)
+        return NULL; /* the range before the hint does not hold addr */
     uint64_t end = addr + (bytes ? bytes : 1);
     if (end < addr)
         end = UINT64_MAX;
-    if (i > 0 && r[i - 1].end > addr)
-        i--;
-    if (i >= n || r[i].base >= end || r[i].end <= addr || (i + 1 < n && r[i + 1].base < end))
-        return NULL; /* not exactly one range touched */
-    struct hb_obj *x = r[i].obj->ext;
+    if (i < n && r[i].base < end)
+        return NULL; /* the range at the hint is touched too, or holds addr */
+    struct hb_obj *x = r[i - 1].obj->ext;
     return x && races_copy_goes_in_place(x, tl) ? x : NULL;
 }
 
