@@ -874,12 +874,14 @@ static inline void check_cross_task2(struct hb_proc *hp, const struct replay_ste
 
 /* Can obj_ext_free's work on event o (state x) be done without a call: no
  * poll entry sharing its snapshot, room on the spare list, a snapshot of at
- * most one entry, and no reference it drops a timeline's last? */
+ * most one entry, and no reference it drops a timeline's last? (An event's
+ * state has no timeline and no copies: on_create gives a stream's one, and
+ * races_copy a pinned range's.) */
 static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
                                   const struct hb_obj *x)
 {
-    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
-        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
+    if (!hp || o->type != OBJ_EVENT || x->npollers || hp->nspare >= HB_SPARE_OBJS ||
+        x->snap.saturated || x->snap.n > 1)
         return 0;
     const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
     if (r && r->refs <= 1u + (e == r))
@@ -948,7 +950,8 @@ __attribute__((noinline)) static void record_any(struct hb_proc *hp, const struc
  * names, when on_record needs no call there: nothing to order with the
  * legacy stream first, the event's state fresh (no earlier record, no
  * poller: races_record has nothing to judge) or a spare one to take, and
- * the snapshot fitting in place (hb_clock_of_timeline_fits). NULL
+ * the snapshot fitting in place (hb_clock_of_timeline_fits_empty: the snapshot
+ * of a state with no record is empty, as is a spare one's). NULL
  * otherwise. */
 static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp,
                                                         const struct replay_step *s)
@@ -965,7 +968,7 @@ static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp
         return NULL;
     if (x && (x->npollers || x->rec_tl))
         return NULL;
-    if (!hb_clock_of_timeline_fits(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
+    if (!hb_clock_of_timeline_fits_empty(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
         return NULL;
     return tl;
 }
