@@ -4,8 +4,9 @@
  * complete, polls, pinned ranges and task epochs (see hb_model.h).
  *
  * What it is for: turning each replayed call into clock operations, and
- * calling races.c at the moments a finding can arise. The step hook jumps
- * to its op's step function (step_by_op); the common steps (a launch or
+ * calling races.c at the moments a finding can arise. The replay calls
+ * each op's step function straight (replay_hooks.step_op), and the step
+ * hook jumps to the same; the common steps (a launch or
  * host-range copy on a created stream, an event's first record, a spin, a
  * successful query, the destroy and release of an unpolled event) are done
  * there without a call, so with no frame set up, and every other step by
@@ -919,7 +920,7 @@ static inline int event_ext_done(const struct hb_proc *hp, const struct replay_o
 /* ------------------------------------------------------------------ one function per op
  *
  * The replay calls its op's function straight (replay_hooks.step_op; the
- * step hook does the same through step_by_op): each call step
+ * step hook jumps to the same): each call step
  * notes its time for the Python-hang hook (python_hang_call), does the op's
  * work, then checks the objects the call used that existed before it (not
  * for creates, destroys and frees). */
@@ -1042,12 +1043,15 @@ static inline int seen_plain_ok(const struct hb_proc *hp, const struct replay_st
            (x->consumer_tid == s->rec->tid && x->consumer_task == s->task);
 }
 
-/* on_event_seen for a step seen_plain_ok accepts. */
+/* on_event_seen for a step seen_plain_ok accepts. The consumer is noted
+ * first, right after seen_plain_ok's tests of the same fields (nothing
+ * else here reads or writes them). */
 static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
 {
-    python_hang_call(hp, s);
     struct replay_object *ev = s->obj;
     struct hb_obj *x = ev->ext;
+    races_consumer_note(x, ev, s);
+    python_hang_call(hp, s);
     uint64_t handle = s->rec->handle;
     hb_clock_observe(&x->snap);
     for (unsigned i = 0; i < ht->npolls;) {
@@ -1059,7 +1063,6 @@ static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, s
             i++;
         }
     }
-    races_consumer_note(x, ev, s);
 }
 
 /* Spins and successful queries are done here with no frame set up (see
@@ -1280,34 +1283,9 @@ static void step_other(struct hb_proc *hp, const struct replay_step *s)
     on_other(hp, s);
 }
 
-typedef void step_fn(struct hb_proc *hp, const struct replay_step *s);
-
-static step_fn *const step_by_op[OP_COUNT] = {
-    [OP_OTHER] = step_other,
-    [OP_EVENT_CREATE] = step_event_create,
-    [OP_EVENT_RECORD] = step_record,
-    [OP_EVENT_QUERY] = step_event_wait,
-    [OP_EVENT_SYNC] = step_event_wait,
-    [OP_EVENT_DESTROY] = step_destroy,
-    [OP_EVENT_ELAPSED] = step_elapsed,
-    [OP_STREAM_CREATE] = step_create,
-    [OP_STREAM_DESTROY] = step_destroy,
-    [OP_STREAM_SYNC] = step_stream_sync,
-    [OP_STREAM_QUERY] = step_stream_sync,
-    [OP_STREAM_WAIT_EVENT] = step_stream_wait_event,
-    [OP_CTX_SYNC] = step_ctx_sync,
-    [OP_PINNED_ALLOC] = step_create,
-    [OP_PINNED_FREE] = step_pinned_free,
-    [OP_HOST_REGISTER] = step_create,
-    [OP_HOST_UNREGISTER] = step_destroy,
-    [OP_STREAM_WORK] = step_stream_work,
-    [OP_CTX_CREATE] = step_context,
-    [OP_CTX_DESTROY] = step_context,
-    [OP_CTX_RESET] = step_context,
-};
-
 /* The replay calls each op's function straight (replay_hooks.step_op),
- * with the process's state as its user (hook_step_user). */
+ * with the process's state as its user (hook_step_user); hook_step calls
+ * the same ones. */
 #define STEP_ENTRY(fn)                                                                             \
     static void fn##_entry(void *user, struct replay_process *p, const struct replay_step *s)      \
     {                                                                                              \
@@ -1369,18 +1347,18 @@ static void hook_process_begin(void *user, struct replay_process *p)
 }
 
 /* hook_step for a process other than the cached one (out of line). */
-__attribute__((noinline)) static void
-step_uncached(struct hb_model *m, const struct replay_process *p, const struct replay_step *s)
+__attribute__((noinline)) static void step_uncached(struct hb_model *m, struct replay_process *p,
+                                                    const struct replay_step *s)
 {
     struct hb_proc *hp = proc_lookup(m, p);
     if (hp && (unsigned)s->op < OP_COUNT)
-        step_by_op[s->op](hp, s);
+        m->hooks.step_op[s->op](hp, p, s);
 }
 
-/* A jump to the op's function: no frame of its own, so each op pays only
- * for what its own function does. The cached process is set only with its
- * state found (proc_lookup); s->op is an enum api_op, below OP_COUNT
- * (replay.h). */
+/* A jump to the op's function (the one the replay calls straight, set for
+ * every op): no frame of its own, so each op pays only for what its own
+ * function does. The cached process is set only with its state found
+ * (proc_lookup); s->op is an enum api_op, below OP_COUNT (replay.h). */
 static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct hb_model *m = user;
@@ -1388,7 +1366,7 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
         step_uncached(m, p, s);
         return;
     }
-    step_by_op[s->op](m->cached, s);
+    m->hooks.step_op[s->op](m->cached, p, s);
 }
 
 /* The user of the per-op step functions: the process's state. */
