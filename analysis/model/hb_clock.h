@@ -121,15 +121,16 @@ void hb_clock_observe(const struct hb_clock *c);
  * position. */
 void hb_clock_of_timeline(struct hb_clock *dst, const struct hb_timeline *tl);
 
-/* Can hb_clock_of_timeline(dst, tl) be done by hb_clock_of_timeline_inline:
- * dst empty with room for an entry, tl waiting for nothing else? */
-static inline int hb_clock_of_timeline_fits(const struct hb_clock *dst,
-                                            const struct hb_timeline *tl)
+/* Can hb_clock_of_timeline(dst, tl) be done by hb_clock_of_timeline_inline,
+ * for a dst known to be empty (no entries, not saturated): room for an
+ * entry, tl waiting for nothing else? */
+static inline int hb_clock_of_timeline_fits_empty(const struct hb_clock *dst,
+                                                  const struct hb_timeline *tl)
 {
-    return !dst->n && !dst->saturated && dst->cap && !tl->deps.n && !tl->deps.saturated;
+    return dst->cap && !tl->deps.n && !tl->deps.saturated;
 }
 
-/* hb_clock_of_timeline where hb_clock_of_timeline_fits: no call, no memory. */
+/* hb_clock_of_timeline where hb_clock_of_timeline_fits_empty: no call, no memory. */
 static inline void hb_clock_of_timeline_inline(struct hb_clock *dst, struct hb_timeline *tl)
 {
     if (tl->pos > tl->done) {

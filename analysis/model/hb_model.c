@@ -4,8 +4,9 @@
  * complete, polls, pinned ranges and task epochs (see hb_model.h).
  *
  * What it is for: turning each replayed call into clock operations, and
- * calling races.c at the moments a finding can arise. The step hook jumps
- * to its op's step function (step_by_op); the common steps (a launch or
+ * calling races.c at the moments a finding can arise. The replay calls
+ * each op's step function straight (replay_hooks.step_op), and the step
+ * hook jumps to the same; the common steps (a launch or
  * host-range copy on a created stream, an event's first record, a spin, a
  * successful query, the destroy and release of an unpolled event) are done
  * there without a call, so with no frame set up, and every other step by
@@ -870,10 +871,56 @@ static inline void check_cross_task2(struct hb_proc *hp, const struct replay_ste
         cross_task_both(hp, s);
 }
 
+/* ------------------------------------------------------------------ an event's state released */
+
+/* Can obj_ext_free's work on event o (state x) be done without a call: no
+ * poll entry sharing its snapshot, room on the spare list, a snapshot of at
+ * most one entry, and no reference it drops a timeline's last? (An event's
+ * state has no timeline and no copies: on_create gives a stream's one, and
+ * races_copy a pinned range's.) */
+static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
+                                  const struct hb_obj *x)
+{
+    if (!hp || o->type != OBJ_EVENT || x->npollers || hp->nspare >= HB_SPARE_OBJS ||
+        x->snap.saturated || x->snap.n > 1)
+        return 0;
+    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
+    if (r && r->refs <= 1u + (e == r))
+        return 0;
+    return !e || e == r || e->refs > 1;
+}
+
+/* obj_ext_free's work on event o (state x) where event_ext_plain holds. */
+static inline void event_ext_release_plain(struct hb_proc *hp, struct replay_object *o,
+                                           struct hb_obj *x)
+{
+    if (x->rec_tl)
+        hb_timeline_unref_kept(x->rec_tl);
+    if (x->snap.n)
+        hb_timeline_unref_kept(x->snap.e[0].tl);
+    x->snap.n = 0;
+    o->ext = NULL;
+    hp->spare[hp->nspare++] = x;
+}
+
+/* Can destroyed event o's state x go back to the spare list now, before
+ * its object_end: event_ext_plain, and its snapshot complete and not
+ * saturated? Then no later step on the destroyed handle finds in x
+ * anything its absence would not say: poll_wanted sees nothing pending,
+ * observing the snapshot proves nothing, no poll entry shares it, and
+ * every other use of an event's state is for a live event. */
+static inline int event_ext_done(const struct hb_proc *hp, const struct replay_object *o,
+                                 const struct hb_obj *x)
+{
+    if (!event_ext_plain(hp, o, x))
+        return 0;
+    return !x->snap.n || x->snap.e[0].pos <= x->snap.e[0].tl->done;
+}
+
 /* ------------------------------------------------------------------ one function per op
  *
  * The replay calls its op's function straight (replay_hooks.step_op; the
- * step hook does the same through step_by_op): each call step
+ * step hook jumps to the same): each call step
  * notes its time for the Python-hang hook (python_hang_call), does the op's
  * work, then checks the objects the call used that existed before it (not
  * for creates, destroys and frees). */
@@ -904,7 +951,8 @@ __attribute__((noinline)) static void record_any(struct hb_proc *hp, const struc
  * names, when on_record needs no call there: nothing to order with the
  * legacy stream first, the event's state fresh (no earlier record, no
  * poller: races_record has nothing to judge) or a spare one to take, and
- * the snapshot fitting in place (hb_clock_of_timeline_fits). NULL
+ * the snapshot fitting in place (hb_clock_of_timeline_fits_empty: the snapshot
+ * of a state with no record is empty, as is a spare one's). NULL
  * otherwise. */
 static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp,
                                                         const struct replay_step *s)
@@ -921,7 +969,7 @@ static inline struct hb_timeline *plain_record_timeline(const struct hb_proc *hp
         return NULL;
     if (x && (x->npollers || x->rec_tl))
         return NULL;
-    if (!hb_clock_of_timeline_fits(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
+    if (!hb_clock_of_timeline_fits_empty(x ? &x->snap : &hp->spare[hp->nspare - 1]->snap, tl))
         return NULL;
     return tl;
 }
@@ -973,8 +1021,10 @@ static inline void spin_plain(struct hb_proc *hp, const struct replay_step *s, s
  * with state, that on_event_wait can handle without a call: a snapshot
  * to observe that is not saturated, only poll entries with empty
  * snapshots of their own to drop (count_poller finds the event as the
- * step's), and no second consumer for races_consumed to raise? */
-static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thread *ht)
+ * step's; none has one of its own before hp->polls_unshared), and no
+ * second consumer for races_consumed to raise? */
+static inline int seen_plain_ok(const struct hb_proc *hp, const struct replay_step *s,
+                                const struct hb_thread *ht)
 {
     const struct replay_object *ev = s->obj;
     uint64_t handle = s->rec->handle;
@@ -984,7 +1034,7 @@ static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thr
     const struct hb_obj *x = ev->ext;
     if (x->snap.saturated)
         return 0;
-    for (unsigned i = 0; i < ht->npolls; i++) {
+    for (unsigned i = 0; hp->polls_unshared && i < ht->npolls; i++) {
         const struct hb_poll *q = &ht->polls[i];
         if (q->handle == handle && !q->stream && (q->snap.n || q->snap.saturated))
             return 0;
@@ -993,12 +1043,15 @@ static inline int seen_plain_ok(const struct replay_step *s, const struct hb_thr
            (x->consumer_tid == s->rec->tid && x->consumer_task == s->task);
 }
 
-/* on_event_seen for a step seen_plain_ok accepts. */
+/* on_event_seen for a step seen_plain_ok accepts. The consumer is noted
+ * first, right after seen_plain_ok's tests of the same fields (nothing
+ * else here reads or writes them). */
 static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, struct hb_thread *ht)
 {
-    python_hang_call(hp, s);
     struct replay_object *ev = s->obj;
     struct hb_obj *x = ev->ext;
+    races_consumer_note(x, ev, s);
+    python_hang_call(hp, s);
     uint64_t handle = s->rec->handle;
     hb_clock_observe(&x->snap);
     for (unsigned i = 0; i < ht->npolls;) {
@@ -1010,7 +1063,6 @@ static inline void seen_plain(struct hb_proc *hp, const struct replay_step *s, s
             i++;
         }
     }
-    races_consumer_note(x, ev, s);
 }
 
 /* Spins and successful queries are done here with no frame set up (see
@@ -1020,7 +1072,7 @@ static void step_event_wait(struct hb_proc *hp, const struct replay_step *s)
     struct hb_thread *ht = s->thread ? s->thread->ext : NULL;
     if (ht && s->phase == PHASE_SPIN && ht->npolls < HB_MAX_POLLS)
         spin_plain(hp, s, ht);
-    else if (ht && seen_plain_ok(s, ht))
+    else if (ht && seen_plain_ok(hp, s, ht))
         seen_plain(hp, s, ht);
     else {
         event_wait_any(hp, s);
@@ -1072,26 +1124,32 @@ __attribute__((noinline)) static void destroy_any(struct hb_proc *hp, const stru
         on_destroy(hp, s);
 }
 
-/* Does on_destroy have nothing to do for the step: not a successful end of
- * an object with state, or the end of an event nobody polls
- * (races_destroy_event judges only polled ones)? */
-static inline int destroy_is_quiet(const struct replay_step *s)
+/* The state of the object a successful destroy step ended, NULL when
+ * it has none (or the step ended nothing). */
+static inline struct hb_obj *destroyed_state(const struct replay_step *s)
 {
     const struct replay_object *o = s->obj;
-    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live || !o->ext)
-        return 1;
-    return o->type == OBJ_EVENT && !((const struct hb_obj *)o->ext)->npollers;
+    if (s->phase == PHASE_ENTER || s->rec->result != RESULT_SUCCESS || !o || o->live)
+        return NULL;
+    return o->ext;
 }
 
-/* Mostly the destroy of an event nobody polls: only its time is noted,
- * with no frame set up; everything else goes to destroy_any. */
+/* Mostly the destroy of an event nobody polls, which on_destroy has
+ * nothing to do for (races_destroy_event judges only polled ones): its
+ * time is noted and, where event_ext_done allows, its state goes back to
+ * the spare list, with no frame set up; everything else goes to
+ * destroy_any. */
 static void step_destroy(struct hb_proc *hp, const struct replay_step *s)
 {
-    if (!destroy_is_quiet(s)) {
+    struct replay_object *o = s->obj;
+    struct hb_obj *x = destroyed_state(s);
+    if (x && (o->type != OBJ_EVENT || x->npollers)) {
         destroy_any(hp, s);
         return;
     }
     python_hang_call(hp, s);
+    if (x && event_ext_done(hp, o, x))
+        event_ext_release_plain(hp, o, x);
 }
 
 static void step_stream_wait_event(struct hb_proc *hp, const struct replay_step *s)
@@ -1143,7 +1201,10 @@ __attribute__((noinline)) static void copy_plain(struct hb_proc *hp, const struc
 /* The state of the one pinned range a host-range copy on tl touches, when
  * copy_touches would only put the copy in the place of that range's
  * earlier one (races_copy_goes_in_place), found from tl's range hint with
- * no call; NULL otherwise. */
+ * no call; NULL otherwise. Mostly the copy lies in the range before the
+ * hint, and then the hint is range_lower's answer exactly when the next
+ * range starts above addr, which it does when it starts at or above the
+ * copy's end, the test that the copy touches one range. */
 static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
                                                  const struct replay_step *s,
                                                  const struct hb_timeline *tl)
@@ -1151,16 +1212,14 @@ static inline struct hb_obj *copy_in_place_range(const struct hb_proc *hp,
     uint64_t addr = s->rec->arg, bytes = s->rec->arg2;
     size_t n = hp->nranges, i = tl->range_hint;
     const struct hb_range *r = hp->ranges;
-    if (!n || !addr || i > n || (i > 0 && r[i - 1].base > addr) || (i < n && r[i].base <= addr))
-        return NULL; /* no range, or the hint is not range_lower's answer */
+    if (!addr || i == 0 || i > n || r[i - 1].base > addr || r[i - 1].end <= addr)
+        return NULL; /* the range before the hint does not hold addr */
     uint64_t end = addr + (bytes ? bytes : 1);
     if (end < addr)
         end = UINT64_MAX;
-    if (i > 0 && r[i - 1].end > addr)
-        i--;
-    if (i >= n || r[i].base >= end || r[i].end <= addr || (i + 1 < n && r[i + 1].base < end))
-        return NULL; /* not exactly one range touched */
-    struct hb_obj *x = r[i].obj->ext;
+    if (i < n && r[i].base < end)
+        return NULL; /* the range at the hint is touched too, or holds addr */
+    struct hb_obj *x = r[i - 1].obj->ext;
     return x && races_copy_goes_in_place(x, tl) ? x : NULL;
 }
 
@@ -1224,34 +1283,9 @@ static void step_other(struct hb_proc *hp, const struct replay_step *s)
     on_other(hp, s);
 }
 
-typedef void step_fn(struct hb_proc *hp, const struct replay_step *s);
-
-static step_fn *const step_by_op[OP_COUNT] = {
-    [OP_OTHER] = step_other,
-    [OP_EVENT_CREATE] = step_event_create,
-    [OP_EVENT_RECORD] = step_record,
-    [OP_EVENT_QUERY] = step_event_wait,
-    [OP_EVENT_SYNC] = step_event_wait,
-    [OP_EVENT_DESTROY] = step_destroy,
-    [OP_EVENT_ELAPSED] = step_elapsed,
-    [OP_STREAM_CREATE] = step_create,
-    [OP_STREAM_DESTROY] = step_destroy,
-    [OP_STREAM_SYNC] = step_stream_sync,
-    [OP_STREAM_QUERY] = step_stream_sync,
-    [OP_STREAM_WAIT_EVENT] = step_stream_wait_event,
-    [OP_CTX_SYNC] = step_ctx_sync,
-    [OP_PINNED_ALLOC] = step_create,
-    [OP_PINNED_FREE] = step_pinned_free,
-    [OP_HOST_REGISTER] = step_create,
-    [OP_HOST_UNREGISTER] = step_destroy,
-    [OP_STREAM_WORK] = step_stream_work,
-    [OP_CTX_CREATE] = step_context,
-    [OP_CTX_DESTROY] = step_context,
-    [OP_CTX_RESET] = step_context,
-};
-
 /* The replay calls each op's function straight (replay_hooks.step_op),
- * with the process's state as its user (hook_step_user). */
+ * with the process's state as its user (hook_step_user); hook_step calls
+ * the same ones. */
 #define STEP_ENTRY(fn)                                                                             \
     static void fn##_entry(void *user, struct replay_process *p, const struct replay_step *s)      \
     {                                                                                              \
@@ -1313,18 +1347,18 @@ static void hook_process_begin(void *user, struct replay_process *p)
 }
 
 /* hook_step for a process other than the cached one (out of line). */
-__attribute__((noinline)) static void
-step_uncached(struct hb_model *m, const struct replay_process *p, const struct replay_step *s)
+__attribute__((noinline)) static void step_uncached(struct hb_model *m, struct replay_process *p,
+                                                    const struct replay_step *s)
 {
     struct hb_proc *hp = proc_lookup(m, p);
     if (hp && (unsigned)s->op < OP_COUNT)
-        step_by_op[s->op](hp, s);
+        m->hooks.step_op[s->op](hp, p, s);
 }
 
-/* A jump to the op's function: no frame of its own, so each op pays only
- * for what its own function does. The cached process is set only with its
- * state found (proc_lookup); s->op is an enum api_op, below OP_COUNT
- * (replay.h). */
+/* A jump to the op's function (the one the replay calls straight, set for
+ * every op): no frame of its own, so each op pays only for what its own
+ * function does. The cached process is set only with its state found
+ * (proc_lookup); s->op is an enum api_op, below OP_COUNT (replay.h). */
 static void hook_step(void *user, struct replay_process *p, const struct replay_step *s)
 {
     struct hb_model *m = user;
@@ -1332,7 +1366,7 @@ static void hook_step(void *user, struct replay_process *p, const struct replay_
         step_uncached(m, p, s);
         return;
     }
-    step_by_op[s->op](m->cached, s);
+    m->hooks.step_op[s->op](m->cached, p, s);
 }
 
 /* The user of the per-op step functions: the process's state. */
@@ -1353,6 +1387,7 @@ static void hook_finding(void *user, struct replay_process *p, const struct find
  * event is rarely released while polled. */
 __attribute__((noinline)) static void polls_unshare(struct hb_proc *hp, const struct hb_obj *x)
 {
+    hp->polls_unshared = 1;
     for (struct replay_thread *t = hp->p->threads; t; t = t->hh.next) {
         struct hb_thread *ht = t->ext;
         for (unsigned i = 0; ht && i < ht->npolls; i++)
@@ -1386,38 +1421,20 @@ static void obj_ext_free(struct hb_proc *hp, struct replay_object *o)
     free(x);
 }
 
-/* Can obj_ext_free's work on event o (state x) be done without a call: no
- * poll entry sharing its snapshot, room on the spare list, a snapshot of at
- * most one entry, and no reference it drops a timeline's last? */
-static inline int event_ext_plain(const struct hb_proc *hp, const struct replay_object *o,
-                                  const struct hb_obj *x)
-{
-    if (!hp || o->type != OBJ_EVENT || x->npollers || x->tl || x->ncopies ||
-        hp->nspare >= HB_SPARE_OBJS || x->snap.saturated || x->snap.n > 1)
-        return 0;
-    const struct hb_timeline *r = x->rec_tl, *e = x->snap.n ? x->snap.e[0].tl : NULL;
-    if (r && r->refs <= 1u + (e == r))
-        return 0;
-    return !e || e == r || e->refs > 1;
-}
-
 /* Mostly an event's state going back to the spare list: done here with no
- * frame set up (event_ext_plain); everything else by obj_ext_free. */
+ * frame set up (event_ext_plain); everything else by obj_ext_free. An
+ * event whose quiet destroy released its state already has none. */
 static void hook_object_end(void *user, struct replay_process *p, struct replay_object *o)
 {
-    struct hb_proc *hp = proc_of(user, p);
     struct hb_obj *x = o->ext;
-    if (!x || !event_ext_plain(hp, o, x)) {
+    if (!x)
+        return;
+    struct hb_proc *hp = proc_of(user, p);
+    if (!event_ext_plain(hp, o, x)) {
         obj_ext_free(hp, o);
         return;
     }
-    if (x->rec_tl)
-        hb_timeline_unref_kept(x->rec_tl);
-    if (x->snap.n)
-        hb_timeline_unref_kept(x->snap.e[0].tl);
-    x->snap.n = 0;
-    o->ext = NULL;
-    hp->spare[hp->nspare++] = x;
+    event_ext_release_plain(hp, o, x);
 }
 
 static void thread_ext_free(struct hb_proc *hp, struct replay_thread *t)

@@ -235,6 +235,10 @@ struct hb_proc {
     /* released object states kept for reuse (events come and go by the million) */
     struct hb_obj *spare[HB_SPARE_OBJS];
     size_t nspare;
+    /* A thread's event poll entry holds a snapshot of its own only once an
+     * event was released while polled (hb_model.c polls_unshare); until
+     * then this is 0. */
+    int polls_unshared;
 };
 
 struct hb_model {
