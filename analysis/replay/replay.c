@@ -194,8 +194,7 @@ HOT struct replay_origin step_origin(const struct replay_step *s, const struct c
 /* A create returned the value of an object still live here: the driver
  * freed it without a destroy the trace shows (its context ended unseen).
  * The program never destroyed it: its leak, not a silent end. */
-static void raise_replaced(struct replay_process *p, struct replay_object *old,
-                           const struct replay_origin *by)
+static void raise_replaced(struct replay_process *p, struct replay_object *old, uint64_t by_ns)
 {
     uint64_t start = p->hdr->start_mono_ns;
     char ended[200];
@@ -203,13 +202,13 @@ static void raise_replaced(struct replay_process *p, struct replay_object *old,
         snprintf(ended, sizeof ended,
                  " before a later create returned the same value at +%.6f s (CUGUARD_POLICY="
                  "destroy had reclaimed it at +%.6f s)",
-                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0,
+                 by_ns >= start ? (double)(by_ns - start) / 1e9 : 0.0,
                  old->reclaimed_ns >= start ? (double)(old->reclaimed_ns - start) / 1e9 : 0.0);
     else
         snprintf(ended, sizeof ended,
                  " before a later create returned the same value at +%.6f s (the driver had "
                  "freed it without a destroy the trace shows)",
-                 by->ts_ns >= start ? (double)(by->ts_ns - start) / 1e9 : 0.0);
+                 by_ns >= start ? (double)(by_ns - start) / 1e9 : 0.0);
     rp_raise_leak_ended(p, old, ended);
 }
 
@@ -218,13 +217,14 @@ HOT void apply_create(struct replay_process *p, struct replay_step *s, enum obj_
     const struct cg_record *r = s->rec;
     if (r->result != RESULT_SUCCESS || r->handle == 0)
         return;
-    struct replay_origin origin = step_origin(s, s->enter ? s->enter : r);
+    const struct cg_record *call = s->enter ? s->enter : r;
     struct replay_object *old = rp_object_find(p, type, r->handle);
     if (old && old->live)
-        raise_replaced(p, old, &origin);
-    struct replay_object *o = rp_object_create_at(p, type, r->handle, &origin, old);
+        raise_replaced(p, old, call->ts_ns);
+    struct replay_object *o = rp_object_create_at(p, type, r->handle, call->ts_ns, old);
     if (!o)
         return;
+    o->created = step_origin(s, call); /* stored in place: see rp_object_create_at */
     if (type == OBJ_STREAM)
         o->flags = r->arg;
     if (type == OBJ_PINNED) {
@@ -243,9 +243,9 @@ static void apply_destroy(struct replay_process *p, struct replay_step *s)
     struct replay_object *o = s->obj;
     if (s->rec->result != RESULT_SUCCESS || !o || !o->live)
         return;
-    struct replay_origin origin = step_origin(s, s->enter ? s->enter : s->rec);
-    origin.ts_ns = s->rec->ts_ns;
-    rp_object_destroy(p, o, &origin, s);
+    o->destroyed = step_origin(s, s->enter ? s->enter : s->rec);
+    o->destroyed.ts_ns = s->rec->ts_ns;
+    rp_object_destroy(p, o, s);
 }
 
 HOT void apply_record(struct replay_process *p, struct replay_step *s)
@@ -256,7 +256,7 @@ HOT void apply_record(struct replay_process *p, struct replay_step *s)
     rp_resolve_record(p, ev, UNRESOLVED_RERECORDED, s, s->rec->ts_ns);
     ev->records++;
     ev->record = step_origin(s, s->rec);
-    ev->record_stream = s->stream;
+    stream_ref_copy(&ev->record_stream, &s->stream);
     ev->record_stream_serial = s->arg_obj ? s->arg_obj->serial : 0;
     ev->record_serial = ++p->next_serial;
     rp_pending_push(p, ev);

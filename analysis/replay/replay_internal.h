@@ -50,12 +50,30 @@ static inline struct replay_thread *rp_thread_get(struct replay_process *p, uint
 }
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,
                                        uint64_t handle, const struct replay_origin *origin);
-/* rp_object_create with rp_object_find(p, type, handle) already done: `found`. */
+/* rp_object_create with rp_object_find(p, type, handle) already done
+ * (`found`), for a create at ts_ns; the caller then sets the object's
+ * `created`. It is stored in place, not copied from an origin built on the
+ * stack: a 32-byte struct copy loads 16 bytes at a time from memory just
+ * written in narrower pieces, and a load the store buffer cannot forward
+ * waits for the stores to retire (a stall of about 15 cycles, the costliest
+ * thing in a create). */
 struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_type type,
-                                          uint64_t handle, const struct replay_origin *origin,
+                                          uint64_t handle, uint64_t ts_ns,
                                           struct replay_object *found);
+/* A live object is destroyed; the caller has set its `destroyed` (in place,
+ * as for `created` above). */
 void rp_object_destroy(struct replay_process *p, struct replay_object *o,
-                       const struct replay_origin *origin, const struct replay_step *s);
+                       const struct replay_step *s);
+
+/* *dst = *src for a step's stream, field by field: the step stored it just
+ * now in narrower pieces, which one 16-byte load of a struct copy could not
+ * take from the store buffer. */
+static inline void stream_ref_copy(struct stream_ref *dst, const struct stream_ref *src)
+{
+    dst->handle = src->handle;
+    dst->kind = src->kind;
+    dst->tid = src->tid;
+}
 void rp_object_release(struct replay_process *p, struct replay_object *o);
 /* A live object ends without a destroy (its context went away). */
 void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o,

@@ -225,17 +225,20 @@ static void object_reuse(struct replay_object *o)
 struct replay_object *rp_object_create(struct replay_process *p, enum obj_type type,
                                        uint64_t handle, const struct replay_origin *origin)
 {
-    return rp_object_create_at(p, type, handle, origin, rp_object_find(p, type, handle));
+    struct replay_object *o =
+        rp_object_create_at(p, type, handle, origin->ts_ns, rp_object_find(p, type, handle));
+    if (o)
+        o->created = *origin;
+    return o;
 }
 
 struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_type type,
-                                          uint64_t handle, const struct replay_origin *origin,
-                                          struct replay_object *o)
+                                          uint64_t handle, uint64_t ts_ns, struct replay_object *o)
 {
     uint32_t generation = 1;
     if (o) {
         if (o->live) {
-            rp_resolve_record(p, o, UNRESOLVED_DESTROYED, NULL, origin->ts_ns);
+            rp_resolve_record(p, o, UNRESOLVED_DESTROYED, NULL, ts_ns);
             rp_count_object(p, o, 0, 0);
         } else {
             dead_unlink(p, o);
@@ -256,38 +259,33 @@ struct replay_object *rp_object_create_at(struct replay_process *p, enum obj_typ
     o->live = 1;
     o->generation = generation;
     o->serial = ++p->next_serial;
-    o->created = *origin;
     return o;
 }
 
-static inline __attribute__((always_inline)) void
-object_destroyed(struct replay_process *p, struct replay_object *o,
-                 const struct replay_origin *origin)
+static inline __attribute__((always_inline)) void object_destroyed(struct replay_process *p,
+                                                                   struct replay_object *o)
 {
     o->live = 0;
-    o->destroyed = *origin;
     count_object(p, o, 0, 1);
     dead_push(p, o);
 }
 
 /* A destroy of an event whose record is pending: out of line, so that the
  * common destroy calls nothing. */
-static __attribute__((noinline)) void destroy_pending(struct replay_process *p,
-                                                      struct replay_object *o,
-                                                      const struct replay_origin *origin,
-                                                      const struct replay_step *s)
+static __attribute__((noinline)) void
+destroy_pending(struct replay_process *p, struct replay_object *o, const struct replay_step *s)
 {
-    rp_resolve_pending(p, o, UNRESOLVED_DESTROYED, s, origin->ts_ns);
-    object_destroyed(p, o, origin);
+    rp_resolve_pending(p, o, UNRESOLVED_DESTROYED, s, o->destroyed.ts_ns);
+    object_destroyed(p, o);
 }
 
 void rp_object_destroy(struct replay_process *p, struct replay_object *o,
-                       const struct replay_origin *origin, const struct replay_step *s)
+                       const struct replay_step *s)
 {
     if (o->pending)
-        destroy_pending(p, o, origin, s);
+        destroy_pending(p, o, s);
     else
-        object_destroyed(p, o, origin);
+        object_destroyed(p, o);
 }
 
 void rp_object_end_undestroyed(struct replay_process *p, struct replay_object *o,
