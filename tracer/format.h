@@ -167,7 +167,18 @@ struct cg_file_header {
     uint64_t tsc_mult; /* ns per TSC tick times 2^32 */
     /* version 4; zero in older files */
     uint32_t batch_records; /* CG_BATCH_RECORDS: slots per batch ("Batches"); 0: slot order */
-    uint32_t reserved;      /* zero */
+    uint32_t policies;      /* enum cg_header_policies: CUGUARD_POLICY at open (0: not said) */
+};
+
+/* Header `policies` (version 4; zero from writers before it was filled, and
+ * then nothing is known of the policies). The policies are read once, at
+ * the library's start, so they hold for the whole file. */
+enum cg_header_policies {
+    CG_HDR_POLICY_OWNERSHIP = 1u << 0,
+    CG_HDR_POLICY_ISOLATE = 1u << 1, /* the only source of CG_POLICY_DRAINED_STREAM */
+    CG_HDR_POLICY_DESTROY = 1u << 2,
+    CG_HDR_POLICY_SYNC_QUERY = 1u << 3,
+    CG_HDR_POLICIES_KNOWN = 1u << 31, /* set by every writer that fills the bits above */
 };
 
 /* Header `clock_source` (version 3): what stamped ts_ns. */

@@ -175,7 +175,7 @@ static int check_header(struct cg_reader *r, ssize_t got, char *err, size_t errl
     if (h->version < 2)
         memset(h->tool_version, 0, sizeof h->tool_version);
     if (h->version < 4)
-        h->batch_records = h->reserved = 0;
+        h->batch_records = h->policies = 0;
     if (h->version < 3) { /* the clock and segment fields came with version 3 */
         h->clock_source = CG_CLOCK_MONOTONIC;
         h->first_segment_records = CG_SEGMENT_RECORDS;

@@ -79,6 +79,7 @@ static struct {
     char task_var[64];
     char label[CG_LABEL_MAX];
     uint32_t task_mode;
+    uint32_t policies;
     const char *const *api_names;
     uint32_t api_count;
 } saved;
@@ -458,6 +459,7 @@ static void fill_header(struct cg_file_header *h, const char *host, uint64_t sta
     h->start_real_ns = start_real;
     h->end_state = CG_END_RUNNING;
     h->task_mode = saved.task_mode;
+    h->policies = saved.policies;
     copy_string(h->host, sizeof h->host, host);
     copy_string(h->task_var, sizeof h->task_var, saved.task_var);
     fill_argv(h);
@@ -543,6 +545,7 @@ int cg_writer_open(const struct cg_writer_config *cfg)
             copy_string(saved.task_var, sizeof saved.task_var, cfg->task_var);
             copy_string(saved.label, sizeof saved.label, cfg->label);
             saved.task_mode = cfg->task_mode;
+            saved.policies = cfg->policies;
             saved.api_names = cfg->api_names;
             saved.api_count = cfg->api_count;
             rc = open_locked();

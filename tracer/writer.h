@@ -29,6 +29,7 @@ struct cg_writer_config {
     const char *const *api_names; /* api id -> name, api_names[0] = "" */
     uint32_t api_count;
     const char *label; /* the header's process label (format.h), or NULL */
+    uint32_t policies; /* the header's `policies` (format.h), CG_HDR_POLICIES_KNOWN included */
 };
 
 /* Open a new trace file (O_EXCL|O_NOFOLLOW, 0600). Returns 0, or -1 after

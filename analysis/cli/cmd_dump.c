@@ -149,7 +149,9 @@ static void usage(FILE *out)
             "directory written by 'cuguard run' holds one subdirectory per run: the latest\n"
             "run is read (one line on stderr says which), --all reads every run.\n\n"
             "Per file: a line '== trace PATH pid=.. ppid=.. host=.. start=.. complete=yes|no\n"
-            "task-mode=.. tool=VERSION argv=\"..\"', then one line per record:\n"
+            "task-mode=.. policies=none|LIST|? tool=VERSION argv=\"..\"', then one line per\n"
+            "record (policies: CUGUARD_POLICY as the process had it, ? from a writer that did\n"
+            "not say):\n"
             "  TIME pid=P tid=T task=NAME KIND [API] [FIELD=VALUE..] [result=CUDA_..]\n"
             "       [via=runtime] [ptsz] [site=\"..\"]\n"
             "TIME is seconds since the trace started; handles are hexadecimal.\n"
@@ -491,6 +493,28 @@ static const char *task_mode_name(uint32_t mode)
     }
 }
 
+/* The header's `policies` as "none", "isolate,destroy", or "?" (not said). */
+static void policies_text(uint32_t policies, char *out, size_t len)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {{CG_HDR_POLICY_OWNERSHIP, "ownership"},
+                 {CG_HDR_POLICY_ISOLATE, "isolate"},
+                 {CG_HDR_POLICY_DESTROY, "destroy"},
+                 {CG_HDR_POLICY_SYNC_QUERY, "sync-query"}};
+    snprintf(out, len, "%s", policies & CG_HDR_POLICIES_KNOWN ? "none" : "?");
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(policies & CG_HDR_POLICIES_KNOWN) || !(policies & names[i].bit))
+            continue;
+        int w = snprintf(out + used, len - used, "%s%s", used ? "," : "", names[i].name);
+        if (w < 0 || (size_t)w >= len - used)
+            return;
+        used += (size_t)w;
+    }
+}
+
 static void print_file_header(struct cg_reader *r, FILE *out)
 {
     const struct cg_file_header *h = cg_reader_header(r);
@@ -508,7 +532,10 @@ static void print_file_header(struct cg_reader *r, FILE *out)
             task_mode_name(h->task_mode));
     if (h->task_mode == CG_TASK_ENV)
         fprintf(out, ":%s", h->task_var[0] ? h->task_var : "-");
-    fprintf(out, " tool=%s argv=\"%s\"\n", h->tool_version[0] ? h->tool_version : "-", argv);
+    char policies[64];
+    policies_text(h->policies, policies, sizeof policies);
+    fprintf(out, " policies=%s tool=%s argv=\"%s\"\n", policies,
+            h->tool_version[0] ? h->tool_version : "-", argv);
 }
 
 /* Dump one file; returns 0, or -1 after one line on stderr. */

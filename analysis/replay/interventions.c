@@ -268,23 +268,41 @@ static void step_proof(void *user, struct replay_process *p, const struct replay
     }
 }
 
+/* What is pending on a stream is only ever told by a drain, and only the
+ * isolate policy drains: a process whose header says isolate was off has
+ * the three hooks below not called at all (the replay asks once per
+ * process). A header that says nothing (an older writer) keeps them. */
+static void *pending_user(void *user, struct replay_process *p)
+{
+    uint32_t policies = p->hdr->policies;
+    int may_drain = !(policies & CG_HDR_POLICIES_KNOWN) || (policies & CG_HDR_POLICY_ISOLATE);
+    return may_drain ? user : NULL;
+}
+
+/* hooks[i] calling `fn` for each op in `ops` (one bit per op), while
+ * pending_user says so. */
+static void pending_hook(struct replay_hooks *h, struct interventions *iv, uint32_t ops,
+                         void (*fn)(void *, struct replay_process *, const struct replay_step *))
+{
+    *h = (struct replay_hooks){.user = iv, .step_mask = ops, .step = fn, .step_user = pending_user};
+    for (unsigned op = 0; op < OP_COUNT; op++)
+        if (ops & REPLAY_WANTS_OP(op))
+            h->step_op[op] = fn;
+}
+
 int interventions_call_hooks(struct interventions *iv, struct replay_hooks *hooks)
 {
-    hooks[0] = (struct replay_hooks){.user = iv,
-                                     .step_mask = REPLAY_WANTS_OP(OP_STREAM_WORK) |
-                                                  REPLAY_WANTS_OP(OP_EVENT_RECORD) |
-                                                  REPLAY_WANTS_OP(OP_STREAM_WAIT_EVENT),
-                                     .step = step_enqueue};
-    hooks[1] = (struct replay_hooks){.user = iv,
-                                     .step_mask = REPLAY_WANTS_OP(OP_EVENT_QUERY) |
-                                                  REPLAY_WANTS_OP(OP_EVENT_SYNC),
-                                     .step = step_observed};
-    hooks[2] = (struct replay_hooks){
-        .user = iv,
-        .step_mask = REPLAY_WANTS_OP(OP_STREAM_SYNC) | REPLAY_WANTS_OP(OP_STREAM_QUERY) |
+    pending_hook(&hooks[0], iv,
+                 REPLAY_WANTS_OP(OP_STREAM_WORK) | REPLAY_WANTS_OP(OP_EVENT_RECORD) |
+                     REPLAY_WANTS_OP(OP_STREAM_WAIT_EVENT),
+                 step_enqueue);
+    pending_hook(&hooks[1], iv, REPLAY_WANTS_OP(OP_EVENT_QUERY) | REPLAY_WANTS_OP(OP_EVENT_SYNC),
+                 step_observed);
+    pending_hook(&hooks[2], iv,
+                 REPLAY_WANTS_OP(OP_STREAM_SYNC) | REPLAY_WANTS_OP(OP_STREAM_QUERY) |
                      REPLAY_WANTS_OP(OP_CTX_SYNC) | REPLAY_WANTS_OP(OP_PINNED_FREE) |
                      REPLAY_WANTS_OP(OP_STREAM_DESTROY),
-        .step = step_proof};
+                 step_proof);
     return INTERVENTIONS_CALL_HOOKS;
 }
 

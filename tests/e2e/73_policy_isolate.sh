@@ -7,7 +7,8 @@
 # has a drained-stream record after every task change and before any call of
 # the new task on that stream, the drain waited for the leftover work, and
 # the report lists the drain with the pending host function. Without the
-# policy there is no drain (the check can fail).
+# policy there is no drain (the check can fail). Each trace's header says
+# which policies its process had.
 . tests/e2e/shim_common.sh
 require "$CUGUARD" "$SHIM" "$FAKE/libcuda.so.1" "$BUILD/workloads/writeback"
 
@@ -20,6 +21,12 @@ for policy in none isolate; do
     "$CUGUARD" dump "$WORK/$policy" >"$WORK/$policy.dump" 2>/dev/null
 done
 grep -q "action=drained-stream" "$WORK/none.dump" && fail "a drain without the policy"
+# The header says which policies were on (the analyzer follows what only a
+# drain reports just where isolate was): none, then isolate.
+grep -q '^== trace .* policies=none ' "$WORK/none.dump" ||
+    fail "the header of the run without a policy does not say policies=none"
+grep -q '^== trace .* policies=isolate ' "$WORK/isolate.dump" ||
+    fail "the header of the isolate run does not say policies=isolate"
 
 # After each task change, the first record naming the stream must be the drain.
 $PYTHON - "$WORK/isolate.dump" <<'PY' || fail "isolate did not drain before the next task"

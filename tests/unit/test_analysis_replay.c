@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "analysis/analyze.h"
 #include "tests/unit/analysis_testlib.h"
@@ -913,6 +914,52 @@ START_TEST(garbage_records_do_not_crash)
 }
 END_TEST
 
+/* ---- what a drain had left: followed only where isolate could drain ---- */
+
+/* A stream with a launch not proven complete at a task change, drained
+ * there; the header's `policies` is `policies`. Returns the drain's note. */
+static char *drain_note(uint32_t policies)
+{
+    struct tb *b = open_trace();
+    b->hdr.policies = policies;
+    tb_task(b, MAIN, "tests/test_a.py::test_one", 0);
+    tb_call(b, MAIN, "cuStreamCreate", 0x5000, 1, OK);
+    tb_call(b, MAIN, "cuLaunchKernel", 0x5000, 0x4000, OK);
+    tb_task(b, MAIN, "tests/test_a.py::test_two", 0);
+    tb_record(b, CG_REC_POLICY, MAIN, "cuLaunchKernel", 0x5000, CG_POLICY_DRAINED_STREAM, 2000000,
+              OK, 0, 0);
+    tb_call(b, MAIN, "cuStreamDestroy_v2", 0x5000, 0, OK);
+    tb_process_exit(b, MAIN);
+    ck_assert_int_eq(tb_close(b), 0);
+    struct analysis a;
+    analyze(&a);
+    ck_assert_uint_eq(a.interventions.drained_streams, 1);
+    ck_assert_uint_eq(a.interventions.nnotes, 1);
+    char *note = strdup(a.interventions.notes[0]);
+    ck_assert_ptr_nonnull(note);
+    analysis_free(&a);
+    testlib_rmtree(dir); /* the next call starts from an empty directory */
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    return note;
+}
+
+START_TEST(drains_say_what_was_left_where_isolate_was_on_or_unsaid)
+{
+    const char *left = "1 call(s) not proven complete: cuLaunchKernel x1";
+    char *isolate = drain_note(CG_HDR_POLICIES_KNOWN | CG_HDR_POLICY_ISOLATE);
+    char *unsaid = drain_note(0); /* an older writer */
+    ck_assert_msg(strstr(isolate, left), "isolate on: %s", isolate);
+    ck_assert_msg(strstr(unsaid, left), "policies not said: %s", unsaid);
+    /* A header that rules isolate out (no drain can then be real) is taken
+     * at its word: what only a drain reports was not followed. */
+    char *off = drain_note(CG_HDR_POLICIES_KNOWN | CG_HDR_POLICY_DESTROY);
+    ck_assert_msg(strstr(off, "nothing the trace shows"), "isolate off: %s", off);
+    free(isolate);
+    free(unsaid);
+    free(off);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
     Suite *s = suite_create("analysis_replay");
@@ -951,6 +998,7 @@ static Suite *replay_suite(void)
     tcase_add_test(t, bad_files_warn_and_good_ones_count);
     tcase_add_test(t, nothing_readable_is_an_error);
     tcase_add_test(t, garbage_records_do_not_crash);
+    tcase_add_test(t, drains_say_what_was_left_where_isolate_was_on_or_unsaid);
     suite_add_tcase(s, t);
     return s;
 }
