@@ -44,7 +44,15 @@ struct tb *tb_open(const char *path, uint32_t pid, const char *argv0)
     b->napis = 1;
     b->now_ns = TB_START_NS + 1000;
     b->step_ns = 1000;
-    if (fseek(b->f, CG_HEADER_SIZE, SEEK_SET) != 0)
+    /* The file written from offset 0 in 1 MiB writes (the header's page
+     * now, rewritten at close): the page cache then holds it in large
+     * folios, as it holds a file read back from disk; 4 KiB writes leave
+     * 4 KiB pages, which `cat` and the analyzer read up to a third slower. */
+    static const char zero_header[CG_HEADER_SIZE];
+    b->io_buf = malloc(TB_WRITE_BYTES); /* glibc ignores the size without a buffer */
+    if (!b->io_buf || setvbuf(b->f, b->io_buf, _IOFBF, TB_WRITE_BYTES) != 0)
+        b->failed = 1;
+    if (fwrite(zero_header, sizeof zero_header, 1, b->f) != 1)
         b->failed = 1;
     return b;
 }
@@ -208,6 +216,7 @@ int tb_close(struct tb *b)
     if (fclose(b->f) != 0)
         b->failed = 1;
     int rc = b->failed ? -1 : 0;
+    free(b->io_buf);
     free(b);
     return rc;
 }

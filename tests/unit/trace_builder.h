@@ -21,9 +21,11 @@
 
 #define TB_MAX_APIS 64
 #define TB_MAX_STRINGS 256
+#define TB_WRITE_BYTES (1u << 20) /* the file is written in writes this large */
 
 struct tb {
     FILE *f;
+    char *io_buf; /* f's buffer, TB_WRITE_BYTES */
     struct cg_file_header hdr;
     uint64_t records;
     uint64_t now_ns;  /* time of the next record */
