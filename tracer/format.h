@@ -95,7 +95,8 @@
 #define CG_FORMAT_VERSION                                                                          \
     4u /* 2: CONTEXT/CALLBACK/MODULE records, tool_version and cut-short fields at the end of the  \
           header; 3: growing segments, the file ends where the records end, clock fields;          \
-          4: per-thread batches ("Batches"), batch_records at the end of the header */
+          4: per-thread batches ("Batches"), batch_records and policies at the end of the          \
+          header (policies 0 in the first version 4 files: not said) */
 #define CG_FORMAT_VERSION_MIN 1u /* oldest version the reader accepts */
 #define CG_CUT_SHORT_REASON_MAX 64u
 #define CG_HEADER_SIZE 8192u /* header occupies the first two pages */
