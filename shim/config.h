@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tracer/format.h"
+
 #define CG_PATH_MAX 4096
 #define CG_TASK_VAR_MAX 64
 #define CG_DEFAULT_TASK_VAR "PYTEST_CURRENT_TEST"
@@ -24,12 +26,13 @@
 #define CG_DEFAULT_SYNC_QUERY_MS 1000u
 #define CG_DEFAULT_STACK_FRAMES 8u
 
-/* CUGUARD_POLICY bits (parsed now, applied by a later issue). */
+/* CUGUARD_POLICY bits: the trace header's (tracer/format.h), so the header
+ * takes them as they are. */
 enum cg_policy_bits {
-    CG_POLICY_BIT_OWNERSHIP = 1u << 0,
-    CG_POLICY_BIT_ISOLATE = 1u << 1,
-    CG_POLICY_BIT_DESTROY = 1u << 2,
-    CG_POLICY_BIT_SYNC_QUERY = 1u << 3,
+    CG_POLICY_BIT_OWNERSHIP = CG_HDR_POLICY_OWNERSHIP,
+    CG_POLICY_BIT_ISOLATE = CG_HDR_POLICY_ISOLATE,
+    CG_POLICY_BIT_DESTROY = CG_HDR_POLICY_DESTROY,
+    CG_POLICY_BIT_SYNC_QUERY = CG_HDR_POLICY_SYNC_QUERY,
 };
 
 /* CUGUARD_LOG levels: each includes the ones before it. */

@@ -36,21 +36,6 @@ const char *cg_trace_dir(void)
     return cg_config.dir;
 }
 
-/* CUGUARD_POLICY as the header says it (tracer/format.h). */
-static uint32_t header_policies(unsigned policy)
-{
-    uint32_t bits = CG_HDR_POLICIES_KNOWN;
-    if (policy & CG_POLICY_BIT_OWNERSHIP)
-        bits |= CG_HDR_POLICY_OWNERSHIP;
-    if (policy & CG_POLICY_BIT_ISOLATE)
-        bits |= CG_HDR_POLICY_ISOLATE;
-    if (policy & CG_POLICY_BIT_DESTROY)
-        bits |= CG_HDR_POLICY_DESTROY;
-    if (policy & CG_POLICY_BIT_SYNC_QUERY)
-        bits |= CG_HDR_POLICY_SYNC_QUERY;
-    return bits;
-}
-
 static int open_trace_locked(void)
 {
     struct cg_writer_config wc = {
@@ -60,7 +45,7 @@ static int open_trace_locked(void)
         .api_names = cg_api_names,
         .api_count = CG_API_COUNT,
         .label = getenv("PYTEST_XDIST_WORKER"), /* gw0, gw1...: the xdist worker (format.h) */
-        .policies = header_policies(cg_config.policy),
+        .policies = CG_HDR_POLICIES_KNOWN | cg_config.policy, /* the same bits (config.h) */
     };
     if (cg_writer_open(&wc) != 0)
         return -1;

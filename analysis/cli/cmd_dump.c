@@ -28,6 +28,7 @@
 #include "analysis/cli/commands.h"
 #include "analysis/base/cuda_errors.h"
 #include "analysis/cli/dump_filter.h"
+#include "analysis/cli/policy_names.h"
 #include "analysis/input/trace_set.h"
 #include "tracer/reader.h"
 
@@ -493,28 +494,6 @@ static const char *task_mode_name(uint32_t mode)
     }
 }
 
-/* The header's `policies` as "none", "isolate,destroy", or "?" (not said). */
-static void policies_text(uint32_t policies, char *out, size_t len)
-{
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } names[] = {{CG_HDR_POLICY_OWNERSHIP, "ownership"},
-                 {CG_HDR_POLICY_ISOLATE, "isolate"},
-                 {CG_HDR_POLICY_DESTROY, "destroy"},
-                 {CG_HDR_POLICY_SYNC_QUERY, "sync-query"}};
-    snprintf(out, len, "%s", policies & CG_HDR_POLICIES_KNOWN ? "none" : "?");
-    size_t used = 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (!(policies & CG_HDR_POLICIES_KNOWN) || !(policies & names[i].bit))
-            continue;
-        int w = snprintf(out + used, len - used, "%s%s", used ? "," : "", names[i].name);
-        if (w < 0 || (size_t)w >= len - used)
-            return;
-        used += (size_t)w;
-    }
-}
-
 static void print_file_header(struct cg_reader *r, FILE *out)
 {
     const struct cg_file_header *h = cg_reader_header(r);
@@ -533,7 +512,7 @@ static void print_file_header(struct cg_reader *r, FILE *out)
     if (h->task_mode == CG_TASK_ENV)
         fprintf(out, ":%s", h->task_var[0] ? h->task_var : "-");
     char policies[64];
-    policies_text(h->policies, policies, sizeof policies);
+    cli_policy_list_text(h->policies, policies, sizeof policies);
     fprintf(out, " policies=%s tool=%s argv=\"%s\"\n", policies,
             h->tool_version[0] ? h->tool_version : "-", argv);
 }

@@ -24,6 +24,7 @@
 
 #include "analysis/cli/commands.h"
 #include "analysis/cli/cli_option.h"
+#include "analysis/cli/policy_names.h"
 #include "analysis/base/findings.h"
 #include "analysis/input/run_dir.h"
 #include "analysis/cli/run_pytest.h"
@@ -157,26 +158,6 @@ static int valid_task(const char *s)
     return !strncmp(s, "env:", 4) && s[4] != '\0' && !strchr(s + 4, '=');
 }
 
-/* Each comma-separated name must be a known policy. */
-static int valid_policy(const char *s)
-{
-    static const char *const names[] = {"ownership", "isolate", "destroy", "sync-query"};
-    if (!*s)
-        return 0;
-    const char *p = s;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-        int known = 0;
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            known |= strlen(names[i]) == len && !strncmp(p, names[i], len);
-        if (!known)
-            return 0;
-        if (p[len] == '\0')
-            return 1;
-        p += len + 1;
-    }
-}
-
 /* --fail-on and --error-exitcode. */
 static int check_gate(const struct run_options *o)
 {
@@ -195,7 +176,7 @@ static int check_values(const struct run_options *o)
 {
     if (o->dir && !o->dir[0])
         return usage_error("--dir needs a directory%s", "");
-    if (o->policy && !valid_policy(o->policy))
+    if (o->policy && !cli_policy_list_valid(o->policy))
         return usage_error("bad --policy '%s': use names from ownership, isolate, destroy, "
                            "sync-query, separated by commas",
                            o->policy);

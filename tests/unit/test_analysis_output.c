@@ -16,6 +16,7 @@
 #include "analysis/output/export_perfetto.h"
 #include "analysis/base/json_writer.h"
 #include "analysis/output/report.h"
+#include "analysis/cli/policy_names.h"
 #include "analysis/cli/run_pytest.h"
 #include "analysis/group/suppress.h"
 #include "tests/unit/analysis_testlib.h"
@@ -242,6 +243,35 @@ START_TEST(worker_label_replaces_the_command_line)
 }
 END_TEST
 
+/* `cuguard run --policy` takes what CUGUARD_POLICY takes; `cuguard dump`
+ * prints a header's policies in the same names. */
+START_TEST(policy_lists_are_read_and_printed_in_one_spelling)
+{
+    ck_assert(cli_policy_list_valid("ownership"));
+    ck_assert(cli_policy_list_valid("ownership,isolate,destroy,sync-query"));
+    ck_assert(!cli_policy_list_valid(""));
+    ck_assert(!cli_policy_list_valid("isolate,"));
+    ck_assert(!cli_policy_list_valid("isolate,bogus"));
+    ck_assert(!cli_policy_list_valid("own"));
+    char text[64];
+    cli_policy_list_text(0, text, sizeof text); /* an older writer */
+    ck_assert_str_eq(text, "?");
+    cli_policy_list_text(CG_HDR_POLICY_ISOLATE, text,
+                         sizeof text); /* bits without KNOWN: not said */
+    ck_assert_str_eq(text, "?");
+    cli_policy_list_text(CG_HDR_POLICIES_KNOWN, text, sizeof text);
+    ck_assert_str_eq(text, "none");
+    cli_policy_list_text(CG_HDR_POLICIES_KNOWN | CG_HDR_POLICY_SYNC_QUERY | CG_HDR_POLICY_OWNERSHIP,
+                         text, sizeof text);
+    ck_assert_str_eq(text, "ownership,sync-query");
+    ck_assert(cli_policy_list_valid(text)); /* what dump prints, run takes back */
+    char small[8];
+    cli_policy_list_text(CG_HDR_POLICIES_KNOWN | CG_HDR_POLICY_OWNERSHIP | CG_HDR_POLICY_ISOLATE,
+                         small, sizeof small);
+    ck_assert_uint_lt(strlen(small), sizeof small); /* cut, never past the buffer */
+}
+END_TEST
+
 START_TEST(fail_on_lists)
 {
     unsigned char mask[FK_COUNT];
@@ -433,6 +463,7 @@ static Suite *output_suite(void)
     tcase_add_test(pure, suppressions_match_task_or_site);
     tcase_add_test(pure, malformed_suppressions_are_refused);
     tcase_add_test(pure, fail_on_lists);
+    tcase_add_test(pure, policy_lists_are_read_and_printed_in_one_spelling);
     tcase_add_test(pure, pytest_lists_keep_what_was_there);
     tcase_add_test(pure, worker_label_replaces_the_command_line);
     suite_add_tcase(s, pure);
