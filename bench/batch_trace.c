@@ -5,9 +5,10 @@
  * Usage: batch_trace MODE THREADS RECORDS DIR
  *   MODE     batch  | shared (the version 3 scheme: one lock xadd on the
  *            shared slot counter per record, into a MAP_SHARED file in DIR;
- *            the thread whose slot starts a 3 MiB chunk populates it, as the
- *            writer's thread that maps a segment does (no background thread
- *            in either mode): both pay the same first-touch cost)
+ *            the thread whose slot starts a 3 MiB chunk prepares it the
+ *            way the writer's thread that maps a segment does, tracer/pages.c
+ *            (no background thread in either mode): both pay the same
+ *            first-touch cost)
  *   THREADS  1..8, RECORDS per thread; DIR gets the batch mode's trace
  * Prints "MODE THREADS NS_PER_RECORD": each record is reserved, filled
  * (ts, tid, three fields) and published with release order. Under
@@ -27,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tracer/pages.h"
 #include "tracer/writer.h"
 
 #define MAX_THREADS 8
@@ -36,17 +38,21 @@ static unsigned long records;
 static pthread_barrier_t start_line;
 static struct cg_writer_slot_counter shared_counter;
 static struct cg_record *shared_buf;
-/* The baseline's buffer: a populated MAP_SHARED file, as a trace is. */
+static int shared_fd = -1, shared_fault_around;
+static uint64_t shared_bytes;
+/* The baseline's buffer: a MAP_SHARED file, as a trace is, its chunks
+ * prepared as they are reached. */
 static struct cg_record *shared_file(const char *dir, size_t bytes)
 {
     char path[4096];
     mkdir(dir, 0700);
     snprintf(path, sizeof path, "%s/shared.bin", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0)
+    shared_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (shared_fd < 0 || ftruncate(shared_fd, (off_t)bytes) != 0)
         return NULL;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
+    shared_fault_around = cg_pages_fault_around_writable(shared_fd);
+    shared_bytes = bytes;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, shared_fd, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -60,9 +66,13 @@ static uint64_t wall_ns(void)
 static struct cg_record *shared_reserve(void)
 {
     uint64_t slot = atomic_fetch_add_explicit(&shared_counter.value, 1, memory_order_relaxed);
-    if (__builtin_expect(slot % CG_SEGMENT_RECORDS == 0, 0))
-        (void)madvise(&shared_buf[slot], (size_t)CG_SEGMENT_RECORDS * CG_RECORD_SIZE,
-                      MADV_POPULATE_WRITE);
+    if (__builtin_expect(slot % CG_SEGMENT_RECORDS == 0, 0)) {
+        uint64_t off = slot * CG_RECORD_SIZE, bytes = (uint64_t)CG_SEGMENT_RECORDS * CG_RECORD_SIZE;
+        if (bytes > shared_bytes - off) /* the last chunk: the buffer's end */
+            bytes = shared_bytes - off;
+        (void)cg_pages_zero_fill(shared_fd, off, bytes);
+        cg_pages_touch((char *)&shared_buf[slot], bytes, shared_fault_around);
+    }
     return &shared_buf[slot];
 }
 

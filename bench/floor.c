@@ -8,12 +8,13 @@
  *   STAMP_NS  per record: `lfence; rdtsc` (the fenced TSC read cuguard's
  *             clock takes, tracer/clock.h) converted to ns with a multiply
  *             and a shift, plus the record's stores, into pages of a
- *             MAP_SHARED file in DIR populated before timing (median of 5
+ *             MAP_SHARED file in DIR prepared before timing (median of 5
  *             runs of RECORDS per thread, mean over threads)
  *   STORE_NS  the same without the clock read (stores and publish only)
  *   PAGE_NS_PER_RECORD, PAGE_NS  the kernel's cost of preparing a fresh
- *             4 KiB page of such a file (MADV_POPULATE_WRITE: allocate,
- *             zero, map), per page and per 48-byte record
+ *             4 KiB page of such a file the cheapest way known, which is
+ *             the writer's (tracer/pages.c: zeros written, each page
+ *             faulted in for writing), per page and per 48-byte record
  * Off x86-64 the clock is clock_gettime(CLOCK_MONOTONIC).
  *
  * What it must never do: time the file's creation or population with the
@@ -30,10 +31,7 @@
 #include <unistd.h>
 
 #include "tracer/format.h"
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
+#include "tracer/pages.h"
 
 #define MAX_THREADS 8
 #define RUNS 5
@@ -101,8 +99,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A MAP_SHARED file of `bytes` in dir, populated or not; NULL on failure. */
-static void *map_file(const char *dir, size_t bytes, int populate)
+/* A MAP_SHARED file of `bytes` in dir, its pages prepared as the writer
+ * prepares a segment's (timed into *page_ns when not NULL); NULL on failure. */
+static void *map_prepared_file(const char *dir, size_t bytes, double *page_ns)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/floor-XXXXXX", dir);
@@ -110,15 +109,16 @@ static void *map_file(const char *dir, size_t bytes, int populate)
     if (fd < 0)
         return NULL;
     unlink(path);
+    uint64_t t0 = now_ns();
     void *p = MAP_FAILED;
-    if (ftruncate(fd, (off_t)bytes) == 0)
+    if (cg_pages_zero_fill(fd, 0, bytes) == 0)
         p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED)
+        cg_pages_touch(p, bytes, cg_pages_fault_around_writable(fd));
+    if (page_ns)
+        *page_ns = (double)(now_ns() - t0) / (double)(bytes / PAGE_BYTES);
     close(fd);
-    if (p == MAP_FAILED)
-        return NULL;
-    if (populate && madvise(p, bytes, MADV_POPULATE_WRITE) != 0)
-        memset(p, 0, bytes); /* an older kernel: fault the pages in by hand */
-    return p;
+    return p == MAP_FAILED ? NULL : p;
 }
 
 /* Median ns per record over RUNS, mean over threads. */
@@ -141,17 +141,14 @@ static double run_records(struct worker *w, unsigned threads, int clock)
     return per_run[RUNS / 2];
 }
 
-/* ns to populate one fresh 4 KiB page of a MAP_SHARED file in dir. */
+/* ns to prepare one fresh 4 KiB page of a MAP_SHARED file in dir. */
 static double page_ns(const char *dir)
 {
     size_t bytes = 64u << 20;
-    void *p = map_file(dir, bytes, 0);
+    double ns = -1;
+    void *p = map_prepared_file(dir, bytes, &ns);
     if (!p)
         return -1;
-    uint64_t t0 = now_ns();
-    if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0)
-        memset(p, 0, bytes);
-    double ns = (double)(now_ns() - t0) / (double)(bytes / PAGE_BYTES);
     munmap(p, bytes);
     return ns;
 }
@@ -172,7 +169,7 @@ int main(int argc, char **argv)
     size_t bytes = records * sizeof(struct cg_record);
     for (unsigned i = 0; i < threads; i++) {
         w[i].tid = 100 + i;
-        w[i].buf = map_file(argv[3], bytes, 1);
+        w[i].buf = map_prepared_file(argv[3], bytes, NULL);
         if (!w[i].buf) {
             fprintf(stderr, "floor: cannot map %zu bytes in %s\n", bytes, argv[3]);
             return 1;

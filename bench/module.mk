@@ -35,15 +35,15 @@ $(BUILD)/bench/unwinders: bench/unwinders.c shim/unwind.c shim/unwind_cfi.c shim
 
 $(BUILD)/bench/batch_trace: bench/batch_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ bench/batch_trace.c tracer/writer.c tracer/clock.c $(LDLIBS_MT)
+	$(CC) $(CFLAGS) -o $@ bench/batch_trace.c $(TRACER_WRITER_SRCS) $(LDLIBS_MT)
 
 $(BUILD)/bench/read_trace: bench/read_trace.c $(TRACER_SRCS) $(TRACER_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ bench/read_trace.c tracer/reader.c tracer/merge.c tracer/order.c
 
-$(BUILD)/bench/floor: bench/floor.c tracer/format.h
+$(BUILD)/bench/floor: bench/floor.c tracer/format.h tracer/pages.c tracer/pages.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ bench/floor.c $(LDLIBS_MT)
+	$(CC) $(CFLAGS) -o $@ bench/floor.c tracer/pages.c $(LDLIBS_MT)
 
 BENCH_TARGETS += $(BUILD)/bench/floor
 BENCH_TARGETS += $(BUILD)/bench/unwinders $(BUILD)/bench/batch_trace $(BUILD)/bench/read_trace

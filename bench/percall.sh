@@ -132,7 +132,8 @@ awk -v idle_max=2 -v t1=25 -v t2=35 '
 # ---- the floor, same run ---------------------------------------------------
 # build/bench/floor: the fenced stamp and the record's stores into mapped
 # trace pages (what any crash-safe tracer stamping in causal order pays per
-# record here), and the kernel's cost of a fresh trace page. With a core
+# record here), and the kernel's cost of a fresh trace page, made the
+# writer's way (tracer/pages.c). With a core
 # free, the watchdog thread prepares pages off the calling thread; with as
 # many calling threads as cores, the page work has no core of its own and
 # belongs in the floor.

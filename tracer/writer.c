@@ -31,6 +31,7 @@
  */
 #include "tracer/writer.h"
 #include "tracer/clock.h"
+#include "tracer/pages.h"
 #include "tracer/version.h"
 
 #include <errno.h>
@@ -381,24 +382,6 @@ static int create_trace_file(const char *dir, const char *host, uint64_t start, 
     return -1;
 }
 
-/* Make [off, off+len) exist on disk, so a store into its mapping cannot
- * SIGBUS on a full disk. Returns 0 or an errno. */
-static int reserve_space(int fd, uint64_t off, uint64_t len)
-{
-    int rc = posix_fallocate(fd, (off_t)off, (off_t)len);
-    if (rc == 0)
-        return 0;
-    if (rc != EOPNOTSUPP && rc != EINVAL)
-        return rc;
-    /* File system without fallocate: a sparse extension is the best we can do. */
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return errno;
-    if ((uint64_t)st.st_size >= off + len)
-        return 0;
-    return ftruncate(fd, (off_t)(off + len)) == 0 ? 0 : errno;
-}
-
 /* argv from /proc/self/cmdline, NUL-separated, truncated to the field. */
 static void fill_argv(struct cg_file_header *h)
 {
@@ -491,7 +474,7 @@ static int open_locked(void)
     if (err == 0)
         fd = create_trace_file(saved.dir, host, start_real, &err);
     if (fd >= 0) {
-        err = reserve_space(fd, 0, CG_HEADER_SIZE);
+        err = cg_pages_zero_fill(fd, 0, CG_HEADER_SIZE);
         if (err != 0) {
             close(fd);
             unlink(trace_path);
@@ -601,34 +584,6 @@ static void stop_tracing(const char *what, int err)
         warn("cuguard: %s (%s); tracing stopped", what, trace_path);
 }
 
-/* Make every page of a fresh segment writable now, in one system call,
- * instead of taking one write fault per page on the hot path (in a VM each
- * fault costs microseconds: ~90 ns per record). Best effort: on a kernel
- * without MADV_POPULATE_WRITE (< 5.14) the pages fault in lazily as before. */
-static void prefault_for_writing(void *map, uint64_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-    (void)madvise(map, len, MADV_POPULATE_WRITE);
-#else
-    (void)map;
-    (void)len;
-#endif
-}
-
-/* Store into every page of a segment nobody else can see yet. Under some
- * hypervisors (measured: ~8 us per 4 KiB page in a PVM guest) the first
- * store to a fresh page costs far more than the kernel's fault, and when
- * several threads write the same new page each pays it; done here it is
- * paid once, by the thread mapping the segment. The add of 0 leaves the
- * (zero) contents as they are. Elsewhere it costs a few microseconds. */
-static void touch_pages(char *first, uint64_t len)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t step = page > 0 ? (uint64_t)page : 4096u;
-    for (uint64_t off = 0; off < len; off += step)
-        __atomic_fetch_add(first + off, (char)0, __ATOMIC_RELAXED);
-}
-
 /* Map segment `s`, growing the file. Caller holds grow_lock. */
 static struct cg_record *map_segment_locked(uint32_t s)
 {
@@ -647,7 +602,9 @@ static struct cg_record *map_segment_locked(uint32_t s)
         stop_tracing("trace file truncated by another process", 0);
         return NULL;
     }
-    int err = reserve_space(trace_fd, off, bytes);
+    /* Zeros written, then each page faulted in here (tracer/pages.c says
+     * why this way), not by the first store on an application thread. */
+    int err = cg_pages_zero_fill(trace_fd, off, bytes);
     if (err != 0) {
         stop_tracing("cannot extend trace", err);
         return NULL;
@@ -659,9 +616,8 @@ static struct cg_record *map_segment_locked(uint32_t s)
     }
     growing_len = map_len;
     atomic_store(&growing_base, map);
-    prefault_for_writing(map, map_len);
     seg = (struct cg_record *)(map + delta);
-    touch_pages((char *)seg, bytes);
+    cg_pages_touch((char *)seg, bytes, cg_pages_fault_around_writable(trace_fd));
     atomic_store_explicit(&segments[s], seg, memory_order_release);
     atomic_store(&growing_base, NULL);
     if (atomic_load(&cg_writer_state) != WRITER_ACTIVE)

@@ -5,7 +5,7 @@
 # test_policy runs the shim's policied wrappers against a fake driver table
 # (no simulator): it proves what reaches the driver and what does not.
 UNIT_SUITES += test_policy
-test_policy_SRCS := tests/unit/test_policy.c $(SHIM_TESTABLE_SRCS) tracer/writer.c tracer/clock.c tracer/order.c
+test_policy_SRCS := tests/unit/test_policy.c $(SHIM_TESTABLE_SRCS) $(TRACER_WRITER_SRCS) tracer/order.c
 
 UNIT_SUITES += test_policy_registry
 TSAN_SUITES += test_policy_registry

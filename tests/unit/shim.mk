@@ -4,11 +4,11 @@
 # the runtime wrappers, see shim/module.mk) are compiled into each test; the
 # driver is loaded at run time through CUGUARD_LIBCUDA, never linked.
 SHIM_UNIT_SRCS := $(SHIM_TESTABLE_SRCS) tests/unit/shim_testlib.c tests/unit/tracer_testlib.c \
-                  tracer/writer.c tracer/clock.c tracer/reader.c tracer/merge.c tracer/order.c
+                  $(TRACER_WRITER_SRCS) tracer/reader.c tracer/merge.c tracer/order.c
 
 UNIT_SUITES += test_shim_config
 test_shim_config_SRCS := tests/unit/test_shim_config.c shim/config.c shim/task.c shim/site.c \
-                         tracer/writer.c tracer/clock.c
+                         $(TRACER_WRITER_SRCS)
 
 UNIT_SUITES += test_shim
 test_shim_SRCS := tests/unit/test_shim.c $(SHIM_UNIT_SRCS)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -430,29 +431,40 @@ static void write_and_report_forever(const char *dir, int report_fd)
     }
 }
 
-START_TEST(sigkill_keeps_every_reported_record)
+/* Fork a child running `body(dir, write end of a pipe)` (it never
+ * returns); the parent gets the read end in *from_child. */
+static pid_t fork_writer(const char *dir, void (*body)(const char *, int), int *from_child)
 {
-    char *dir = testlib_tmpdir();
     int fds[2];
     ck_assert_int_eq(pipe(fds), 0);
     pid_t child = fork();
     ck_assert_int_ge(child, 0);
     if (child == 0) {
         close(fds[0]);
-        write_and_report_forever(dir, fds[1]);
+        body(dir, fds[1]);
+        _exit(7);
     }
     close(fds[1]);
+    *from_child = fds[0];
+    return child;
+}
+
+START_TEST(sigkill_keeps_every_reported_record)
+{
+    char *dir = testlib_tmpdir();
+    int from_child;
+    pid_t child = fork_writer(dir, write_and_report_forever, &from_child);
     /* Past the first segment boundary, then kill mid-run. */
     const uint64_t kill_after = CG_SEGMENT_RECORDS + 20000;
     /* Plain checks in the loops: Check reports each ck_assert through a pipe. */
     uint64_t reported = 0, value, out_of_order = 0;
-    while (reported < kill_after && read(fds[0], &value, sizeof value) == sizeof value)
+    while (reported < kill_after && read(from_child, &value, sizeof value) == sizeof value)
         out_of_order += value != reported++;
     kill(child, SIGKILL);
-    while (read(fds[0], &value, sizeof value) == sizeof value)
+    while (read(from_child, &value, sizeof value) == sizeof value)
         out_of_order += value != reported++;
     ck_assert_uint_eq(out_of_order, 0);
-    close(fds[0]);
+    close(from_child);
     int status;
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -820,6 +832,109 @@ START_TEST(background_prepares_the_next_segment)
 }
 END_TEST
 
+static long minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+/* A directory on tmpfs where there is one: its pages are 4 KiB folios, so
+ * a page nobody faulted in costs its own fault (a file system with large
+ * folios maps a whole folio at the first). Else testlib_tmpdir(). */
+static char *tmpfs_dir(void)
+{
+    char tmpl[] = "/dev/shm/cuguard-unit-XXXXXX";
+    return mkdtemp(tmpl) ? strdup(tmpl) : testlib_tmpdir();
+}
+
+START_TEST(records_in_a_prepared_segment_take_no_page_fault)
+{
+    char *dir = tmpfs_dir();
+    struct cg_writer_config cfg = testlib_config(dir);
+    ck_assert_int_eq(cg_writer_open(&cfg), 0);
+    cg_writer_set_prepare_wake(wake_counter);
+    const uint64_t per = CG_BATCH_RECORDS - 1;
+    const uint64_t first = (CG_FIRST_SEGMENT_RECORDS / CG_BATCH_RECORDS) * per;
+    write_numbered(0, first / 2 + per);
+    cg_writer_background(); /* segment 1 made ahead of need, as the watchdog thread does */
+    write_numbered(first / 2 + per, first - (first / 2 + per));
+    /* Segment 1: 2 x 1024 records, 24 pages. Made but not faulted in, its
+     * stores would fault once a page (24). */
+    const uint64_t second = (2 * CG_FIRST_SEGMENT_RECORDS / CG_BATCH_RECORDS) * per;
+    long before = minor_faults();
+    write_numbered(first, second);
+    long faults = minor_faults() - before;
+#ifndef __SANITIZE_ADDRESS__ /* ASan's shadow and allocator fault on their own (~120 here) */
+    ck_assert_msg(faults <= 8, "%ld page faults writing a prepared segment", faults);
+#else
+    (void)faults;
+#endif
+    cg_writer_set_prepare_wake(NULL);
+    cg_writer_close();
+    expect_numbered(dir, first + second);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* In a child with RLIMIT_FSIZE room for the header and the first segment
+ * only: writes 3 segments' worth, the second cannot be made. Exits 0 when
+ * the first segment's records were taken and some later ones refused. */
+static void write_past_file_size_limit(const char *dir, int err_fd)
+{
+    struct rlimit lim = {CG_HEADER_SIZE + CG_FIRST_SEGMENT_RECORDS * CG_RECORD_SIZE + 4096,
+                         RLIM_INFINITY};
+    signal(SIGXFSZ, SIG_DFL); /* its default action ends the process */
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0 || dup2(err_fd, STDERR_FILENO) < 0)
+        _exit(4);
+    struct cg_writer_config cfg = testlib_config(dir);
+    if (cg_writer_open(&cfg) != 0)
+        _exit(5);
+    uint64_t taken = 0, refused = 0;
+    for (uint64_t i = 0; i < 3 * CG_FIRST_SEGMENT_RECORDS; i++) {
+        struct cg_record *r = cg_writer_reserve(1);
+        if (r == NULL) {
+            refused++;
+            continue;
+        }
+        testlib_fill_and_publish(r, CG_REC_CALL, 0x1000, taken++, 2);
+    }
+    cg_writer_close();
+    _exit(taken >= CG_FIRST_SEGMENT_RECORDS / 2 && refused > 0 ? 0 : 6);
+}
+
+START_TEST(a_file_size_limit_stops_tracing_and_the_program_goes_on)
+{
+    char *dir = testlib_tmpdir();
+    int from_child;
+    pid_t child = fork_writer(dir, write_past_file_size_limit, &from_child);
+    char out[2048];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof out - 1 && (n = read(from_child, out + got, sizeof out - 1 - got)) > 0)
+        got += (size_t)n;
+    out[got] = '\0';
+    close(from_child);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    /* Not SIGXFSZ: the writer stops before a write the limit would refuse. */
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x, stderr: %s",
+                  (unsigned)status, out);
+    ck_assert_msg(strstr(out, "cuguard: cannot extend trace ") != NULL, "got: %s", out);
+    ck_assert_ptr_nonnull(strstr(out, "tracing stopped"));
+    char *newline = strchr(out, '\n');
+    ck_assert_ptr_nonnull(newline);
+    ck_assert_str_eq(newline + 1, ""); /* exactly one line */
+    struct cg_reader *rd = open_only_trace(dir);
+    ck_assert_uint_eq(cg_reader_header(rd)->end_state, CG_END_CUT_SHORT);
+    ck_assert_ptr_nonnull(strstr(cg_reader_header(rd)->cut_short_reason, "cannot extend trace"));
+    cg_reader_close(rd);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(tsc_is_used_only_where_it_is_invariant)
 {
     const char *flags = "flags\t\t: fpu tsc constant_tsc rep_good nopl nonstop_tsc cpuid";
@@ -1007,6 +1122,8 @@ static Suite *tracer_suite(void)
     tcase_set_timeout(growth, 60);
     tcase_add_test(growth, small_process_leaves_a_small_file);
     tcase_add_test(growth, background_prepares_the_next_segment);
+    tcase_add_test(growth, records_in_a_prepared_segment_take_no_page_fault);
+    tcase_add_test(growth, a_file_size_limit_stops_tracing_and_the_program_goes_on);
     tcase_add_test(growth, tsc_is_used_only_where_it_is_invariant);
     tcase_add_test(growth, record_clock_follows_clock_monotonic);
     suite_add_tcase(s, growth);

@@ -1,5 +1,5 @@
 # tests/unit/tracer.mk — unit suites of the trace writer and reader.
-TRACER_TEST_SRCS := tests/unit/tracer_testlib.c tracer/writer.c tracer/clock.c tracer/reader.c tracer/merge.c tracer/order.c
+TRACER_TEST_SRCS := tests/unit/tracer_testlib.c $(TRACER_WRITER_SRCS) tracer/reader.c tracer/merge.c tracer/order.c
 
 UNIT_SUITES += test_tracer
 test_tracer_SRCS := tests/unit/test_tracer.c $(TRACER_TEST_SRCS)
