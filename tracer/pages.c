@@ -55,23 +55,15 @@ int cg_pages_zero_fill(int fd, uint64_t off, uint64_t len)
 {
     if (past_file_size_limit(off + len))
         return EFBIG;
-    struct iovec iov[ZERO_IOVECS];
-    for (unsigned i = 0; i < ZERO_IOVECS; i++) {
-        iov[i].iov_base = (void *)zero_block;
-        iov[i].iov_len = ZERO_BLOCK_BYTES;
-    }
     while (len > 0) {
-        uint64_t want = len < (uint64_t)ZERO_BLOCK_BYTES * ZERO_IOVECS
-                            ? len
-                            : (uint64_t)ZERO_BLOCK_BYTES * ZERO_IOVECS;
+        struct iovec iov[ZERO_IOVECS];
         unsigned n = 0;
-        for (uint64_t left = want; left > 0; n++) {
+        for (uint64_t left = len; left > 0 && n < ZERO_IOVECS; n++) {
+            iov[n].iov_base = (void *)zero_block;
             iov[n].iov_len = left < ZERO_BLOCK_BYTES ? (size_t)left : ZERO_BLOCK_BYTES;
             left -= iov[n].iov_len;
         }
         ssize_t done = pwritev(fd, iov, (int)n, (off_t)off);
-        for (unsigned i = 0; i < n; i++)
-            iov[i].iov_len = ZERO_BLOCK_BYTES;
         if (done < 0 && errno == EINTR)
             continue;
         if (done < 0)

@@ -92,6 +92,8 @@ struct cg_writer_slot_counter cg_writer_slot_counter;
 static struct cg_record *_Atomic segments[MAX_SEGMENTS];
 static struct cg_file_header *header;
 static int trace_fd = -1;
+/* Its file system maps read-faulted pages writable (tracer/pages.h); known at open. */
+static int trace_fault_around;
 static dev_t trace_dev; /* identity of the file we created */
 static ino_t trace_ino;
 static char trace_path[DIR_MAX + 128];
@@ -497,6 +499,7 @@ static int open_locked(void)
         return -1;
     }
     trace_fd = fd;
+    trace_fault_around = cg_pages_fault_around_writable(fd);
     header = map;
     cg_clock_start();
     cg_clock_describe(header);
@@ -617,7 +620,7 @@ static struct cg_record *map_segment_locked(uint32_t s)
     growing_len = map_len;
     atomic_store(&growing_base, map);
     seg = (struct cg_record *)(map + delta);
-    cg_pages_touch((char *)seg, bytes, cg_pages_fault_around_writable(trace_fd));
+    cg_pages_touch((char *)seg, bytes, trace_fault_around);
     atomic_store_explicit(&segments[s], seg, memory_order_release);
     atomic_store(&growing_base, NULL);
     if (atomic_load(&cg_writer_state) != WRITER_ACTIVE)

@@ -27,6 +27,7 @@
 
 #include "tests/unit/tracer_testlib.h"
 #include "tracer/clock.h"
+#include "tracer/pages.h"
 #include "tracer/reader.h"
 #include "tracer/writer.h"
 
@@ -878,6 +879,39 @@ START_TEST(records_in_a_prepared_segment_take_no_page_fault)
 }
 END_TEST
 
+START_TEST(zero_fill_writes_zeros_over_its_range_and_nothing_else)
+{
+    char *dir = testlib_tmpdir();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/junk", dir);
+    /* Past one pwritev (16 x 64 KiB) and not a whole block at either end. */
+    const size_t size = 3u << 20, off = 4097, len = (1u << 20) + 65536 * 3 + 12345;
+    unsigned char *junk = malloc(size), *back = malloc(size);
+    ck_assert_ptr_nonnull(junk);
+    ck_assert_ptr_nonnull(back);
+    memset(junk, 0xa5, size);
+    ck_assert_int_eq(testlib_write_file(path, junk, size), 0);
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(cg_pages_zero_fill(fd, off, len), 0);
+    ck_assert_int_eq(pread(fd, back, size, 0), (ssize_t)size);
+    size_t wrong = 0;
+    for (size_t i = 0; i < size; i++)
+        wrong += back[i] != (i >= off && i < off + len ? 0 : 0xa5);
+    ck_assert_uint_eq(wrong, 0);
+    /* Past the end: the file grows to exactly the range's end. */
+    ck_assert_int_eq(cg_pages_zero_fill(fd, size, 100), 0);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(st.st_size, (off_t)size + 100);
+    close(fd);
+    free(junk);
+    free(back);
+    testlib_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* In a child with RLIMIT_FSIZE room for the header and the first segment
  * only: writes 3 segments' worth, the second cannot be made. Exits 0 when
  * the first segment's records were taken and some later ones refused. */
@@ -1122,6 +1156,7 @@ static Suite *tracer_suite(void)
     tcase_set_timeout(growth, 60);
     tcase_add_test(growth, small_process_leaves_a_small_file);
     tcase_add_test(growth, background_prepares_the_next_segment);
+    tcase_add_test(growth, zero_fill_writes_zeros_over_its_range_and_nothing_else);
     tcase_add_test(growth, records_in_a_prepared_segment_take_no_page_fault);
     tcase_add_test(growth, a_file_size_limit_stops_tracing_and_the_program_goes_on);
     tcase_add_test(growth, tsc_is_used_only_where_it_is_invariant);
